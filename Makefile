@@ -1,0 +1,47 @@
+# One target per task. Everything runs from the project's own virtualenv in .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Python trees checked by ruff (benchmarks/ joins once it exists).
+PY_DIRS := src tests $(wildcard benchmarks)
+
+.PHONY: install system-deps run test test-postgres lint format typecheck check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the tests drive (headless Chromium); installs only what is missing.
+system-deps:
+	bash scripts/install-system-deps
+
+run: install
+	$(BIN)/wheelyard serve
+
+test: install system-deps
+	$(BIN)/pytest
+
+# The same suite against a throwaway database on the local PostgreSQL server.
+test-postgres: install system-deps
+	bash scripts/with-postgres $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
+
+format: install
+	$(BIN)/ruff format $(PY_DIRS)
+	$(BIN)/ruff check --fix $(PY_DIRS)
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from wheelyard.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Machine-facing endpoints: the Simple API, JSON API, files and uploads."""

@@ -1,0 +1,56 @@
+"""create_app(settings) -> the ASGI application: routes, middleware, templates, database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from wheelyard.config import Settings
+from wheelyard.data.db_session import create_engine, session_factory
+from wheelyard.services.passwords import Passwords
+from wheelyard.storage.factory import create_storage
+from wheelyard.web import errors
+from wheelyard.web.routes import routes
+from wheelyard.web.security_headers import SecurityHeadersMiddleware
+from wheelyard.web.templating import create_templates
+
+SESSION_COOKIE = "wheelyard_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def create_app(settings: Settings) -> Starlette:
+    engine = create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=settings.https_only,
+            ),
+        ],
+        exception_handlers={HTTPException: errors.http_error, 500: errors.server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.templates = create_templates(settings.site_name)
+    app.state.storage = create_storage(settings)
+    app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
+    return app

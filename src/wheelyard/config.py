@@ -1,0 +1,70 @@
+"""Settings, read once from ``WHEELYARD_*`` environment variables into a frozen object.
+
+Nothing here runs at import time: callers build a ``Settings`` (``Settings.from_env()`` in
+production, the constructor in tests) and pass it to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///./{DEFAULT_VAR_DIR}/wheelyard.db"
+    storage_path: Path = DEFAULT_VAR_DIR / "files"
+    # Signs session cookies; a random key per process would log everyone out on restart,
+    # so from_env() keeps a generated key in the var directory.
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Marks the session cookie Secure; on by default behind HTTPS, off for plain loopback.
+    https_only: bool = False
+    # Uploads may authenticate with email + password as well as with API tokens.
+    password_uploads: bool = True
+    site_name: str = "wheelyard"
+    # Argon2id cost; tests lower it so a suite of logins stays quick.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    page_size: int = 20
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        var_dir = Path(env.get("WHEELYARD_VAR_DIR", str(DEFAULT_VAR_DIR)))
+        database_url = env.get("WHEELYARD_DATABASE_URL", f"sqlite:///{var_dir}/wheelyard.db")
+        storage_path = Path(env.get("WHEELYARD_STORAGE_PATH", str(var_dir / "files")))
+        secret_key = env.get("WHEELYARD_SECRET_KEY") or _persistent_secret(var_dir)
+        return cls(
+            database_url=database_url,
+            storage_path=storage_path,
+            secret_key=secret_key,
+            https_only=_flag(env.get("WHEELYARD_HTTPS_ONLY", "0")),
+            password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
+            site_name=env.get("WHEELYARD_SITE_NAME", "wheelyard"),
+        )
+
+
+def _persistent_secret(var_dir: Path) -> str:
+    """Return the secret stored under var_dir, creating it (mode 0600) on first use."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: if two workers race, one wins and the other reads the winner's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,18 @@
+# Every model module, in alphabetical order, so one glance tells whether a table is listed
+# and SqlAlchemyBase.metadata knows them all (Alembic and the tests rely on it).
+# ruff: noqa: F401
+from wheelyard.data import (
+    api_token,
+    audit,
+    download,
+    file_registry,
+    journal,
+    language,
+    license,
+    maintainer,
+    package,
+    package_language,
+    release,
+    release_file,
+    user,
+)

@@ -1,0 +1,1 @@
+"""The data model: one module per table, as the course lays it out."""

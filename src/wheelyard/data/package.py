@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wheelyard.data.modelbase import SqlAlchemyBase, created_date_column
+
+if TYPE_CHECKING:
+    from wheelyard.data.language import Language
+    from wheelyard.data.license import License
+    from wheelyard.data.maintainer import Maintainer
+    from wheelyard.data.release import Release
+    from wheelyard.data.user import User
+
+
+class Package(SqlAlchemyBase):
+    """A project on the index. Its id is the PEP 503 normalized name."""
+
+    __tablename__ = "packages"
+
+    id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    created_date: Mapped[dt.datetime] = created_date_column()
+    # The name as its owner spells it ("Flask"); id is what URLs and lookups use ("flask").
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    summary: Mapped[str | None] = mapped_column(sa.String(512))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    description_content_type: Mapped[str | None] = mapped_column(sa.String(128))
+    # The README rendered once (at upload or import), so page views never run a renderer.
+    description_html: Mapped[str | None] = mapped_column(sa.Text)
+    keywords: Mapped[str | None] = mapped_column(sa.String(1024))
+    home_page: Mapped[str | None] = mapped_column(sa.String(1024))
+    docs_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    package_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    author_name: Mapped[str | None] = mapped_column(sa.String(512))
+    author_email: Mapped[str | None] = mapped_column(sa.String(512), index=True)
+    license_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("licenses.id", ondelete="SET NULL"), index=True
+    )
+    last_updated: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)
+    # The journal serial of the newest change to this project (X-PyPI-Last-Serial).
+    last_serial: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+
+    # Newest first in true PEP 440 order: sort_key bytes compare like packaging's Version.
+    releases: Mapped[list[Release]] = relationship(
+        back_populates="package",
+        order_by="Release.sort_key.desc()",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    license: Mapped[License | None] = relationship(back_populates="packages")
+    languages: Mapped[list[Language]] = relationship(
+        secondary="package_languages", back_populates="packages", order_by="Language.id"
+    )
+    # The association rows carry the role; `maintainers` is the plain list of users.
+    maintainer_links: Mapped[list[Maintainer]] = relationship(
+        back_populates="package", cascade="all, delete-orphan", passive_deletes=True
+    )
+    maintainers: Mapped[list[User]] = relationship(
+        secondary="maintainers", viewonly=True, order_by="User.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Package {self.id}>"

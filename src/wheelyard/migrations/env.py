@@ -1,0 +1,27 @@
+"""Alembic environment. Run through wheelyard.services.migrations, never from an ini file."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from wheelyard.data import __all_models  # noqa: F401 - registers every table
+from wheelyard.data.modelbase import SqlAlchemyBase
+
+config = context.config
+target_metadata = SqlAlchemyBase.metadata
+
+
+def run_migrations() -> None:
+    connection = config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,1 @@
+"""Importers: bring data from elsewhere into the index."""

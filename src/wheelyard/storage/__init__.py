@@ -1,0 +1,1 @@
+"""Where distribution files live: a FileStorage protocol and its backends."""

@@ -1,0 +1,42 @@
+"""Error pages: HTML for people, plain text for the machine-facing APIs."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from wheelyard.web.templating import render
+
+log = logging.getLogger(__name__)
+
+# Clients of these paths (pip, uv, twine, mirrors) read status lines, not pages.
+API_PREFIXES = ("/simple", "/pypi", "/legacy", "/packages", "/api")
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(API_PREFIXES)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if not _wants_html(request) or exc.status_code < 400:
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    return render(
+        request,
+        "errors/error.html",
+        status_code=exc.status_code,
+        headers=exc.headers,
+        status=exc.status_code,
+        message=exc.detail,
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = "Something went wrong on our side. It has been logged."
+    if not _wants_html(request):
+        return PlainTextResponse(message, status_code=500)
+    return render(request, "errors/error.html", status_code=500, status=500, message=message)

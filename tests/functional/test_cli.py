@@ -1,0 +1,90 @@
+"""The wheelyard command as an operator runs it, on a database of its own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.live_server import scratch_database
+from wheelyard.cli import main
+from wheelyard.data.db_session import create_engine, session_factory
+from wheelyard.data.user import User
+from wheelyard.services import migrations
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
+        yield {
+            "WHEELYARD_DATABASE_URL": url,
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+        }
+
+
+def users_in(url: str) -> list[User]:
+    engine = create_engine(url)
+    try:
+        with session_factory(engine)() as db:
+            return list(db.scalars(sa.select(User)))
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_builds_the_schema(cli_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    engine = create_engine(cli_env["WHEELYARD_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            assert migrations.current_revision(connection) is not None
+            assert migrations.pending_differences(connection) == []
+    finally:
+        engine.dispose()
+
+
+def test_user_create_with_password(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    result = runner.invoke(
+        main,
+        ["user", "create", "--name", "Ada", "--email", "Ada@Example.com", "--password", "s3cret!"],
+        env=cli_env,
+    )
+    assert result.exit_code == 0, result.output
+    (user,) = users_in(cli_env["WHEELYARD_DATABASE_URL"])
+    assert user.email == "ada@example.com"
+    assert user.hashed_password is not None
+    assert user.hashed_password.startswith("$argon2id$")
+    assert "s3cret!" not in user.hashed_password
+    assert not user.is_admin
+
+
+def test_user_create_prompts_for_the_password(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    result = runner.invoke(
+        main,
+        ["user", "create", "--name", "Root", "--email", "root@example.com", "--admin"],
+        env=cli_env,
+        input="hunter22\nhunter22\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password" in result.output
+    (user,) = users_in(cli_env["WHEELYARD_DATABASE_URL"])
+    assert user.is_admin
+
+
+def test_user_create_refuses_a_duplicate_email(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    args = ["user", "create", "--name", "A", "--email", "a@example.com", "--password", "pw"]
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    assert runner.invoke(main, args, env=cli_env).exit_code == 0
+    result = runner.invoke(main, args, env=cli_env)
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+    assert len(users_in(cli_env["WHEELYARD_DATABASE_URL"])) == 1
