@@ -1,0 +1,18 @@
+"""The ``wheelyard`` command. One module per command group; each command owns its transaction."""
+
+from __future__ import annotations
+
+from wheelyard.cli.base import main
+from wheelyard.cli.db import db
+from wheelyard.cli.imports import import_
+from wheelyard.cli.serve import serve
+from wheelyard.cli.tokens import token
+from wheelyard.cli.users import user
+
+main.add_command(serve)
+main.add_command(db)
+main.add_command(user)
+main.add_command(token)
+main.add_command(import_)
+
+__all__ = ["main"]

@@ -1,0 +1,51 @@
+"""The root command group and what every command shares: settings, sessions, migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from wheelyard.config import Settings
+from wheelyard.data.db_session import create_engine, session_factory, transaction
+from wheelyard.services import migrations, tables
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """wheelyard: a self-hosted Python package index."""
+    ctx.obj = Settings.from_env()
+
+
+@contextmanager
+def sessions_for(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    engine = create_engine(settings.database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def print_row_counts(console: Console, settings: Settings) -> None:
+    """The rows per table, as long-running imports end."""
+    with sessions_for(settings) as sessions, transaction(sessions) as session:
+        counts = tables.row_counts(session)
+    table = Table(title="rows per table")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
