@@ -88,8 +88,7 @@ def wheel(project: Project, tag: str = "py3-none-any") -> Dist:
     }
     members[f"{dist_info}/METADATA"] = metadata.encode()
     members[f"{dist_info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: wheelyard-tests\nRoot-Is-Purelib: true\n"
-        f"Tag: {tag}\n"
+        f"Wheel-Version: 1.0\nGenerator: wheelyard-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
     ).encode()
     record_path = f"{dist_info}/RECORD"
     record = "\n".join(_record_line(path, data) for path, data in members.items())
