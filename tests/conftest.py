@@ -97,6 +97,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
     app = create_app(settings)
     app.state.sessions = sessions
+    # Every session in a test shares one connection: the recorder's thread must not write
+    # while a request runs. Tests flush it explicitly (app.state.downloads.flush()).
+    app.state.downloads.interval = 3600
     return app
 
 

@@ -8,6 +8,7 @@ import itertools
 
 from sqlalchemy.orm import Session
 
+from tests.dists import Dist
 from wheelyard.data.language import Language
 from wheelyard.data.license import License
 from wheelyard.data.maintainer import Maintainer, Role
@@ -17,6 +18,7 @@ from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
 from wheelyard.services.naming import normalize_name
 from wheelyard.services.passwords import Passwords
+from wheelyard.storage.base import FileStorage
 
 _sequence = itertools.count(1)
 
@@ -125,4 +127,42 @@ class Factory:
             md5_digest=hashlib.md5(content, usedforsecurity=False).hexdigest(),
         )
         self.db.add(release_file)
+        return release_file
+
+    def stored_file(self, release: Release, dist: Dist, storage: FileStorage) -> ReleaseFile:
+        """A file of ``release`` whose bytes really are in ``storage``, with true digests.
+
+        A wheel also gets its METADATA stored beside it (PEP 658), where uploads put it.
+        """
+        # Imported here so that the rest of the factory needs no storage or dists.
+        import io
+        from email.parser import HeaderParser
+
+        from wheelyard.services.simple_index import metadata_path
+        from wheelyard.storage.base import content_path
+
+        content = dist.content
+        blake2 = hashlib.blake2b(content, digest_size=32).hexdigest()
+        is_wheel = dist.filename.endswith(".whl")
+        release_file = ReleaseFile(
+            release=release,
+            filename=dist.filename,
+            packagetype="bdist_wheel" if is_wheel else "sdist",
+            python_version=dist.filename.split("-")[-3] if is_wheel else "source",
+            size=len(content),
+            sha256_digest=hashlib.sha256(content).hexdigest(),
+            blake2_256_digest=blake2,
+            md5_digest=hashlib.md5(content, usedforsecurity=False).hexdigest(),
+            requires_python=HeaderParser().parsestr(dist.metadata)["Requires-Python"],
+            storage_path=content_path(blake2, dist.filename),
+        )
+        storage.put(content_path(blake2, dist.filename), io.BytesIO(content))
+        if is_wheel:
+            metadata = dist.metadata.encode()
+            release_file.metadata_sha256 = hashlib.sha256(metadata).hexdigest()
+            path = metadata_path(release_file)
+            assert path is not None
+            storage.put(path, io.BytesIO(metadata))
+        self.db.add(release_file)
+        self.db.flush()
         return release_file

@@ -12,6 +12,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine, session_factory
+from wheelyard.services.downloads import DownloadRecorder
+from wheelyard.services.page_cache import PageCache
 from wheelyard.services.passwords import Passwords
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
@@ -28,7 +30,11 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Read app.state.sessions only now: tests swap in their own factory after create_app.
+        app.state.pages.watch(app.state.sessions)
+        app.state.downloads.start()
         yield
+        app.state.downloads.stop()  # writes the downloads still queued
         engine.dispose()
 
     app = Starlette(
@@ -53,4 +59,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.templates = create_templates(settings.site_name)
     app.state.storage = create_storage(settings)
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
+    # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
+    app.state.pages = PageCache()
+    app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
     return app

@@ -1,5 +1,99 @@
+"""PyPI's JSON API: ``/pypi/<project>/json`` and ``/pypi/<project>/<version>/json``.
+
+Documents are cached per worker like the simple pages. Their file URLs are absolute (as
+PyPI's are), so the host a client used is part of the cache key.
+"""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from collections.abc import Hashable
 
-routes: list[BaseRoute] = []
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from wheelyard.api.simple import cached_page, moved_to, not_found, page_response, refresh_if_due
+from wheelyard.services import project_json
+from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.services.page_cache import PageCache, RenderedPage
+from wheelyard.web.transaction import transaction
+
+JSON = "application/json"
+# Browser tools and dashboards read this API from other origins, as they do PyPI's.
+HEADERS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _project_id(request: Request, suffix: str) -> str | Response:
+    """The normalized project, or the response for a name that is invalid or not normal."""
+    name: str = request.path_params["project"]
+    if not is_valid_project_name(name):
+        return not_found()
+    project_id = normalize_name(name)
+    if name != project_id:
+        return moved_to(request, f"/pypi/{project_id}/{suffix}")
+    return project_id
+
+
+async def project_document(request: Request) -> Response:
+    project_id = _project_id(request, "json")
+    if isinstance(project_id, Response):
+        return project_id
+    base_url = str(request.base_url)
+    storage = request.app.state.storage
+    variant = ("project", base_url)
+
+    def render(db: Session) -> dict[Hashable, RenderedPage] | None:
+        document = project_json.project_document(db, storage, project_id, base_url)
+        if document is None:
+            return None
+        return {variant: RenderedPage(document.body, JSON, document.serial)}
+
+    page = await cached_page(request, project_id, variant, render)
+    if page is None:
+        return not_found()
+    return page_response(request, page, HEADERS)
+
+
+async def release_document(request: Request) -> Response:
+    version: str = request.path_params["version"]
+    project_id = _project_id(request, f"{version}/json")
+    if isinstance(project_id, Response):
+        return project_id
+    base_url = str(request.base_url)
+    variant = ("release", version, base_url)
+    await refresh_if_due(request)
+    pages: PageCache = request.app.state.pages
+    page = pages.lookup(project_id, variant)
+    if page is None:
+        # Not cached_page: a version in another spelling is a redirect, not a page.
+        found = await run_in_threadpool(_render_release, request, project_id, version, variant)
+        if isinstance(found, project_json.VersionMoved):
+            return moved_to(request, f"/pypi/{project_id}/{found.version}/json")
+        if found is None:
+            return not_found()
+        page = found
+    return page_response(request, page, HEADERS)
+
+
+def _render_release(
+    request: Request, project_id: str, version: str, variant: Hashable
+) -> RenderedPage | project_json.VersionMoved | None:
+    pages: PageCache = request.app.state.pages
+    ticket = pages.ticket()
+    with transaction(request) as db:
+        document = project_json.release_document(
+            db, request.app.state.storage, project_id, version, str(request.base_url)
+        )
+    if not isinstance(document, project_json.JsonDocument):
+        return document
+    page = RenderedPage(document.body, JSON, document.serial)
+    pages.store(ticket, project_id, {variant: page})
+    return page
+
+
+routes: list[BaseRoute] = [
+    Route("/pypi/{project}/json", project_document, methods=["GET"]),
+    Route("/pypi/{project}/{version}/json", release_document, methods=["GET"]),
+]

@@ -1,5 +1,239 @@
+"""The Simple Repository API pip and uv install from: ``/simple/`` and ``/simple/<project>/``.
+
+HTML (PEP 503) or JSON (PEP 691) by ``Accept``, both rendered from one context and served
+from the worker's page cache, which the journal keeps current (services/page_cache.py).
+A cached page costs no database query: the hot path is an ``Accept`` lookup and a dict get.
+"""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from collections.abc import Callable, Hashable, Mapping
+from functools import lru_cache
 
-routes: list[BaseRoute] = []
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wheelyard.services import simple_index
+from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.services.page_cache import INDEX_KEY, PageCache, RenderedPage, etag_matches
+from wheelyard.web.transaction import transaction
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
+TEXT_HTML = "text/html"
+# When a client ranks several equally (say ``*/*``), the first of these wins: browsers and
+# curl get a page they can show.
+OFFERS = (TEXT_HTML, SIMPLE_HTML, SIMPLE_JSON)
+# PEP 691's "latest" names; the response names the concrete version.
+ALIASES = {
+    "application/vnd.pypi.simple.latest+json": SIMPLE_JSON,
+    "application/vnd.pypi.simple.latest+html": SIMPLE_HTML,
+}
+NOT_ACCEPTABLE = "Not Acceptable: this index serves " + ", ".join(OFFERS)
+# Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
+REVALIDATE = "max-age=0, must-revalidate"
+
+Renderer = Callable[[Session], Mapping[Hashable, RenderedPage] | None]
+
+
+@lru_cache(maxsize=256)
+def negotiate(accept: str | None, requested_format: str | None = None) -> str | None:
+    """The media type to answer with, or None when the client accepts none of ours.
+
+    ``?format=`` (PEP 691's alternative to ``Accept``) names one type exactly. Otherwise
+    each offer takes the q-value of the most specific ``Accept`` range that matches it;
+    the highest q wins, then the more specific match, then the range listed first.
+    """
+    if requested_format is not None:
+        # A "+" typed into a query string arrives as a space; media types have none.
+        requested_format = requested_format.strip().replace(" ", "+").lower()
+        named = ALIASES.get(requested_format, requested_format)
+        return named if named in OFFERS else None
+    if not accept:
+        return TEXT_HTML
+    best: tuple[float, int, int, int] | None = None
+    chosen: str | None = None
+    for rank, offer in enumerate(OFFERS):
+        match = _best_range(accept, offer)
+        if match is None or match[0] <= 0:
+            continue
+        q, specificity, position = match
+        score = (q, specificity, -position, -rank)
+        if best is None or score > best:
+            best, chosen = score, offer
+    return chosen
+
+
+def _best_range(accept: str, offer: str) -> tuple[float, int, int] | None:
+    """(q, specificity, position) of the most specific range of ``accept`` covering ``offer``."""
+    offer_type = offer.split("/", 1)[0]
+    found: tuple[float, int, int] | None = None
+    for position, item in enumerate(accept.split(",")):
+        media, *params = (part.strip() for part in item.split(";"))
+        media = ALIASES.get(media.lower(), media.lower())
+        if media == offer:
+            specificity = 2
+        elif media == f"{offer_type}/*":
+            specificity = 1
+        elif media == "*/*":
+            specificity = 0
+        else:
+            continue
+        if found is None or specificity > found[1]:
+            found = (_quality(params), specificity, position)
+    return found
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+# --- cached pages, shared with the JSON API ---------------------------------------------------
+
+
+async def refresh_if_due(request: Request) -> None:
+    """Read the journal when this worker has not looked for a while (about once a second)."""
+    pages: PageCache = request.app.state.pages
+    if pages.check_due():
+        await run_in_threadpool(_refresh, request, pages)
+
+
+def _refresh(request: Request, pages: PageCache) -> None:
+    with transaction(request) as db:
+        pages.refresh(db)
+
+
+async def cached_page(
+    request: Request, key: str, variant: Hashable, render: Renderer
+) -> RenderedPage | None:
+    """The page from the cache, or rendered (with its sibling variants) and stored."""
+    await refresh_if_due(request)
+    pages: PageCache = request.app.state.pages
+    page = pages.lookup(key, variant)
+    if page is not None:
+        return page
+    rendered = await run_in_threadpool(_render, request, pages, key, render)
+    return rendered[variant] if rendered is not None else None
+
+
+def _render(
+    request: Request, pages: PageCache, key: str, render: Renderer
+) -> Mapping[Hashable, RenderedPage] | None:
+    ticket = pages.ticket()
+    with transaction(request) as db:
+        rendered = render(db)
+    if rendered is not None:
+        pages.store(ticket, key, rendered)
+    return rendered
+
+
+def page_response(request: Request, page: RenderedPage, headers: Mapping[str, str]) -> Response:
+    """200 with the body, or 304 when the client already has this representation."""
+    all_headers = {
+        "ETag": page.etag,
+        "X-PyPI-Last-Serial": str(page.serial),
+        "Cache-Control": REVALIDATE,
+        **headers,
+    }
+    if etag_matches(request.headers.get("if-none-match"), page.etag):
+        return Response(status_code=304, headers=all_headers)
+    return Response(page.body, media_type=page.media_type, headers=all_headers)
+
+
+def not_found() -> Response:
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+def moved_to(request: Request, path: str) -> RedirectResponse:
+    query = request.url.query
+    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=301)
+
+
+# --- the two pages ----------------------------------------------------------------------------
+
+
+def _representations(
+    body_html: bytes, body_json: bytes, serial: int
+) -> dict[Hashable, RenderedPage]:
+    return {
+        TEXT_HTML: RenderedPage(body_html, TEXT_HTML, serial),
+        SIMPLE_HTML: RenderedPage(body_html, SIMPLE_HTML, serial),
+        SIMPLE_JSON: RenderedPage(body_json, SIMPLE_JSON, serial),
+    }
+
+
+def _chosen_type(request: Request) -> str | None:
+    return negotiate(request.headers.get("accept"), request.query_params.get("format"))
+
+
+def _not_acceptable() -> Response:
+    return PlainTextResponse(NOT_ACCEPTABLE, status_code=406, headers={"Vary": "Accept"})
+
+
+async def index_page(request: Request) -> Response:
+    media_type = _chosen_type(request)
+    if media_type is None:
+        return _not_acceptable()
+
+    def render(db: Session) -> dict[Hashable, RenderedPage]:
+        projects = simple_index.project_list(db)
+        return _representations(
+            simple_index.list_html(projects), simple_index.list_json(projects), projects.last_serial
+        )
+
+    page = await cached_page(request, INDEX_KEY, media_type, render)
+    assert page is not None  # the index always exists
+    return page_response(request, page, {"Vary": "Accept"})
+
+
+async def project_page(request: Request) -> Response:
+    name: str = request.path_params["project"]
+    if not is_valid_project_name(name):
+        return not_found()
+    project_id = normalize_name(name)
+    if name != project_id:
+        return moved_to(request, f"/simple/{project_id}/")
+    media_type = _chosen_type(request)
+    if media_type is None:
+        return _not_acceptable()
+
+    def render(db: Session) -> dict[Hashable, RenderedPage] | None:
+        detail = simple_index.project_detail(db, project_id)
+        if detail is None:
+            return None
+        return _representations(
+            simple_index.detail_html(detail), simple_index.detail_json(detail), detail.last_serial
+        )
+
+    page = await cached_page(request, project_id, media_type, render)
+    if page is None:
+        return not_found()
+    return page_response(request, page, {"Vary": "Accept"})
+
+
+async def add_slash(request: Request) -> Response:
+    """``/simple/Foo`` -> ``/simple/foo/`` (and ``/simple`` -> ``/simple/``)."""
+    name = request.path_params.get("project")
+    if name is None:
+        return moved_to(request, "/simple/")
+    if not is_valid_project_name(name):
+        return not_found()
+    return moved_to(request, f"/simple/{normalize_name(name)}/")
+
+
+routes: list[BaseRoute] = [
+    Route("/simple/", index_page, methods=["GET"]),
+    Route("/simple", add_slash, methods=["GET"]),
+    Route("/simple/{project}/", project_page, methods=["GET"]),
+    Route("/simple/{project}", add_slash, methods=["GET"]),
+]

@@ -43,7 +43,8 @@ def record(
     )
     db.add(entry)
     db.flush()
-    package.last_serial = entry.id
+    # Concurrent writers on PostgreSQL may flush out of serial order; never move backwards.
+    package.last_serial = max(package.last_serial or 0, entry.id)
     return entry.id
 
 

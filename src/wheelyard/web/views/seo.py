@@ -1,5 +1,79 @@
+"""For crawlers: ``/robots.txt`` and ``/sitemap.xml`` (an index of numbered files when large)."""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from wheelyard.services import sitemap, urls
+from wheelyard.web.transaction import transaction
+
+XML = "application/xml"
+# Crawlers come back often enough; an hour keeps a busy index from being re-mapped constantly.
+CACHE_CONTROL = {"cache-control": "public, max-age=3600"}
+
+
+def _site_root(request: Request) -> str:
+    """Scheme and host as the client reached us, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def robots_txt(request: Request) -> Response:
+    body = "\n".join(
+        [
+            "User-agent: *",
+            "Allow: /",
+            "Disallow: /account",
+            "Disallow: /manage",
+            f"Sitemap: {_site_root(request)}/sitemap.xml",
+            "",
+        ]
+    )
+    return PlainTextResponse(body, headers=CACHE_CONTROL)
+
+
+def sitemap_file_url(number: int) -> str:
+    return f"/sitemap-{number}.xml"
+
+
+def _per_file() -> int:
+    # Read at call time, not bound as a default argument, so that tests can lower it.
+    return sitemap.MAX_URLS_PER_SITEMAP
+
+
+def sitemap_xml(request: Request) -> Response:
+    root = _site_root(request)
+    with transaction(request) as db:
+        files = sitemap.file_count(db, per_file=_per_file())
+        if files > 1:
+            paths = (sitemap_file_url(number) for number in range(1, files + 1))
+            return Response(
+                sitemap.sitemap_index(root, paths), media_type=XML, headers=CACHE_CONTROL
+            )
+        entries = sitemap.entries(db, 1, urls.project_url, per_file=_per_file())
+    return Response(sitemap.urlset(root, entries), media_type=XML, headers=CACHE_CONTROL)
+
+
+def sitemap_part(request: Request) -> Response:
+    raw: str = request.path_params["number"]
+    # Parsed here, not by an int convertor: int() of a 5,000-digit path would raise.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise HTTPException(404, "There is no such sitemap.")
+    number = int(raw)
+    with transaction(request) as db:
+        files = sitemap.file_count(db, per_file=_per_file())
+        if not 1 <= number <= files:
+            raise HTTPException(404, f"There is no sitemap number {number}.")
+        entries = sitemap.entries(db, number, urls.project_url, per_file=_per_file())
+    return Response(
+        sitemap.urlset(_site_root(request), entries), media_type=XML, headers=CACHE_CONTROL
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/robots.txt", robots_txt, name="robots"),
+    Route("/sitemap.xml", sitemap_xml, name="sitemap"),
+    Route("/sitemap-{number}.xml", sitemap_part, name="sitemap_part"),
+]

@@ -1,0 +1,234 @@
+"""PyPI's JSON API over HTTP: shape, URLs, redirects, conditional requests, freshness."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from tests.dists import Project, sdist, wheel
+from tests.factories import Factory
+from wheelyard.data.package import Package
+from wheelyard.services import journal
+from wheelyard.storage.base import FileStorage
+
+INFO_KEYS = {
+    "author",
+    "author_email",
+    "bugtrack_url",
+    "classifiers",
+    "description",
+    "description_content_type",
+    "docs_url",
+    "download_url",
+    "downloads",
+    "dynamic",
+    "home_page",
+    "keywords",
+    "license",
+    "license_expression",
+    "license_files",
+    "maintainer",
+    "maintainer_email",
+    "name",
+    "package_url",
+    "platform",
+    "project_url",
+    "project_urls",
+    "provides_extra",
+    "release_url",
+    "requires_dist",
+    "requires_python",
+    "summary",
+    "version",
+    "yanked",
+    "yanked_reason",
+}
+FILE_KEYS = {
+    "comment_text",
+    "digests",
+    "downloads",
+    "filename",
+    "has_sig",
+    "md5_digest",
+    "packagetype",
+    "python_version",
+    "requires_python",
+    "size",
+    "upload_time",
+    "upload_time_iso_8601",
+    "url",
+    "yanked",
+    "yanked_reason",
+}
+
+
+def _release(
+    make: Factory,
+    storage: FileStorage,
+    package: Package,
+    version: str,
+    *,
+    yanked: bool = False,
+    **metadata: Any,
+) -> None:
+    release = make.release(package, version, with_file=False, yanked=yanked)
+    project = Project(name=package.name, version=version, **metadata)
+    make.stored_file(release, wheel(project), storage)
+    make.stored_file(release, sdist(project), storage)
+
+
+@pytest.fixture
+def package(make: Factory, app: Starlette, db: Session) -> Package:
+    storage: FileStorage = app.state.storage
+    package = make.package("Json.Thing", versions=())
+    _release(make, storage, package, "1.0")
+    _release(
+        make,
+        storage,
+        package,
+        "1.1",
+        requires_dist=["requests>=2", "rich; extra == 'pretty'"],
+        requires_python=">=3.9",
+        classifiers=["Programming Language :: Python :: 3", "License :: OSI Approved"],
+    )
+    _release(make, storage, package, "2.0", yanked=True)
+    _release(make, storage, package, "3.0b1")
+    journal.record(db, package, journal.Action.NEW_RELEASE, version="3.0b1")
+    db.commit()
+    return package
+
+
+def test_project_document_has_pypis_shape(client: TestClient, package: Package) -> None:
+    response = client.get("/pypi/json-thing/json")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-pypi-last-serial"] == str(package.last_serial)
+    assert response.headers["access-control-allow-origin"] == "*"
+    document = response.json()
+    assert set(document) == {"info", "last_serial", "releases", "urls", "vulnerabilities"}
+    assert set(document["info"]) == INFO_KEYS
+    assert document["last_serial"] == package.last_serial
+    assert document["vulnerabilities"] == []
+    for files in document["releases"].values():
+        for file in files:
+            assert set(file) == FILE_KEYS
+
+
+def test_latest_is_the_highest_final_release_not_yanked(
+    client: TestClient, package: Package
+) -> None:
+    document = client.get("/pypi/json-thing/json").json()
+    info = document["info"]
+
+    assert info["version"] == "1.1"  # 2.0 is yanked, 3.0b1 a pre-release
+    assert info["name"] == "Json.Thing"
+    assert info["requires_dist"] == ["requests>=2", "rich; extra == 'pretty'"]
+    assert info["requires_python"] == ">=3.9"
+    assert info["classifiers"] == ["Programming Language :: Python :: 3", "License :: OSI Approved"]
+    assert info["package_url"] == "http://testserver/project/json-thing/"
+    assert info["release_url"] == "http://testserver/project/json-thing/1.1/"
+    assert info["yanked"] is False
+    assert [file["filename"] for file in document["urls"]] == [
+        "json_thing-1.1-py3-none-any.whl",
+        "json_thing-1.1.tar.gz",
+    ]
+    assert list(document["releases"]) == ["1.0", "1.1", "2.0", "3.0b1"]
+
+
+def test_file_entries_download_with_their_digests(client: TestClient, package: Package) -> None:
+    document = client.get("/pypi/json-thing/json").json()
+    file = document["releases"]["2.0"][0]
+
+    assert file["yanked"] is True
+    assert file["url"].startswith("http://testserver/packages/")
+    assert file["upload_time_iso_8601"].endswith("Z")
+    assert file["upload_time_iso_8601"].startswith(file["upload_time"])
+    content = client.get(file["url"]).content
+    assert hashlib.sha256(content).hexdigest() == file["digests"]["sha256"]
+    assert hashlib.blake2b(content, digest_size=32).hexdigest() == file["digests"]["blake2b_256"]
+    assert hashlib.md5(content, usedforsecurity=False).hexdigest() == file["md5_digest"]
+    assert file["size"] == len(content)
+
+
+def test_release_document_describes_that_version(client: TestClient, package: Package) -> None:
+    response = client.get("/pypi/json-thing/2.0/json")
+
+    assert response.status_code == 200
+    document = response.json()
+    assert set(document) == {"info", "last_serial", "urls", "vulnerabilities"}
+    assert document["info"]["version"] == "2.0"
+    assert document["info"]["yanked"] is True
+    assert document["info"]["requires_dist"] is None  # 2.0 declared no dependencies
+    assert {file["filename"] for file in document["urls"]} == {
+        "json_thing-2.0-py3-none-any.whl",
+        "json_thing-2.0.tar.gz",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/pypi/Json.Thing/json", "/pypi/json-thing/json"),
+        ("/pypi/JSON_thing/1.1/json", "/pypi/json-thing/1.1/json"),
+        ("/pypi/json-thing/1.1.0/json", "/pypi/json-thing/1.1/json"),
+    ],
+)
+def test_other_spellings_redirect(
+    client: TestClient, package: Package, path: str, location: str
+) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == location
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/pypi/no-such-thing/json", "/pypi/json-thing/9.9/json", "/pypi/-x-/json", "/pypi/a b/json"],
+)
+def test_unknown_projects_and_versions_are_404(
+    client: TestClient, package: Package, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.text == "Not Found"
+
+
+def test_a_project_without_releases_is_404(client: TestClient, make: Factory) -> None:
+    make.package("empty-thing", versions=())
+    assert client.get("/pypi/empty-thing/json").status_code == 404
+
+
+def test_etag_answers_304(client: TestClient, package: Package) -> None:
+    etag = client.get("/pypi/json-thing/json").headers["etag"]
+    response = client.get("/pypi/json-thing/json", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.headers["x-pypi-last-serial"] == str(package.last_serial)
+
+
+def test_a_new_release_is_visible_at_once(
+    client: TestClient, app: Starlette, package: Package, make: Factory, db: Session
+) -> None:
+    assert client.get("/pypi/json-thing/json").json()["info"]["version"] == "1.1"
+    assert client.get("/pypi/json-thing/1.5/json").status_code == 404
+
+    _release(make, app.state.storage, package, "1.5")
+    serial = journal.record(db, package, journal.Action.NEW_RELEASE, version="1.5")
+    db.commit()
+
+    response = client.get("/pypi/json-thing/json")
+    assert response.json()["info"]["version"] == "1.5"
+    assert response.json()["last_serial"] == serial
+    assert client.get("/pypi/json-thing/1.5/json").status_code == 200
+
+
+def test_urls_follow_the_host_asked(app: Starlette, package: Package) -> None:
+    with TestClient(app, base_url="http://index.example") as client:
+        document = client.get("/pypi/json-thing/json").json()
+    assert document["urls"][0]["url"].startswith("http://index.example/packages/")
+    assert document["info"]["package_url"] == "http://index.example/project/json-thing/"

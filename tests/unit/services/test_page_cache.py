@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.factories import Factory
+from wheelyard.data.journal import JournalEntry
+from wheelyard.services import journal
+from wheelyard.services.page_cache import INDEX_KEY, PageCache, RenderedPage, etag_matches
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cache(clock: Clock) -> PageCache:
+    return PageCache(check_interval=1.0, replay_window=10.0, max_age=300.0, clock=clock)
+
+
+def page(serial: int = 0, body: bytes = b"body") -> RenderedPage:
+    return RenderedPage(body, "text/html", serial)
+
+
+def test_stored_pages_are_found(cache: PageCache) -> None:
+    cache.store(cache.ticket(), "demo", {"html": page(), "json": page(body=b"{}")})
+    assert cache.lookup("demo", "html") == page()
+    assert cache.lookup("demo", "json") == page(body=b"{}")
+    assert cache.lookup("demo", "other") is None
+    assert cache.lookup("other", "html") is None
+
+
+def test_etags_differ_by_body_and_by_type() -> None:
+    assert page().etag == page().etag
+    assert page().etag != page(body=b"other").etag
+    assert page().etag != RenderedPage(b"body", "application/vnd.pypi.simple.v1+html", 0).etag
+
+
+@pytest.mark.parametrize(
+    ("header", "matches"),
+    [
+        (None, False),
+        ("", False),
+        ('"abc"', True),
+        ('W/"abc"', True),
+        ('"x", "abc"', True),
+        ("*", True),
+        ('"abcd"', False),
+    ],
+)
+def test_etag_matches(header: str | None, matches: bool) -> None:
+    assert etag_matches(header, '"abc"') is matches
+
+
+def test_invalidate_drops_the_project_and_the_index(cache: PageCache) -> None:
+    for key in ("demo", "other", INDEX_KEY):
+        cache.store(cache.ticket(), key, {"html": page()})
+    cache.invalidate(["demo"])
+    assert cache.lookup("demo", "html") is None
+    assert cache.lookup(INDEX_KEY, "html") is None
+    assert cache.lookup("other", "html") is not None
+
+
+def test_a_page_read_before_an_invalidation_is_not_stored(cache: PageCache) -> None:
+    ticket = cache.ticket()
+    cache.invalidate(["demo"])  # a commit lands while the page is being rendered
+    cache.store(ticket, "demo", {"html": page()})
+    assert cache.lookup("demo", "html") is None
+
+
+def test_pages_expire_after_max_age(cache: PageCache, clock: Clock) -> None:
+    cache.store(cache.ticket(), "demo", {"html": page()})
+    clock.now += 299
+    assert cache.lookup("demo", "html") is not None
+    clock.now += 2
+    assert cache.lookup("demo", "html") is None
+
+
+def test_the_least_recently_used_projects_go_first(clock: Clock) -> None:
+    cache = PageCache(max_keys=2, clock=clock)
+    cache.store(cache.ticket(), "a", {"html": page()})
+    cache.store(cache.ticket(), "b", {"html": page()})
+    cache.lookup("a", "html")
+    cache.store(cache.ticket(), "c", {"html": page()})
+    assert cache.lookup("b", "html") is None
+    assert cache.lookup("a", "html") is not None
+    assert cache.lookup("c", "html") is not None
+
+
+def test_refresh_reads_the_journal_at_most_once_per_interval(
+    cache: PageCache, clock: Clock, db: Session, make: Factory
+) -> None:
+    package = make.package("journaled")
+    cache.refresh(db)  # the first look only learns where the journal stands
+    cache.store(cache.ticket(), "journaled", {"html": page(package.last_serial)})
+    assert not cache.check_due()
+
+    # Another worker (no commit hook here) records a change.
+    journal.record(db, package, journal.Action.NEW_RELEASE, version="2.0")
+    cache.refresh(db)
+    assert cache.lookup("journaled", "html") is not None  # not due yet: still served
+
+    clock.now += 1.0
+    assert cache.check_due()
+    cache.refresh(db)
+    assert cache.lookup("journaled", "html") is None
+
+
+def test_refresh_keeps_pages_rendered_after_the_change(
+    cache: PageCache, clock: Clock, db: Session, make: Factory
+) -> None:
+    package = make.package("journaled")
+    cache.refresh(db)
+    serial = journal.record(db, package, journal.Action.NEW_RELEASE, version="2.0")
+    cache.store(cache.ticket(), "journaled", {"html": page(serial)})
+    cache.store(cache.ticket(), INDEX_KEY, {"html": page(serial)})
+
+    clock.now += 1.0
+    cache.refresh(db)
+
+    assert cache.lookup("journaled", "html") is not None
+    assert cache.lookup(INDEX_KEY, "html") is not None
+
+
+def test_refresh_catches_an_entry_that_commits_out_of_serial_order(
+    cache: PageCache, clock: Clock, db: Session, make: Factory
+) -> None:
+    slow = make.package("slow")
+    fast = make.package("fast")
+    base = journal.record(db, fast, journal.Action.CREATE)
+    cache.refresh(db)
+    cache.store(cache.ticket(), "slow", {"html": page(slow.last_serial)})
+    # On PostgreSQL a transaction holding serial base+1 may commit after base+2 was seen.
+    db.add(JournalEntry(id=base + 2, package_id="fast", action=journal.Action.ADD_FILE))
+    db.flush()
+    clock.now += 1.0
+    cache.refresh(db)
+    assert cache.lookup("slow", "html") is not None
+
+    db.add(JournalEntry(id=base + 1, package_id="slow", action=journal.Action.ADD_FILE))
+    db.flush()
+    clock.now += 1.0
+    cache.refresh(db)
+
+    assert cache.lookup("slow", "html") is None
+
+
+def test_watch_drops_pages_when_a_journal_entry_commits(
+    cache: PageCache, sessions: sessionmaker[Session], db: Session, make: Factory
+) -> None:
+    package = make.package("watched")
+    db.commit()
+    cache.watch(sessions)
+    cache.watch(sessions)  # watching twice changes nothing
+    cache.store(cache.ticket(), "watched", {"html": page()})
+    cache.store(cache.ticket(), "bystander", {"html": page()})
+
+    package.summary = "no journal entry, no invalidation"
+    db.commit()
+    assert cache.lookup("watched", "html") is not None
+
+    journal.record(db, package, journal.Action.NEW_RELEASE, version="2.0")
+    assert cache.lookup("watched", "html") is not None  # flushed, not yet committed
+    db.commit()
+
+    assert cache.lookup("watched", "html") is None
+    assert cache.lookup("bystander", "html") is not None
+    assert db.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 1
