@@ -24,6 +24,9 @@ from wheelyard.data.db_session import create_engine
 from wheelyard.services import migrations
 from wheelyard.services.passwords import Passwords
 
+# The moto server fixtures, for every test that needs object storage.
+pytest_plugins = ["tests.s3_server"]
+
 POSTGRES_URL_VARIABLE = "WHEELYARD_TEST_POSTGRES_URL"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Cheap argon2 parameters: the tests check behaviour, not hashing cost.

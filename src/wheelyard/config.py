@@ -23,6 +23,12 @@ def _flag(value: str) -> bool:
 class Settings:
     database_url: str = f"sqlite:///./{DEFAULT_VAR_DIR}/wheelyard.db"
     storage_path: Path = DEFAULT_VAR_DIR / "files"
+    # ``s3://bucket/prefix`` keeps files in an S3-compatible object store instead of under
+    # storage_path; None keeps them local.
+    storage_url: str | None = None
+    # With object storage, answer a download with a redirect to a presigned URL for this many
+    # seconds instead of streaming the bytes through the server; 0 streams them.
+    presigned_download_seconds: int = 0
     # Signs session cookies; a random key per process would log everyone out on restart,
     # so from_env() keeps a generated key in the var directory.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -46,11 +52,23 @@ class Settings:
         return cls(
             database_url=database_url,
             storage_path=storage_path,
+            storage_url=env.get("WHEELYARD_STORAGE_URL") or None,
+            presigned_download_seconds=_seconds(env.get("WHEELYARD_PRESIGNED_DOWNLOADS", "0")),
             secret_key=secret_key,
             https_only=_flag(env.get("WHEELYARD_HTTPS_ONLY", "0")),
             password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
             site_name=env.get("WHEELYARD_SITE_NAME", "wheelyard"),
         )
+
+
+def _seconds(value: str) -> int:
+    try:
+        seconds = int(value.strip() or "0")
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if seconds < 0:
+        raise ValueError(f"expected a number of seconds, got {value!r}")
+    return seconds
 
 
 def _persistent_secret(var_dir: Path) -> str:

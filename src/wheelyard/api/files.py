@@ -16,15 +16,16 @@ from typing import BinaryIO
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.api.simple import not_found
+from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import simple_index
 from wheelyard.services.downloads import DownloadEvent, DownloadRecorder, find_served_file
 from wheelyard.services.page_cache import etag_matches
-from wheelyard.storage.base import FileStorage, StorageError
+from wheelyard.storage.base import FileStorage, StorageError, presigned_url
 from wheelyard.web.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ async def _serve_file(request: Request, release_file: ReleaseFile) -> Response:
         except FileNotFoundError:
             return _missing_blob(release_file)
         response = FileResponse(local, headers=headers, media_type=kind, stat_result=stat)
+    elif (redirect := _presigned(request, storage, release_file.storage_path)) is not None:
+        # The object store serves the bytes; the download still counts here.
+        response = RedirectResponse(redirect, status_code=302)
     else:
         try:
             blob = await run_in_threadpool(storage.open, release_file.storage_path)
@@ -96,6 +100,13 @@ async def _serve_file(request: Request, release_file: ReleaseFile) -> Response:
     if request.method == "GET" and "range" not in request.headers:
         _record(request, release_file)
     return response
+
+
+def _presigned(request: Request, storage: FileStorage, path: str) -> str | None:
+    settings: Settings = request.app.state.settings
+    if request.method != "GET" or settings.presigned_download_seconds <= 0:
+        return None
+    return presigned_url(storage, path, settings.presigned_download_seconds)
 
 
 def _record(request: Request, release_file: ReleaseFile) -> None:

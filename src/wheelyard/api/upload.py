@@ -1,5 +1,285 @@
+"""PyPI's legacy upload API at ``/legacy/``: what ``twine upload`` talks to.
+
+One multipart POST per file (``:action=file_upload``), authenticated with HTTP basic auth.
+This module only reads the request: body size, multipart form, credentials. The rules live
+in ``services.uploads``. A refusal is a 4xx whose plain-text body is the reason; twine
+prints it with ``--verbose`` and ``--skip-existing`` reads "File already exists" from it.
+
+PyPI also puts the reason into the HTTP status line. An ASGI application cannot: the ASGI
+``http.response.start`` message carries a status code only, and servers (granian, uvicorn)
+write the standard phrase for it.
+"""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import logging
+import random
+import time
 
-routes: list[BaseRoute] = []
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive
+
+from wheelyard.config import Settings
+from wheelyard.services import upload_auth, uploads
+from wheelyard.services.audit import Origin
+from wheelyard.services.upload_auth import AuthenticationError, Credentials, Uploader
+from wheelyard.services.uploads import ClaimedDigests, IncomingFile, Outcome, UploadError
+from wheelyard.storage.base import StorageError
+from wheelyard.web.transaction import transaction
+
+log = logging.getLogger(__name__)
+
+# Room for the metadata fields and the multipart framing beside the largest file; a file
+# a little over the limit still gets the friendlier "File too large" answer.
+MAX_BODY_SIZE = uploads.MAX_FILE_SIZE + 24 * uploads.MEGABYTE
+# One text field (the description is the long one, up to 4 bytes per character).
+MAX_FIELD_SIZE = 4 * uploads.MAX_DESCRIPTION_LENGTH
+MAX_FIELDS = 1000
+MAX_FILES = 3  # the distribution, and a signature some clients still send
+# Two uploads racing to create the same project or release: the loser retries and then
+# sees the winner's rows (and is refused if it may not upload there). On SQLite a
+# transaction that read before another writer committed cannot write at all; it retries too.
+ATTEMPTS = 5
+CONTENTION = "Another upload changed this project at the same moment; try again."
+STORAGE_FAILED = "The file could not be stored just now; nothing was changed. Try again later."
+REALM = 'Basic realm="wheelyard upload"'
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Refusal(Exception):
+    """Refused while reading the request, before the upload rules are reached."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+def _origin(request: Request) -> Origin:
+    return Origin(
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """``receive`` that stops once the request body passes ``limit`` bytes."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+        return message
+
+    return limited_receive
+
+
+def _check_declared_length(request: Request) -> None:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_SIZE:
+        raise _Refusal(413, _too_large_message())
+
+
+async def _read_form(request: Request) -> FormData:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise _Refusal(400, "Upload a file as multipart/form-data.")
+    limited = Request(request.scope, _limited(request.receive, MAX_BODY_SIZE))
+    try:
+        return await limited.form(
+            max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_SIZE
+        )
+    except _BodyTooLarge as error:
+        raise _Refusal(413, _too_large_message()) from error
+    except HTTPException as error:  # Starlette's answer to a malformed multipart body
+        raise _Refusal(400, f"Invalid multipart form: {error.detail}") from error
+    except ClientDisconnect as error:
+        raise _Refusal(400, "The upload was cut off before it was complete.") from error
+
+
+async def _discard_body(request: Request) -> None:
+    """Read the body without keeping it, so the client (still sending) hears the answer.
+
+    A client that is refused before its upload is read would otherwise see the connection
+    drop mid-send instead of the reason.
+    """
+    limited = Request(request.scope, _limited(request.receive, MAX_BODY_SIZE))
+    try:
+        async for _chunk in limited.stream():
+            pass
+    except (_BodyTooLarge, ClientDisconnect):
+        pass
+
+
+def _too_large_message() -> str:
+    return (
+        f"Request too large: files are limited to {uploads.MAX_FILE_SIZE // uploads.MEGABYTE} MB."
+    )
+
+
+def _fields(form: FormData) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            fields.setdefault(key, []).append(value)
+    return fields
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    return values[0] if values else None
+
+
+def _check_action(fields: dict[str, list[str]]) -> None:
+    action = _first(fields, ":action")
+    if action == "submit":
+        raise _Refusal(410, "Registering a project first is not needed: upload its files directly.")
+    if action != "file_upload":
+        raise _Refusal(400, "Unknown or missing ':action': this endpoint takes 'file_upload'.")
+    if (_first(fields, "protocol_version") or "1") != "1":
+        raise _Refusal(400, "Unknown protocol version.")
+
+
+def _incoming(form: FormData, fields: dict[str, list[str]]) -> IncomingFile:
+    content = form.get("content")
+    if not isinstance(content, UploadFile) or content.filename is None:
+        raise _Refusal(400, "Upload payload does not have a file.")
+    return IncomingFile(
+        filename=content.filename,
+        content=content.file,
+        filetype=_first(fields, "filetype") or "",
+        pyversion=_first(fields, "pyversion"),
+        comment=_first(fields, "comment"),
+        claimed=ClaimedDigests(
+            md5=_first(fields, "md5_digest"),
+            sha256=_first(fields, "sha256_digest"),
+            blake2_256=_first(fields, "blake2_256_digest"),
+        ),
+    )
+
+
+def _authenticate(request: Request, origin: Origin) -> Uploader:
+    """Who uploads; _Refusal (401, 403 or 429) when the credentials let nobody in."""
+    try:
+        credentials = upload_auth.parse_basic(request.headers.get("authorization"))
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return _authenticate_once(request, credentials, origin)
+            except sa.exc.OperationalError as error:
+                # SQLite refuses a writer whose snapshot another writer has moved past.
+                log.info("authentication collided (attempt %d): %s", attempt, error)
+                _pause(attempt)
+        raise _Refusal(409, CONTENTION)
+    except AuthenticationError as error:
+        headers = {"WWW-Authenticate": REALM} if error.status == 401 else {}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
+        raise _Refusal(error.status, error.message, headers) from error
+
+
+def _authenticate_once(
+    request: Request, credentials: Credentials | None, origin: Origin
+) -> Uploader:
+    """One try, in a transaction of its own that commits even a failed password attempt."""
+    settings: Settings = request.app.state.settings
+    failure: AuthenticationError | None = None
+    with transaction(request) as db:
+        try:
+            return upload_auth.authenticate(
+                db,
+                request.app.state.passwords,
+                credentials,
+                password_uploads=settings.password_uploads,
+                origin=origin,
+            )
+        except AuthenticationError as error:
+            failure = error  # raised once the block has committed the attempt's audit row
+    raise failure
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter, so that racers part ways
+
+
+def _register(
+    request: Request,
+    uploader: Uploader,
+    origin: Origin,
+    metadata_fields: dict[str, list[str]],
+    incoming: IncomingFile,
+) -> Response:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction(request) as db:
+                metadata = uploads.metadata_from_form(metadata_fields)
+                registered = uploads.register_file(
+                    db,
+                    request.app.state.storage,
+                    incoming,
+                    metadata=metadata,
+                    uploader=uploader,
+                    origin=origin,
+                )
+        except StorageError:
+            # Nothing was committed; the blob store is what failed, not the upload.
+            log.exception("storing %s failed", incoming.filename)
+            return refusal(503, STORAGE_FAILED)
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as error:
+            # A unique key taken by a concurrent upload, or SQLite refusing a second writer.
+            log.info("upload of %s collided (attempt %d): %s", incoming.filename, attempt, error)
+            _pause(attempt)
+            continue
+        if registered.outcome is Outcome.ALREADY_PRESENT:
+            return PlainTextResponse(f"{incoming.filename} is already here; nothing changed.\n")
+        return PlainTextResponse(f"Uploaded {incoming.filename}.\n")
+    return refusal(409, CONTENTION)
+
+
+async def upload(request: Request) -> Response:
+    form: FormData | None = None
+    try:
+        _check_declared_length(request)
+        origin = _origin(request)
+        # Who is asking comes before the body is read: strangers get nothing buffered.
+        try:
+            uploader = await run_in_threadpool(_authenticate, request, origin)
+        except _Refusal:
+            await _discard_body(request)
+            raise
+        form = await _read_form(request)
+        fields = _fields(form)
+        _check_action(fields)
+        incoming = _incoming(form, fields)
+        return await run_in_threadpool(_register, request, uploader, origin, fields, incoming)
+    except _Refusal as error:
+        return refusal(error.status, error.message, error.headers)
+    except UploadError as error:
+        return refusal(error.status, error.message)
+    finally:
+        if form is not None:
+            await form.close()
+
+
+routes: list[BaseRoute] = [
+    Route("/legacy/", upload, methods=["POST"]),
+    # twine takes the URL as typed; a redirect would make it stop (it refuses redirects).
+    Route("/legacy", upload, methods=["POST"]),
+]

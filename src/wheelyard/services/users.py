@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wheelyard.data.user import User
@@ -41,8 +43,12 @@ def create_user(
         hashed_password=passwords.hash(password) if password else None,
         is_admin=is_admin,
     )
-    db.add(user)
-    db.flush()
+    try:
+        # A savepoint: losing a race for the address must not spoil the caller's transaction.
+        with db.begin_nested():
+            db.add(user)
+    except IntegrityError as error:
+        raise AccountError("An account with this email address already exists.") from error
     return user
 
 
@@ -68,3 +74,25 @@ def authenticate(db: Session, passwords: Passwords, email: str, password: str) -
 def utcnow() -> dt.datetime:
     """Naive UTC, the convention of every timestamp column."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# Field bounds: the column widths, and a password cap so hashing cost stays bounded.
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 320
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+
+def active_user(db: Session, user_id: int) -> User | None:
+    """The account a session names, if it still exists and may act."""
+    user = db.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def names_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names for a set of account ids (e.g. the actors of audit rows), in one query."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    query = sa.select(User.id, User.name).where(User.id.in_(wanted))
+    return dict(db.execute(query).all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 
 class StorageError(Exception):
@@ -43,3 +43,22 @@ class FileStorage(Protocol):
 
     def iter_paths(self) -> Iterator[str]:
         """Every stored path (for garbage collection and checks)."""
+
+
+@runtime_checkable
+class PresignedDownloads(Protocol):
+    """A backend that can hand out URLs clients download from without passing through us."""
+
+    def presigned_url(self, path: str, expires_seconds: int) -> str | None:
+        """A URL that serves the blob at ``path`` until ``expires_seconds`` have passed."""
+
+
+def presigned_url(storage: FileStorage, path: str, expires_seconds: int) -> str | None:
+    """The backend's presigned URL for ``path``, or None when it cannot make one.
+
+    An optional capability rather than a FileStorage method: the local backend has nothing
+    to offer here, and the file handler then serves the bytes itself.
+    """
+    if isinstance(storage, PresignedDownloads):
+        return storage.presigned_url(path, expires_seconds)
+    return None

@@ -1,5 +1,233 @@
+"""Managing a project: maintainers and roles, yanking, deleting files and releases.
+
+Owners of the project and administrators only. Every change is a POST form with a CSRF
+token, and leaves an audit row (the services write it).
+"""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import logging
+from collections.abc import Awaitable, Callable
 
-routes: list[BaseRoute] = []
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wheelyard.data.maintainer import Role
+from wheelyard.data.package import Package
+from wheelyard.data.user import User
+from wheelyard.services import audit, maintainers, packages, project_admin, users
+from wheelyard.services.audit import Origin
+from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.storage.base import FileStorage
+from wheelyard.web.csrf import verified_form
+from wheelyard.web.templating import render
+from wheelyard.web.transaction import transaction
+from wheelyard.web.views.accounts import login_redirect, origin_of, signed_in_user
+
+log = logging.getLogger(__name__)
+
+_FLASH = "manage_flash"
+# Longer than any email, version or filename column: such input cannot name anything here.
+_MAX_FIELD = 1000
+_ACTIVITY_ROWS = 20
+
+# What a change does: (db, package, form, actor, origin) -> (message, blobs to delete).
+Change = Callable[[Session, Package, FormData, User, Origin], tuple[str, list[str]]]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    if not isinstance(value, str) or len(value) > _MAX_FIELD:
+        return ""
+    return value.strip()
+
+
+def _user_id(form: FormData) -> int:
+    text = _text(form, "user_id")
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
+        raise project_admin.ProjectAdminError("Choose a maintainer of this project.")
+    return int(text)
+
+
+def _manage_url(package_id: str) -> str:
+    return f"/manage/project/{package_id}/"
+
+
+def _load(request: Request, db: Session) -> tuple[Package, User] | Response:
+    """The project and the signed-in owner managing it; a redirect or an error otherwise."""
+    name: str = request.path_params["name"]
+    if not is_valid_project_name(name):
+        raise HTTPException(404, "There is no project by that name.")
+    user = signed_in_user(request, db)
+    if user is None:
+        if request.method == "GET":
+            return login_redirect(request)
+        return RedirectResponse(
+            "/account/login?next=" + _manage_url(normalize_name(name)), status_code=303
+        )
+    package = packages.load_project(db, name)
+    if package is None:
+        raise HTTPException(404, f"There is no project named “{name}”.")
+    if not maintainers.can_manage(db, user, package):
+        raise HTTPException(403, "Only the owners of this project can manage it.")
+    return package, user
+
+
+async def manage_project(request: Request) -> Response:
+    with transaction(request) as db:
+        loaded = _load(request, db)
+        if isinstance(loaded, Response):
+            return loaded
+        package, user = loaded
+        if request.path_params["name"] != package.id:
+            return RedirectResponse(_manage_url(package.id), status_code=301)
+        flash = request.session.pop(_FLASH, None)
+        return _page(request, db, package, user, flash=flash if isinstance(flash, str) else None)
+
+
+def _page(
+    request: Request,
+    db: Session,
+    package: Package,
+    user: User,
+    *,
+    flash: str | None = None,
+    error: str | None = None,
+) -> Response:
+    events = audit.recent_for_package(db, package.id, limit=_ACTIVITY_ROWS)
+    return render(
+        request,
+        "manage/project.html",
+        events=events,
+        actors=users.names_by_id(db, (event.user_id for event in events)),
+        status_code=400 if error else 200,
+        package=package,
+        links=maintainers.links_of(db, package),
+        releases=list(package.releases),
+        roles=[role.value for role in Role],
+        flash=flash,
+        error=error,
+        user=user,
+    )
+
+
+def _add_maintainer(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    email = _text(form, "email")
+    if not email:
+        raise maintainers.MaintainerError("Enter the email address of the new maintainer.")
+    role = maintainers.parse_role(_text(form, "role"))
+    link = maintainers.add(db, package, email, role, actor=actor, origin=origin)
+    return f"{link.user.name} is now {role.value.lower()} of {package.name}.", []
+
+
+def _change_role(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    role = maintainers.parse_role(_text(form, "role"))
+    maintainers.change_role(db, package, _user_id(form), role, actor=actor, origin=origin)
+    return "Role changed.", []
+
+
+def _remove_maintainer(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    maintainers.remove(db, package, _user_id(form), actor=actor, origin=origin)
+    return "Maintainer removed.", []
+
+
+def _yank(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    version = _text(form, "version")
+    reason = form.get("reason")
+    if not isinstance(reason, str):
+        reason = ""
+    project_admin.yank(db, package, version, reason, actor=actor, origin=origin)
+    return f"{version} is yanked.", []
+
+
+def _unyank(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    version = _text(form, "version")
+    project_admin.unyank(db, package, version, actor=actor, origin=origin)
+    return f"{version} is no longer yanked.", []
+
+
+def _confirmed(form: FormData, expected: str) -> None:
+    # Deletion cannot be undone: the form asks for the name typed again.
+    if _text(form, "confirm") != expected:
+        raise project_admin.ProjectAdminError(f"Type “{expected}” to confirm the deletion.")
+
+
+def _remove_file(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    filename = _text(form, "filename")
+    project_admin.file_of(package, filename)
+    _confirmed(form, filename)
+    paths = project_admin.remove_file(db, package, filename, actor=actor, origin=origin)
+    return f"{filename} is deleted; its name cannot be used again.", paths
+
+
+def _remove_release(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    version = _text(form, "version")
+    project_admin.release_of(package, version)
+    _confirmed(form, version)
+    paths = project_admin.remove_release(db, package, version, actor=actor, origin=origin)
+    return f"Release {version} and its files are deleted.", paths
+
+
+def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
+    async def view(request: Request) -> Response:
+        form = await verified_form(request)
+        with transaction(request) as db:
+            loaded = _load(request, db)
+            if isinstance(loaded, Response):
+                return loaded
+            package, user = loaded
+            try:
+                message, blobs = change(db, package, form, user, origin_of(request))
+            except (maintainers.MaintainerError, project_admin.ProjectAdminError) as error:
+                # Nothing of a refused change may stay; then the page again, saying why.
+                db.rollback()
+                return _page(request, db, package, user, error=str(error))
+            target = _manage_url(package.id)
+        # The rows are gone for good now; only then may their blobs go.
+        _delete_blobs(request.app.state.storage, blobs)
+        request.session[_FLASH] = message
+        return RedirectResponse(target, status_code=303)
+
+    return view
+
+
+def _delete_blobs(storage: FileStorage, paths: list[str]) -> None:
+    for path in paths:
+        try:
+            storage.delete(path)
+        except Exception:
+            # Any backend's failure (disk or object store): the rows are already gone, and
+            # a blob left behind wastes space but serves nothing.
+            log.warning("could not delete blob %s", path, exc_info=True)
+
+
+_PREFIX = "/manage/project/{name}/"
+
+routes: list[BaseRoute] = [
+    Route(_PREFIX, manage_project, name="manage_project"),
+    Route(_PREFIX + "maintainers/add", _change_view(_add_maintainer), methods=["POST"]),
+    Route(_PREFIX + "maintainers/role", _change_view(_change_role), methods=["POST"]),
+    Route(_PREFIX + "maintainers/remove", _change_view(_remove_maintainer), methods=["POST"]),
+    Route(_PREFIX + "release/yank", _change_view(_yank), methods=["POST"]),
+    Route(_PREFIX + "release/unyank", _change_view(_unyank), methods=["POST"]),
+    Route(_PREFIX + "release/delete", _change_view(_remove_release), methods=["POST"]),
+    Route(_PREFIX + "file/delete", _change_view(_remove_file), methods=["POST"]),
+]

@@ -1,0 +1,50 @@
+"""Programming languages from "Programming Language ::" classifiers."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wheelyard.data.language import Language
+from wheelyard.services.classifiers import ensure_languages, language_of, languages_from_classifiers
+
+
+@pytest.mark.parametrize(
+    ("classifier", "expected"),
+    [
+        ("Programming Language :: Python", "Python"),
+        ("Programming Language :: Python :: 3", "Python 3"),
+        ("Programming Language :: Python :: 3.12", "Python 3"),
+        ("Programming Language :: Python :: 3 :: Only", "Python 3"),
+        ("Programming Language :: Python :: 2.7", "Python 2"),
+        ("Programming Language :: Python :: Implementation :: PyPy", "PyPy"),
+        ("Programming Language :: Python :: Implementation :: CPython", "CPython"),
+        ("Programming Language :: Python :: Free Threading :: 3 - Stable", "Python"),
+        ("Programming Language :: Cython", "Cython"),
+        ("Programming Language :: C++", "C++"),
+        ("Programming Language :: Unix Shell", "Unix Shell"),
+        ("License :: OSI Approved :: MIT License", None),
+        ("Programming Language", None),
+    ],
+)
+def test_language_of(classifier: str, expected: str | None) -> None:
+    assert language_of(classifier) == expected
+
+
+def test_languages_are_distinct_and_sorted() -> None:
+    classifiers = [
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: C",
+        "Topic :: Utilities",
+    ]
+    assert languages_from_classifiers(classifiers) == ["C", "Python 3"]
+
+
+def test_ensure_languages_reuses_rows(db: Session) -> None:
+    first = ensure_languages(db, ["Python 3", "C"])
+    again = ensure_languages(db, ["C"])
+    db.flush()
+    assert again[0] is first[1]
+    assert db.scalar(sa.select(sa.func.count()).select_from(Language)) == 2

@@ -1,0 +1,37 @@
+"""Settings read from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wheelyard.config import Settings
+
+
+def test_defaults_keep_everything_under_var(tmp_path: Path) -> None:
+    settings = Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/wheelyard.db"
+    assert settings.storage_path == tmp_path / "files"
+    assert settings.storage_url is None
+    assert settings.presigned_download_seconds == 0
+
+
+def test_object_storage_and_presigned_downloads(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+            "WHEELYARD_STORAGE_URL": "s3://wheels/prefix",
+            "WHEELYARD_PRESIGNED_DOWNLOADS": "600",
+        }
+    )
+    assert settings.storage_url == "s3://wheels/prefix"
+    assert settings.presigned_download_seconds == 600
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "1.5"])
+def test_a_bad_presign_duration_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="number of seconds"):
+        Settings.from_env(
+            {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PRESIGNED_DOWNLOADS": value}
+        )
