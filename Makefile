@@ -45,3 +45,13 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# wheelyard against pypiserver, devpi-server and nginx (benchmarks/README.md). Installs wrk
+# and nginx from Debian when missing; the peers go into benchmarks/.venvs on first use.
+# BENCH_ARGS=--quick for a short run that checks the machinery, not the bars.
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { \
+		apt-get update -qq && export DEBIAN_FRONTEND=noninteractive && \
+		{ apt-get install -y -qq wrk nginx-light || apt-get install -y -qq wrk nginx; }; }
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -1,7 +1,9 @@
 """A real wheelyard server on a free loopback port, for tests that drive real clients.
 
-Each server gets a database of its own: a fresh SQLite file, or, when the suite runs on
-PostgreSQL, a fresh database created beside the test database and dropped afterwards.
+``run_server`` gives each server a database of its own: a fresh SQLite file, or, when the
+suite runs on PostgreSQL, a fresh database created beside the test database and dropped
+afterwards. ``launched`` starts one on a database it is given, so that several servers can
+share one, as the nodes of one index do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,52 +67,80 @@ def scratch_database(postgres_url: str | None, var_dir: Path) -> Iterator[str]:
 
 @contextmanager
 def run_server(
-    var_dir: Path, postgres_url: str | None = None, env: Mapping[str, str] | None = None
+    var_dir: Path,
+    postgres_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
+    """A server on a database of its own, up and answering, stopped when the block ends."""
+    with (
+        scratch_database(postgres_url, var_dir) as database_url,
+        launched(var_dir, database_url, env, args) as server,
+    ):
+        wait_until_up(server)
+        yield server
+
+
+@contextmanager
+def launched(
+    var_dir: Path,
+    database_url: str,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+) -> Iterator[LiveServer]:
+    """``wheelyard serve`` started on ``database_url``, perhaps not answering yet.
+
+    Several servers may share one database (nodes of one index); each keeps its log and
+    secret in ``var_dir``. ``args`` go to ``serve`` (``--workers 2``).
+    """
     var_dir.mkdir(parents=True, exist_ok=True)
-    with scratch_database(postgres_url, var_dir) as database_url:
-        port = free_port()
-        server_env = {
-            **os.environ,
-            "WHEELYARD_VAR_DIR": str(var_dir),
-            "WHEELYARD_DATABASE_URL": database_url,
-            "WHEELYARD_SECRET_KEY": "live-server-test-key",
-            **(env or {}),
-        }
-        log_path = var_dir / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "wheelyard", "serve", "--port", str(port)],
-                env=server_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(
-            url=f"http://127.0.0.1:{port}",
-            database_url=database_url,
-            var_dir=var_dir,
+    port = free_port()
+    server_env = {
+        **os.environ,
+        "WHEELYARD_VAR_DIR": str(var_dir),
+        "WHEELYARD_DATABASE_URL": database_url,
+        "WHEELYARD_SECRET_KEY": "live-server-test-key",
+        **(env or {}),
+    }
+    log_path = var_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "wheelyard", "serve", "--port", str(port), *args],
             env=server_env,
-            process=process,
-            log_path=log_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # A group of its own: stopping it reaches granian's workers too, and a Ctrl-C
+            # meant for pytest does not kill the server before the test can stop it.
+            start_new_session=True,
         )
-        try:
-            _wait_until_up(server)
-            yield server
-        finally:
-            stop(server)
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        var_dir=var_dir,
+        env=server_env,
+        process=process,
+        log_path=log_path,
+    )
+    try:
+        yield server
+    finally:
+        stop(server)
 
 
 def stop(server: LiveServer) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGINT)
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    """SIGINT to the server's process group, as a terminal's Ctrl-C; SIGKILL if it hangs."""
+    if server.process.poll() is not None:
+        return
+    # Until wait() reaps it, the leader's pid (the group's id) cannot name anyone else.
+    os.killpg(server.process.pid, signal.SIGINT)
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
 
 
-def _wait_until_up(server: LiveServer) -> None:
+def wait_until_up(server: LiveServer) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

@@ -13,16 +13,19 @@ from starlette.middleware.sessions import SessionMiddleware
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.services.downloads import DownloadRecorder
-from wheelyard.services.page_cache import PageCache
+from wheelyard.services.page_cache import ChangeSignal, PageCache
 from wheelyard.services.passwords import Passwords
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
 from wheelyard.web.routes import routes
 from wheelyard.web.security_headers import SecurityHeadersMiddleware
+from wheelyard.web.session_auth import SessionCheckMiddleware
 from wheelyard.web.templating import create_templates
 
 SESSION_COOKIE = "wheelyard_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
+# In the var directory: lets the workers of one server tell each other of a change at once.
+CHANGE_SIGNAL = "index-changed"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -49,6 +52,8 @@ def create_app(settings: Settings) -> Starlette:
                 same_site="lax",
                 https_only=settings.https_only,
             ),
+            # Inside SessionMiddleware: it reads the session that one has just decoded.
+            Middleware(SessionCheckMiddleware),
         ],
         exception_handlers={HTTPException: errors.http_error, 500: errors.server_error},
         lifespan=lifespan,
@@ -60,6 +65,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.storage = create_storage(settings)
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
-    app.state.pages = PageCache()
+    signal = ChangeSignal(settings.var_dir / CHANGE_SIGNAL) if settings.var_dir else None
+    app.state.pages = PageCache(signal=signal)
     app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
     return app

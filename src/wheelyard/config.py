@@ -23,12 +23,17 @@ def _flag(value: str) -> bool:
 class Settings:
     database_url: str = f"sqlite:///./{DEFAULT_VAR_DIR}/wheelyard.db"
     storage_path: Path = DEFAULT_VAR_DIR / "files"
+    # The server's own working files (generated secret, the workers' change signal); None
+    # when it has none (tests build Settings without one).
+    var_dir: Path | None = None
     # ``s3://bucket/prefix`` keeps files in an S3-compatible object store instead of under
     # storage_path; None keeps them local.
     storage_url: str | None = None
     # With object storage, answer a download with a redirect to a presigned URL for this many
     # seconds instead of streaming the bytes through the server; 0 streams them.
     presigned_download_seconds: int = 0
+    # One downloads row per served file; off only to measure what recording costs.
+    record_downloads: bool = True
     # Signs session cookies; a random key per process would log everyone out on restart,
     # so from_env() keeps a generated key in the var directory.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -37,10 +42,27 @@ class Settings:
     # Uploads may authenticate with email + password as well as with API tokens.
     password_uploads: bool = True
     site_name: str = "wheelyard"
+    # Outgoing mail (password-reset links); without a host the index sends none, and password
+    # resets are not offered.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "wheelyard@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # How long an emailed password-reset link works.
+    password_reset_minutes: int = 60
+    # The address users reach the site at (https://pypi.example.com), for links in emails.
+    # Unset, links use the Host of the request that asked for them, which a client chooses:
+    # set it whenever the server is reachable other than through a proxy that fixes Host.
+    public_url: str | None = None
     # Argon2id cost; tests lower it so a suite of logins stays quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     page_size: int = 20
+    # Raw download rows older than this many days go at `wheelyard stats prune`; the daily
+    # rollups keep their counts forever. 0 keeps raw rows forever.
+    download_retention_days: int = 180
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,12 +74,23 @@ class Settings:
         return cls(
             database_url=database_url,
             storage_path=storage_path,
+            var_dir=var_dir,
             storage_url=env.get("WHEELYARD_STORAGE_URL") or None,
             presigned_download_seconds=_seconds(env.get("WHEELYARD_PRESIGNED_DOWNLOADS", "0")),
+            record_downloads=_flag(env.get("WHEELYARD_RECORD_DOWNLOADS", "1")),
             secret_key=secret_key,
             https_only=_flag(env.get("WHEELYARD_HTTPS_ONLY", "0")),
             password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
             site_name=env.get("WHEELYARD_SITE_NAME", "wheelyard"),
+            download_retention_days=int(env.get("WHEELYARD_DOWNLOAD_RETENTION_DAYS", "180")),
+            smtp_host=env.get("WHEELYARD_SMTP_HOST") or None,
+            smtp_port=_port(env.get("WHEELYARD_SMTP_PORT", "25")),
+            smtp_from=env.get("WHEELYARD_SMTP_FROM") or "wheelyard@localhost",
+            smtp_user=env.get("WHEELYARD_SMTP_USER") or None,
+            smtp_password=env.get("WHEELYARD_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env.get("WHEELYARD_SMTP_STARTTLS", "0")),
+            password_reset_minutes=_minutes(env.get("WHEELYARD_PASSWORD_RESET_MINUTES", "60")),
+            public_url=(env.get("WHEELYARD_PUBLIC_URL") or "").rstrip("/") or None,
         )
 
 
@@ -69,6 +102,26 @@ def _seconds(value: str) -> int:
     if seconds < 0:
         raise ValueError(f"expected a number of seconds, got {value!r}")
     return seconds
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a port number, got {value!r}") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"expected a port number, got {value!r}")
+    return port
+
+
+def _minutes(value: str) -> int:
+    try:
+        minutes = int(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of minutes, got {value!r}") from None
+    if minutes < 1:
+        raise ValueError(f"expected a positive number of minutes, got {value!r}")
+    return minutes
 
 
 def _persistent_secret(var_dir: Path) -> str:

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from httpx2 import Response
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.factories import Factory
@@ -47,6 +48,11 @@ def register(client: TestClient, **fields: str) -> Response:
     }
     data["csrf_token"] = csrf_from(client, "/account/register")
     return client.post("/account/register", data=data, follow_redirects=False)
+
+
+def elsewhere(app: Starlette, ip: str = "192.0.2.77") -> TestClient:
+    """A second browser, on another machine: its own cookies, its own client address."""
+    return TestClient(app, base_url="http://testserver", client=(ip, 50000))
 
 
 def actions(db: Session) -> list[str]:
@@ -279,7 +285,7 @@ def test_an_oversized_form_body_is_refused(client: TestClient) -> None:
 
 
 def test_repeated_failed_logins_for_an_address_answer_429(
-    client: TestClient, db: Session, make: Factory
+    client: TestClient, app: Starlette, db: Session, make: Factory
 ) -> None:
     user = make.user(email="ada@example.com")
     for _ in range(rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts):
@@ -295,8 +301,9 @@ def test_repeated_failed_logins_for_an_address_answer_429(
     # Throttled attempts add no rows: an attack does not grow the table at full speed.
     attempts = rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts
     assert actions(db) == ["login failed"] * attempts
+    # Another account, from another address: neither limit applies to it.
     make.user(email="bob@example.com")
-    assert log_in(client, "bob@example.com").status_code == 303
+    assert log_in(elsewhere(app), "bob@example.com").status_code == 303
 
 
 def test_an_unknown_address_is_throttled_the_same_way(client: TestClient) -> None:
@@ -324,3 +331,223 @@ def test_many_sign_ups_from_one_client_answer_429(client: TestClient, db: Sessio
     assert response.status_code == 429
     assert "Too many accounts" in response.text
     assert users.find_user_by_email(db, "one-more@example.com") is None
+
+
+def test_one_client_failing_ten_times_in_five_minutes_is_limited(
+    client: TestClient, make: Factory
+) -> None:
+    assert rate_limit.FAILED_LOGINS_PER_IP.attempts == 10
+    assert rate_limit.FAILED_LOGINS_PER_IP.window.total_seconds() == 300
+    make.user(email="ada@example.com")
+    for n in range(10):
+        assert log_in(client, f"guess{n}@example.com", "guess").status_code == 400
+    response = log_in(client, "ada@example.com")
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "300"
+
+
+def test_sign_ups_probing_taken_addresses_answer_429(
+    client: TestClient, app: Starlette, db: Session, make: Factory
+) -> None:
+    make.user(email="ada@example.com")
+    for _ in range(rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts):
+        assert register(client, email="ada@example.com").status_code == 400
+    assert actions(db) == ["register failed"] * rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts
+    response = register(client, email="someone-new@example.com")
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    # The address is limited from anywhere, as the client is for any address.
+    assert register(elsewhere(app), email="ada@example.com").status_code == 429
+    assert register(elsewhere(app), email="someone-new@example.com").status_code == 303
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def session_cookie(client: TestClient) -> str | None:
+    return client.cookies.get(SESSION_COOKIE)
+
+
+def test_login_issues_a_new_session_and_a_new_csrf_secret(
+    client: TestClient, make: Factory
+) -> None:
+    make.user(email="ada@example.com")
+    before_token = csrf_from(client, "/account/login")
+    before_cookie = session_cookie(client)
+    assert log_in(client, "ada@example.com").status_code == 303
+    assert session_cookie(client) not in (None, before_cookie)
+    after_token = csrf_from(client, "/account")
+    assert after_token != before_token
+    # The anonymous session's token is worth nothing now.
+    response = client.post("/account/logout", data={"csrf_token": before_token})
+    assert response.status_code == 403
+
+
+def test_logout_ends_the_accounts_other_sessions_too(
+    client: TestClient, app: Starlette, db: Session, make: Factory
+) -> None:
+    make.user(name="Ada Lovelace", email="ada@example.com")
+    laptop, phone = client, elsewhere(app)
+    log_in(laptop, "ada@example.com")
+    log_in(phone, "ada@example.com")
+    assert phone.get("/account").status_code == 200
+    laptop.post("/account/logout", data={"csrf_token": csrf_from(laptop, "/account")})
+    response = phone.get("/account", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/account/login")
+    # The stale cookie is dropped, and no page shows the account as logged in.
+    assert session_cookie(phone) is None
+    assert "Ada Lovelace" not in phone.get("/").text
+    assert log_in(phone, "ada@example.com").status_code == 303
+    assert phone.get("/account").status_code == 200
+
+
+def test_a_copied_cookie_dies_with_the_session(
+    client: TestClient, app: Starlette, make: Factory
+) -> None:
+    make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    stolen = session_cookie(client)
+    assert stolen is not None
+    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    thief = elsewhere(app)
+    thief.cookies.set(SESSION_COOKIE, stolen)
+    assert thief.get("/account", follow_redirects=False).status_code == 303
+    assert thief.get("/account/tokens", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("change", ["deactivate", "delete"])
+def test_a_session_ends_when_its_account_goes(
+    client: TestClient, db: Session, make: Factory, change: str
+) -> None:
+    user = make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    if change == "deactivate":
+        user.is_active = False
+    else:
+        db.delete(user)
+    db.flush()
+    assert client.get("/account", follow_redirects=False).status_code == 303
+    assert session_cookie(client) is None
+
+
+def test_a_session_from_before_generations_is_not_honoured(
+    client: TestClient, db: Session, make: Factory
+) -> None:
+    # A cookie naming only a user id (as issued before sessions carried a generation).
+    user = make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    user.session_generation = None
+    db.flush()
+    assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+# --- changing the password -----------------------------------------------------------------
+
+
+def change_password(
+    client: TestClient, current: str = PASSWORD, new: str = "a brand new secret", **extra: str
+) -> Response:
+    data = {
+        "csrf_token": csrf_from(client, "/account"),
+        "current_password": current,
+        "new_password": new,
+        "confirm": new,
+        **extra,
+    }
+    return client.post("/account/password", data=data, follow_redirects=False)
+
+
+def test_account_page_has_a_change_password_form(client: TestClient, make: Factory) -> None:
+    make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    page = client.get("/account").text
+    assert 'action="/account/password"' in page
+    assert 'name="current_password"' in page
+    assert 'name="csrf_token"' in page
+
+
+def test_changing_the_password_ends_other_sessions_and_keeps_this_one(
+    client: TestClient, app: Starlette, db: Session, make: Factory, passwords: Passwords
+) -> None:
+    user = make.user(email="ada@example.com")
+    phone = elsewhere(app)
+    log_in(client, "ada@example.com")
+    log_in(phone, "ada@example.com")
+    old_cookie = session_cookie(client)
+    response = change_password(client)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account"
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "Your password was changed" in page.text
+    assert session_cookie(client) != old_cookie
+    assert phone.get("/account", follow_redirects=False).status_code == 303
+    db.refresh(user)
+    assert passwords.verify(user.hashed_password, "a brand new secret").ok
+    assert actions(db) == ["login", "login", "password changed"]
+    assert log_in(phone, "ada@example.com").status_code == 400
+    assert log_in(phone, "ada@example.com", "a brand new secret").status_code == 303
+
+
+def test_a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login(
+    client: TestClient, db: Session, make: Factory
+) -> None:
+    user = make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    old_hash = user.hashed_password
+    response = change_password(client, current="not my password")
+    assert response.status_code == 400
+    assert "Your current password is not right." in response.text
+    db.refresh(user)
+    assert user.hashed_password == old_hash
+    assert actions(db) == ["login", "login failed"]
+    assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"new_password": "short", "confirm": "short"}, "at least 8 characters"),
+        ({"confirm": "something else"}, "The two passwords differ."),
+        ({"current_password": ""}, "Enter your current password."),
+    ],
+)
+def test_change_password_refuses_bad_fields(
+    client: TestClient, db: Session, make: Factory, extra: dict[str, str], message: str
+) -> None:
+    user = make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    old_hash = user.hashed_password
+    response = change_password(client, **extra)
+    assert response.status_code == 400
+    assert message in response.text
+    db.refresh(user)
+    assert user.hashed_password == old_hash
+
+
+def test_guessing_the_current_password_is_rate_limited(
+    client: TestClient, db: Session, make: Factory
+) -> None:
+    make.user(email="ada@example.com")
+    log_in(client, "ada@example.com")
+    for _ in range(rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts):
+        assert change_password(client, current="guess").status_code == 400
+    response = change_password(client)
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_change_password_needs_csrf_and_a_session(client: TestClient, make: Factory) -> None:
+    make.user(email="ada@example.com")
+    client.get("/account/login")
+    anonymous = client.post(
+        "/account/password",
+        data={"csrf_token": csrf_from(client, "/account/login"), "current_password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/account/login")
+    log_in(client, "ada@example.com")
+    forged = client.post("/account/password", data={"current_password": PASSWORD})
+    assert forged.status_code == 403

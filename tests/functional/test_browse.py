@@ -171,3 +171,66 @@ def test_bad_page_numbers_are_a_400(client: TestClient, catalogue: None, page: s
         response = client.get(path, params={"page": page})
         assert response.status_code == 400
         assert "Page numbers start at 1." in response.text or "whole number" in response.text
+
+
+def sort_links(body: str) -> list[str]:
+    start = body.index('class="result-count sort-links"')
+    return [
+        unescape(href)
+        for href in re.findall(r'href="([^"]+)"', body[start : body.index("</p>", start)])
+    ]
+
+
+def test_indexes_can_be_sorted_by_name(client: TestClient, catalogue: None) -> None:
+    licenses = client.get("/licenses/?sort=name").text
+    languages = client.get("/languages/?sort=name").text
+
+    assert listed(licenses) == ["BSD/X11 (old)", "GPL-2.0+", "MIT", "Unused-1.0"]
+    assert listed(licenses, "facet-count") == ["1 project", "1 project", "3 projects", "0 projects"]
+    assert listed(languages) == ["C++", "Python 3", "Python 3.11"]
+    assert listed(languages, "facet-count") == ["2 projects", "3 projects", "1 project"]
+
+
+@pytest.mark.parametrize("index", ["/licenses/", "/languages/"])
+def test_each_order_links_to_the_other(client: TestClient, catalogue: None, index: str) -> None:
+    by_count = client.get(index).text
+    by_name = client.get(f"{index}?sort=name").text
+
+    assert sort_links(by_count) == [f"{index}?sort=name"]
+    assert '<strong aria-current="true">number of projects</strong>' in by_count
+    assert sort_links(by_name) == [index]
+    assert '<strong aria-current="true">name</strong>' in by_name
+    assert listed(client.get(sort_links(by_name)[0]).text) == listed(by_count)
+    assert listed(client.get(sort_links(by_count)[0]).text) == listed(by_name)
+
+
+@pytest.mark.parametrize("sort", ["", "projects", "NAME", "nonsense", "name\x00"])
+def test_other_sort_values_keep_the_default_order(
+    client: TestClient, catalogue: None, sort: str
+) -> None:
+    response = client.get("/licenses/", params={"sort": sort})
+
+    assert response.status_code == 200
+    assert listed(response.text) == ["MIT", "BSD/X11 (old)", "GPL-2.0+", "Unused-1.0"]
+
+
+def test_ties_in_count_are_broken_by_name_ignoring_case(client: TestClient, make: Factory) -> None:
+    for n, name in enumerate(("zlib", "Boost", "apache")):
+        make.package(f"lib-{n}", license=make.license(name))
+
+    assert listed(client.get("/licenses/").text) == ["apache", "Boost", "zlib"]
+
+
+def test_facet_pages_stay_paginated_whatever_the_index_order(
+    client: TestClient, make: Factory, settings: Settings
+) -> None:
+    rust = make.language("Rust")
+    for n in range(settings.page_size + 1):
+        make.package(f"crate-{n:02d}", languages=(rust,))
+
+    index = client.get("/languages/?sort=name").text
+    first = client.get(facet_links(index)[0]).text
+
+    assert len(listed(first)) == settings.page_size
+    assert 'href="/languages/Rust/?page=2" rel="next"' in first
+    assert listed(client.get("/languages/Rust/?page=2").text) == [f"crate-{settings.page_size:02d}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -9,12 +10,14 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 from pypi_simple import ProjectPage
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.dists import Dist, Project, sdist, wheel
 from tests.factories import Factory
+from wheelyard.app import create_app
+from wheelyard.config import Settings
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.simple_index import metadata_path
@@ -134,6 +137,16 @@ def test_shutdown_writes_queued_downloads(
         files["wheel"].file.id,
         files["sdist"].file.id,
     ]
+
+
+def test_recording_can_be_turned_off(
+    settings: Settings, sessions: sessionmaker[Session], files: dict[str, Stored]
+) -> None:
+    app = create_app(dataclasses.replace(settings, record_downloads=False))
+    app.state.sessions = sessions
+    with TestClient(app) as client:
+        assert client.get(files["wheel"].url).status_code == 200
+        assert app.state.downloads.pending == 0
 
 
 def test_head_sends_headers_and_records_nothing(

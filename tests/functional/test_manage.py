@@ -291,3 +291,30 @@ def test_a_deletion_that_fails_before_commit_keeps_row_and_blob(
     assert db.scalar(sa.select(ReleaseFile).where(ReleaseFile.filename == filename)) is not None
     assert blob is not None and app.state.storage.exists(blob)
     assert journal_actions(db) == []
+
+
+def test_requiring_two_factor_needs_it_on_the_owner_first(
+    as_owner: TestClient, owner: User, package: Package, db: Session
+) -> None:
+    status, page = post(as_owner, "require-2fa", require="1")
+    assert status == 400
+    assert "Turn on two-factor login for your own account" in page
+    db.refresh(package)
+    assert not package.require_2fa
+
+    owner.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    db.commit()
+    assert post(as_owner, "require-2fa", require="1")[0] == 303
+    db.refresh(package)
+    assert package.require_2fa
+    assert "Uploads need two-factor login" in as_owner.get(URL).text
+    assert post(as_owner, "require-2fa", require="0")[0] == 303
+    db.refresh(package)
+    assert not package.require_2fa
+    assert audit_actions(db) == ["require two-factor on", "require two-factor off"]
+
+
+def test_a_bad_require_value_is_refused(as_owner: TestClient, package: Package) -> None:
+    status, page = post(as_owner, "require-2fa", require="maybe")
+    assert status == 400
+    assert "Say whether two-factor login is required." in page

@@ -1,4 +1,4 @@
-"""Search over HTTP: /search?q= with ranking, pagination and the inputs people try."""
+"""Search over HTTP: /search?q= with ranking, filters, pagination and the inputs people try."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.factories import Factory
 from wheelyard.config import Settings
+from wheelyard.services import classifiers, search
 
 
 def result_names(body: str) -> list[str]:
@@ -65,14 +66,58 @@ def test_no_results(client: TestClient, projects: None) -> None:
     assert "No projects match “nothing-like-this”." in response.text
 
 
-def test_like_wildcards_are_matched_literally(client: TestClient, make: Factory) -> None:
+def test_punctuation_is_not_query_syntax(client: TestClient, make: Factory) -> None:
     make.package("percent", summary="Adds 100% coverage")
     make.package("plain", summary="Adds 100 tests")
     make.package("under_score", summary="x")
 
-    assert result_names(client.get("/search", params={"q": "100%"}).text) == ["percent"]
-    assert result_names(client.get("/search", params={"q": "%"}).text) == ["percent"]
-    assert result_names(client.get("/search", params={"q": "r_s"}).text) == ["under_score"]
+    # Only words are searched for: "100%" is the word 100, "%" alone is nothing at all.
+    assert result_names(client.get("/search", params={"q": "100%"}).text) == ["percent", "plain"]
+    response = client.get("/search", params={"q": "%"})
+    assert response.status_code == 200
+    assert result_names(response.text) == []
+    # "_" separates words, as in names: "under_score" is the words "under" and "score".
+    assert result_names(client.get("/search", params={"q": "r_s"}).text) == []
+    assert result_names(client.get("/search", params={"q": "score"}).text) == ["under_score"]
+
+
+def test_words_in_the_readme_are_found_after_the_names(client: TestClient, make: Factory) -> None:
+    make.package("scanner", summary="Reads things", description="Handles **barcodes** and QR.")
+    make.package("barcodes", summary="Barcode fonts")
+
+    assert result_names(client.get("/search?q=barcodes").text) == ["barcodes", "scanner"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '"unbalanced',
+        "*",
+        "flask*",
+        "AND",
+        "OR NOT NEAR",
+        "name:flask",
+        "{name}:flask",
+        "(",
+        "flask)",
+        "^flask",
+        "a & b | !c <-> d",
+        "\\",
+        "';--",
+        "ünïcödé",
+        "日本語",
+        "😀",
+        "\u0301",
+        "x" * 200,
+        "flask " * 33,
+    ],
+)
+def test_hostile_queries_are_never_a_500(client: TestClient, projects: None, query: str) -> None:
+    response = client.get("/search", params={"q": query})
+
+    assert response.status_code == 200
+    assert 'name="q"' in response.text
 
 
 def test_the_query_is_escaped_in_the_page(client: TestClient, projects: None) -> None:
@@ -170,3 +215,140 @@ def test_search_with_a_trailing_slash_still_works(client: TestClient, projects: 
     response = client.get("/search/?q=flask")
     assert response.status_code == 200
     assert result_names(response.text)[0] == "Flask"
+
+
+@pytest.fixture
+def licensed(make: Factory) -> None:
+    mit, apache = make.license("MIT"), make.license("Apache-2.0")
+    py3, cython = make.language("Python 3"), make.language("Cython")
+    one = make.package("web-one", summary="web tools", license=mit, languages=(py3,))
+    make.package("web-two", summary="web tools", license=apache, languages=(py3, cython))
+    make.package("web-three", summary="web tools", license=mit, languages=(cython,))
+    make.package("web-four", summary="web tools")
+    make.package("other", summary="unrelated", license=mit)
+    classifiers.set_classifiers(make.db, one, ["Framework :: Django", "Framework :: Django :: 5.0"])
+    make.db.flush()
+
+
+def facet_links(body: str, facet: str) -> list[tuple[str, str, str]]:
+    """(href, label, count) of each link in one facet of the sidebar."""
+    section = body.split(f'data-facet="{facet}"', 1)[1].split("</section>", 1)[0]
+    return [
+        (unescape(href), unescape(label), count)
+        for href, label, count in re.findall(
+            r'<a href="([^"]+)">([^<]+)</a> <span class="count">\(([\d,]+)\)</span>', section
+        )
+    ]
+
+
+def test_facets_count_the_results_and_link_to_filtered_searches(
+    client: TestClient, licensed: None
+) -> None:
+    body = client.get("/search?q=web").text
+
+    assert "4 projects for “web”" in body
+    assert facet_links(body, "license") == [
+        ("/search?q=web&license=MIT", "MIT", "2"),
+        ("/search?q=web&license=Apache-2.0", "Apache-2.0", "1"),
+    ]
+    assert facet_links(body, "language") == [
+        ("/search?q=web&language=Cython", "Cython", "2"),
+        ("/search?q=web&language=Python%203", "Python 3", "2"),
+    ]
+
+
+def test_a_license_filter_narrows_the_results(client: TestClient, licensed: None) -> None:
+    response = client.get("/search?q=web&license=MIT")
+
+    assert response.status_code == 200
+    body = response.text
+    assert result_names(body) == ["web-one", "web-three"]
+    assert "2 projects for “web”" in body
+    # The filter is shown, can be dropped, and stays on when the query changes.
+    assert "License: MIT" in body
+    assert '<a href="/search?q=web" aria-label="Remove the license filter">' in body
+    assert '<input type="hidden" name="license" value="MIT">' in body
+
+
+def test_language_and_license_filters_combine(client: TestClient, licensed: None) -> None:
+    body = client.get("/search", params={"q": "web", "license": "MIT", "language": "Python 3"}).text
+    assert result_names(body) == ["web-one"]
+    assert (
+        '<a href="/search?q=web&amp;license=MIT" aria-label="Remove the language filter">' in body
+    )
+
+
+def test_a_classifier_filter_takes_its_children(client: TestClient, licensed: None) -> None:
+    body = client.get("/search", params={"q": "web", "c": "Framework :: Django"}).text
+
+    assert result_names(body) == ["web-one"]
+    assert '<input type="hidden" name="c" value="Framework :: Django">' in body
+    assert 'href="/search?q=web" aria-label="Remove the filter Framework :: Django"' in body
+
+
+def test_filters_alone_list_every_matching_project(client: TestClient, licensed: None) -> None:
+    response = client.get("/search?license=MIT")
+
+    assert response.status_code == 200
+    assert result_names(response.text) == ["other", "web-one", "web-three"]
+    assert "3 projects" in response.text
+
+
+def test_filters_that_match_nothing(client: TestClient, licensed: None) -> None:
+    response = client.get("/search?q=web&license=Nonexistent")
+
+    assert response.status_code == 200
+    assert "No projects match “web” with these filters." in response.text
+
+
+def test_pagination_keeps_the_filters(
+    client: TestClient, make: Factory, settings: Settings
+) -> None:
+    mit = make.license("MIT")
+    for n in range(settings.page_size + 1):
+        make.package(f"gizmo-{n:02d}", summary="gizmos", license=mit)
+
+    first = client.get("/search?q=gizmo&license=MIT").text
+    assert 'href="/search?q=gizmo&amp;license=MIT&amp;page=2" rel="next"' in first
+    second = client.get("/search?q=gizmo&license=MIT&page=2")
+    assert result_names(second.text) == [f"gizmo-{settings.page_size:02d}"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("q=web&license=" + "x" * 300, "Filters can be at most 255 characters long."),
+        ("q=web&language=Python%003", "Filters cannot contain NUL characters."),
+        ("q=web&c=Framework%00", "Filters cannot contain NUL characters."),
+        ("q=web" + "".join(f"&c=C{n}" for n in range(11)), "At most 10 classifiers"),
+    ],
+)
+def test_bad_filters_are_a_400_with_the_reason(
+    client: TestClient, licensed: None, query: str, message: str
+) -> None:
+    response = client.get(f"/search?{query}")
+
+    assert response.status_code == 400
+    assert message in response.text
+
+
+def test_more_matches_than_the_window_show_a_lower_bound(
+    client: TestClient, make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RESULT_WINDOW", 3)
+    for n in range(5):
+        make.package(f"doohickey-{n}", summary="doohickeys", license=make.license("MIT"))
+
+    body = client.get("/search?q=doohickey").text
+
+    assert "3+ projects for “doohickey”" in body
+    assert "More than 3 projects match: the counts are of those looked at" in body
+
+
+def test_the_home_page_search_box_leads_here(client: TestClient, projects: None) -> None:
+    home = client.get("/").text
+    form = re.search(r'<form action="(/search)" method="get"[^>]*>.*?</form>', home, re.DOTALL)
+    assert form is not None
+    assert 'name="q"' in form.group(0)
+
+    assert result_names(client.get(form.group(1), params={"q": "requests"}).text) == ["requests"]

@@ -97,7 +97,8 @@ async def _serve_file(request: Request, release_file: ReleaseFile) -> Response:
             return _missing_blob(release_file)
         headers["Content-Length"] = str(release_file.size)
         response = StreamingResponse(_chunks(blob), headers=headers, media_type=kind)
-    if request.method == "GET" and "range" not in request.headers:
+    settings: Settings = request.app.state.settings
+    if request.method == "GET" and "range" not in request.headers and settings.record_downloads:
         _record(request, release_file)
     return response
 

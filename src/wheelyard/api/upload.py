@@ -17,6 +17,7 @@ import random
 import time
 
 import sqlalchemy as sa
+from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -55,6 +56,10 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _CutOff(Exception):
+    """The body ended before the multipart delimiter that closes it."""
+
+
 class _Refusal(Exception):
     """Refused while reading the request, before the upload rules are reached."""
 
@@ -76,20 +81,43 @@ def _origin(request: Request) -> Origin:
     )
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """``receive`` that stops once the request body passes ``limit`` bytes."""
+def _limited(receive: Receive, limit: int, close_delimiter: bytes | None = None) -> Receive:
+    """``receive`` that stops once the request body passes ``limit`` bytes.
+
+    With ``close_delimiter``, it also stops at the end of a body that never sent it. The
+    multipart parser takes such a body for complete and drops the part it was cut in, and
+    with it the temporary file it had opened for that part, which nothing then closes.
+    Failing inside the stream instead lets the parser close every file it opened.
+    """
     received = 0
+    needle = b"\r\n" + close_delimiter if close_delimiter else b""
+    # The body's first delimiter needs no line break before it.
+    tail = b"\r\n"
+    seen = not needle
 
     async def limited_receive() -> Message:
-        nonlocal received
+        nonlocal received, tail, seen
         message = await receive()
         if message["type"] == "http.request":
-            received += len(message.get("body", b""))
+            body = message.get("body", b"")
+            received += len(body)
             if received > limit:
                 raise _BodyTooLarge
+            if not seen:
+                seen = needle in tail + body[: len(needle)] or needle in body
+                tail = (tail + body)[-len(needle) :]
+                if not seen and not message.get("more_body", False):
+                    raise _CutOff
         return message
 
     return limited_receive
+
+
+def _close_delimiter(content_type: str) -> bytes | None:
+    """``--boundary--``, read from the Content-Type as the multipart parser reads it."""
+    _mime, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    return b"--" + boundary + b"--" if boundary else None
 
 
 def _check_declared_length(request: Request) -> None:
@@ -102,7 +130,8 @@ async def _read_form(request: Request) -> FormData:
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise _Refusal(400, "Upload a file as multipart/form-data.")
-    limited = Request(request.scope, _limited(request.receive, MAX_BODY_SIZE))
+    delimiter = _close_delimiter(content_type)
+    limited = Request(request.scope, _limited(request.receive, MAX_BODY_SIZE, delimiter))
     try:
         return await limited.form(
             max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_SIZE
@@ -111,7 +140,12 @@ async def _read_form(request: Request) -> FormData:
         raise _Refusal(413, _too_large_message()) from error
     except HTTPException as error:  # Starlette's answer to a malformed multipart body
         raise _Refusal(400, f"Invalid multipart form: {error.detail}") from error
-    except ClientDisconnect as error:
+    except UnicodeError as error:
+        # Starlette decodes each part's name and value with the charset the Content-Type
+        # names, and expects only UnicodeDecodeError back; some codecs ("undefined",
+        # "punycode", "idna") fail with the plain UnicodeError instead.
+        raise _Refusal(400, "Invalid multipart form: its charset cannot decode it.") from error
+    except (ClientDisconnect, _CutOff) as error:
         raise _Refusal(400, "The upload was cut off before it was complete.") from error
 
 
@@ -180,6 +214,9 @@ def _authenticate(request: Request, origin: Origin) -> Uploader:
     """Who uploads; _Refusal (401, 403 or 429) when the credentials let nobody in."""
     try:
         credentials = upload_auth.parse_basic(request.headers.get("authorization"))
+        if credentials is not None and "\0" in credentials.username + credentials.password:
+            # No email or token holds a NUL, and PostgreSQL refuses to even look one up.
+            raise AuthenticationError(upload_auth.INVALID_CREDENTIALS)
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return _authenticate_once(request, credentials, origin)

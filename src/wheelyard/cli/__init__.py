@@ -6,6 +6,7 @@ from wheelyard.cli.base import main
 from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.serve import serve
+from wheelyard.cli.stats import stats
 from wheelyard.cli.tokens import token
 from wheelyard.cli.users import user
 
@@ -14,5 +15,6 @@ main.add_command(db)
 main.add_command(user)
 main.add_command(token)
 main.add_command(import_)
+main.add_command(stats)
 
 __all__ = ["main"]

@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
+import sqlalchemy as sa
 
 from wheelyard.cli.base import upgrade_database
 from wheelyard.config import Settings
+from wheelyard.data.db_session import create_engine
+
+AUTO = "auto"
+# Any number every node agrees on: PostgreSQL's advisory lock key for migrating at start-up.
+MIGRATION_LOCK_KEY = 0x77_68_6C_79
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container or taskset may allow fewer)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def worker_count(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    """``--workers``: a number of worker processes, or ``auto`` for one per core."""
+    text = value.strip().lower()
+    if text == AUTO:
+        return available_cores()
+    try:
+        count = int(text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a number nor {AUTO!r}") from None
+    if count < 1:
+        raise click.BadParameter(f"use 1 or more workers, or {AUTO!r}, not {count}")
+    return count
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--workers",
+    # Every core by default: each worker serves cached pages on its own, and a change made
+    # through one reaches the others at once (services.page_cache.ChangeSignal).
+    default=AUTO,
+    show_default=True,
+    metavar="N|auto",
+    callback=worker_count,
+    help=f"Worker processes; {AUTO!r} starts one per core.",
+)
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the index, creating and migrating the database first."""
     from granian import Granian
     from granian.constants import Interfaces
 
-    upgrade_database(settings)
+    with migrating_alone(settings.database_url):
+        upgrade_database(settings)
     settings.storage_path.mkdir(parents=True, exist_ok=True)
+    if settings.var_dir is not None:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
     click.echo(f"wheelyard serving on http://{host}:{port}/ with {workers} worker(s)")
     Granian(
         "wheelyard.asgi:app_from_env",
@@ -29,3 +74,47 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         factory=True,
     ).serve()
+
+
+@contextmanager
+def migrating_alone(database_url: str) -> Iterator[None]:
+    """Nodes that start together on one database migrate it in turn.
+
+    Two upgrades of the same schema at once fail (PostgreSQL: duplicate objects; SQLite:
+    "database is locked"), and the node that loses exits. One that waits for the other
+    finds the schema at head and has nothing left to do.
+    """
+    url = sa.make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        engine = create_engine(database_url)
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                # A session lock, so it outlives the transactions the upgrade commits on its
+                # own connection; closing this connection would release it, too.
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+        finally:
+            engine.dispose()
+    elif (
+        backend == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and sys.platform != "win32"
+    ):
+        import fcntl
+
+        # The database's directory, not its file: on BSDs flock and SQLite's own fcntl locks
+        # on one file interfere, and a lock file of its own would be left lying beside it.
+        directory = Path(str(url.database)).resolve().parent
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
+    else:
+        yield

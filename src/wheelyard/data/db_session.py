@@ -27,8 +27,13 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option naming how a SQLite transaction begins (see transaction()).
+SQLITE_BEGIN = "wheelyard_sqlite_begin"
+
+
 def _begin_sqlite(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -55,9 +60,17 @@ def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: committed if the block succeeds, rolled back if it raises."""
+def transaction(sessions: sessionmaker[Session], *, writes: bool = True) -> Iterator[Session]:
+    """One unit of work: committed if the block succeeds, rolled back if it raises.
+
+    On SQLite a transaction that ``writes`` takes the write lock when it begins. A deferred
+    one that reads first and writes later fails at once ("database is locked", whatever the
+    busy timeout) if another connection committed in between; taking the lock up front makes
+    writers wait their turn instead. Readers stay deferred, so they never wait for each other.
+    """
     db = sessions()
+    if writes:
+        db.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
     try:
         yield db
         db.commit()

@@ -42,6 +42,10 @@ class Package(SqlAlchemyBase):
     last_updated: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)
     # The journal serial of the newest change to this project (X-PyPI-Last-Serial).
     last_serial: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    # Uploads to this project only from maintainers who log in with two factors.
+    require_2fa: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
 
     # Newest first in true PEP 440 order: sort_key bytes compare like packaging's Version.
     releases: Mapped[list[Release]] = relationship(

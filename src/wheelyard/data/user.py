@@ -33,6 +33,17 @@ class User(SqlAlchemyBase):
     is_admin: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
+    # Sessions carry this value and count only while it matches. A random value rather than a
+    # counter: a deleted account's id can be reused, and its old cookies must not fit the new
+    # account. None until the first session; replaced to end every session at once.
+    session_generation: Mapped[str | None] = mapped_column(sa.String(64))
+    # The TOTP secret (base32) once two-factor login is on; None while it is off. It must be
+    # readable to check codes, so it cannot be hashed.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # A secret being set up, not yet confirmed by a code from the authenticator app.
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The time step of the last code accepted, so a code seen once cannot be replayed.
+    totp_last_counter: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     maintainer_links: Mapped[list[Maintainer]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -6,6 +6,7 @@ from alembic import context
 
 from wheelyard.data import __all_models  # noqa: F401 - registers every table
 from wheelyard.data.modelbase import SqlAlchemyBase
+from wheelyard.services.migrations import include_name
 
 config = context.config
 target_metadata = SqlAlchemyBase.metadata
@@ -19,6 +20,7 @@ def run_migrations() -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from wheelyard.data.language import Language
 from wheelyard.data.license import License
@@ -15,6 +16,11 @@ from wheelyard.services.pagination import Page, paginate
 
 # Both id columns are String(200) or shorter: a longer id cannot exist, so it is not looked up.
 MAX_ID_LENGTH = 200
+
+# How an index of licenses or languages is ordered: by number of projects (most first, ties
+# by name), or alphabetically.
+Sort = Literal["projects", "name"]
+SORTS: tuple[Sort, ...] = ("projects", "name")
 
 
 @dataclass(frozen=True)
@@ -31,26 +37,35 @@ def _plausible_id(value: str) -> bool:
     return 0 < len(value) <= MAX_ID_LENGTH and "\x00" not in value
 
 
-def license_counts(db: Session) -> list[Facet]:
-    """Every license with its package count, the most used first."""
+def _ordering(
+    name: InstrumentedAttribute[str], count: sa.ColumnElement[int], sort: Sort
+) -> list[sa.ColumnElement[Any]]:
+    # Case-folded, so that "cython" sorts among the Cs and not after every capitalised name,
+    # whatever the database's collation; the raw id last keeps the order total.
+    by_name: list[sa.ColumnElement[Any]] = [sa.func.lower(name), name.expression]
+    return by_name if sort == "name" else [count.desc(), *by_name]
+
+
+def license_counts(db: Session, sort: Sort = "projects") -> list[Facet]:
+    """Every license with its package count: the most used first, or by name."""
     count = sa.func.count(Package.id)
     query = (
         sa.select(License.id, License.description, count)
         .outerjoin(Package, Package.license_id == License.id)
         .group_by(License.id, License.description)
-        .order_by(count.desc(), License.id)
+        .order_by(*_ordering(License.id, count, sort))
     )
     return [Facet(id, description, total) for id, description, total in db.execute(query)]
 
 
-def language_counts(db: Session) -> list[Facet]:
-    """Every language with its package count, the most used first."""
+def language_counts(db: Session, sort: Sort = "projects") -> list[Facet]:
+    """Every language with its package count: the most used first, or by name."""
     count = sa.func.count(PackageLanguage.package_id)
     query = (
         sa.select(Language.id, Language.description, count)
         .outerjoin(PackageLanguage, PackageLanguage.language_id == Language.id)
         .group_by(Language.id, Language.description)
-        .order_by(count.desc(), Language.id)
+        .order_by(*_ordering(Language.id, count, sort))
     )
     return [Facet(id, description, total) for id, description, total in db.execute(query)]
 

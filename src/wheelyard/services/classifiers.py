@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.exc import IntegrityError
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.language import Language
+from wheelyard.data.package import Package
+from wheelyard.data.package_classifier import MAX_CLASSIFIER_LENGTH, PackageClassifier
+from wheelyard.services.named_rows import get_or_add
 
 MAX_LANGUAGE_NAME = 100
 _PREFIX = "Programming Language"
@@ -40,19 +43,28 @@ def languages_from_classifiers(classifiers: Iterable[str]) -> list[str]:
 
 def ensure_languages(db: Session, names: Iterable[str]) -> list[Language]:
     """The language rows for ``names``, creating those that are new."""
-    languages = []
-    for name in names:
-        found = db.get(Language, name)
-        if found is None:
-            found = Language(id=name)
-            try:
-                # A savepoint: another transaction may add the same language concurrently.
-                with db.begin_nested():
-                    db.add(found)
-            except IntegrityError:
-                existing = db.get(Language, name)
-                if existing is None:
-                    raise
-                found = existing
-        languages.append(found)
-    return languages
+    return [get_or_add(db, Language, name) for name in names]
+
+
+def set_classifiers(db: Session, package: Package, classifiers: Iterable[str]) -> None:
+    """Make ``classifiers`` the package's classifiers, as its newest metadata lists them.
+
+    Blank, over-long and NUL-bearing entries are skipped: no filter could ask for them.
+    """
+    wanted: dict[str, None] = {}
+    for raw in classifiers:
+        classifier = raw.strip()
+        if classifier and len(classifier) <= MAX_CLASSIFIER_LENGTH and "\x00" not in classifier:
+            wanted[classifier] = None
+    existing = {
+        row.classifier: row
+        for row in db.scalars(
+            sa.select(PackageClassifier).where(PackageClassifier.package_id == package.id)
+        )
+    }
+    for classifier, row in existing.items():
+        if classifier not in wanted:
+            db.delete(row)
+    for classifier in wanted:
+        if classifier not in existing:
+            db.add(PackageClassifier(package=package, classifier=classifier))

@@ -2,10 +2,12 @@
 
 Wheels and sdists come from strangers and end up unpacked on other people's machines, so
 before an archive is accepted we check what an unpacking client would meet: member paths
-that stay inside the target directory (nothing absolute, no ``..``), no links or device
-files in sdists, and a compression ratio that no honest archive reaches (zip and gzip
-bombs). Nothing is extracted here: only the core metadata is ever decompressed, and only
-up to a size cap; a tarball is streamed through a counter that stops a bomb early.
+that stay inside the target directory (nothing absolute, no ``..``), no links that lead out
+of an sdist, no device files, no zip member named twice (unpackers disagree on which one
+wins), and a compression ratio that no honest archive reaches (zip and gzip bombs).
+Nothing is extracted from a zip: only its core metadata is ever decompressed, and only up
+to a size cap. A tarball is streamed to its very end through a counter that stops a bomb
+early, so that nothing can hide past the end-of-archive marker where tar readers stop.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import gzip
 import io
 import posixpath
 import re
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -139,8 +142,15 @@ def _check_member_path(name: str) -> None:
 def _read_zip(source: BinaryIO, size: int, filename: str, packagetype: str) -> DistributionMetadata:
     with zipfile.ZipFile(source) as archive:
         members = archive.infolist()
+        names: set[str] = set()
         for member in members:
             _check_member_path(member.filename)
+            _check_zip_member_type(member)
+            if member.filename in names:
+                raise DistributionError(
+                    f"The archive has more than one member named {member.filename!r}."
+                )
+            names.add(member.filename)
         # The sizes come from the central directory, so this costs no decompression and
         # also catches overlapping-entry bombs, whose members all claim the same bytes.
         unpacked = sum(member.file_size for member in members)
@@ -156,6 +166,15 @@ def _read_zip(source: BinaryIO, size: int, filename: str, packagetype: str) -> D
         if member.file_size > MAX_METADATA_SIZE:
             raise DistributionError(f"{member.filename} is larger than metadata can be.")
         return DistributionMetadata(packagetype, archive.read(member), member.filename)
+
+
+def _check_zip_member_type(member: zipfile.ZipInfo) -> None:
+    """Refuse a member that Unix unpackers would make a link, device or pipe."""
+    kind = stat.S_IFMT(member.external_attr >> 16)  # the Unix mode, when a Unix tool set one
+    if kind == stat.S_IFLNK:
+        raise DistributionError(f"The archive member {member.filename!r} is a symbolic link.")
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise DistributionError(f"The archive member {member.filename!r} is not a regular file.")
 
 
 def _wheel_metadata_member(members: Iterable[zipfile.ZipInfo], filename: str) -> zipfile.ZipInfo:
@@ -246,6 +265,11 @@ def _read_tarball(source: BinaryIO, size: int, filename: str) -> DistributionMet
                     extracted = archive.extractfile(member)
                     assert extracted is not None  # a regular file always has content
                     found[member.name] = extracted.read()
+        # Tar readers stop at the end-of-archive marker; the gzip stream may go on (a bomb,
+        # or a damaged or cut-off end). Reading it out makes the counter and gzip's own
+        # length and CRC checks see all of it.
+        while bounded.read(_CHUNK):
+            pass
     chosen = _choose_pkg_info(found, filename)
     return DistributionMetadata(SDIST, found[chosen], chosen)
 

@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterable
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wheelyard.data.license import License
+from wheelyard.services.named_rows import get_or_add
 
 MAX_LICENSE_NAME = 200
 # Longer free text is the license itself, or prose about it: never a name.
@@ -195,17 +195,4 @@ def license_name(
 
 def ensure_license(db: Session, name: str) -> License:
     """The license row called ``name``, created when it is new."""
-    found = db.get(License, name)
-    if found is not None:
-        return found
-    license_ = License(id=name)
-    try:
-        # A savepoint: another transaction may add the same license at the same moment.
-        with db.begin_nested():
-            db.add(license_)
-    except IntegrityError:
-        found = db.get(License, name)
-        if found is None:
-            raise
-        return found
-    return license_
+    return get_or_add(db, License, name)

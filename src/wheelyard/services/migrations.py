@@ -9,11 +9,37 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
 from wheelyard.data import __all_models  # noqa: F401 - registers every table
 from wheelyard.data.modelbase import SqlAlchemyBase
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# The full-text search index (migration 0003) lives in objects no model describes: FTS5
+# virtual tables and the shadow tables FTS5 makes for them (packages_fts_data, ...) on SQLite,
+# a generated tsvector column and two GIN indexes on PostgreSQL. Autogenerate must neither drop
+# them nor, for the virtual tables, reflect them at all.
+_UNMODELLED_TABLE_PREFIXES = ("packages_fts", "packages_name_fts")
+_UNMODELLED_COLUMNS = {("packages", "search_vector")}
+_UNMODELLED_INDEXES = {
+    ("packages", "ix_packages_search_vector"),
+    ("packages", "ix_packages_id_trgm"),
+}
+
+
+def include_name(name: str | None, type_: NameFilterType, parents: NameFilterParentNames) -> bool:
+    """Whether autogenerate compares this database object with the models."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(_UNMODELLED_TABLE_PREFIXES)
+    table = parents.get("table_name")
+    if type_ == "column":
+        return (table, name) not in _UNMODELLED_COLUMNS
+    if type_ == "index":
+        return (table, name) not in _UNMODELLED_INDEXES
+    return True
 
 
 def alembic_config(connection: sa.Connection) -> Config:
@@ -41,7 +67,9 @@ def revision(engine: sa.Engine, message: str) -> None:
 
 def pending_differences(connection: sa.Connection) -> list[object]:
     """What autogenerate would change: empty when models and migrations agree."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": include_name}
+    )
     return list(compare_metadata(context, SqlAlchemyBase.metadata))
 
 

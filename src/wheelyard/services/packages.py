@@ -45,10 +45,15 @@ def index_counts(db: Session) -> IndexCounts:
 
 
 def newest_releases(db: Session, limit: int = 10) -> list[Release]:
-    """The most recently created releases, each with its package loaded for the summary."""
+    """The most recently created releases, each with its package loaded for the summary.
+
+    Only releases with files count: one without any cannot be installed, and imported ones
+    carry no date of their own, so they would crowd the list with the import's time.
+    """
     query = (
         sa.select(Release)
         .options(selectinload(Release.package))
+        .where(sa.exists().where(ReleaseFile.release_id == Release.id))
         .order_by(Release.created_date.desc(), Release.id.desc())
         .limit(limit)
     )

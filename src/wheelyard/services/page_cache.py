@@ -5,7 +5,10 @@ the database, until their project changes. Every change writes a journal row in 
 transaction, so each worker reads the journal since the serial it last saw, at most once
 per ``check_interval`` (one indexed query), and drops the pages of the projects named there.
 Commits made through this worker's own sessions drop pages at once (``watch``), so whoever
-uploads sees the upload on their next request.
+uploads sees the upload on their next request. The other workers of the same server learn of
+such a commit at once too, through a ``ChangeSignal``: a file whose modification time the
+committing worker bumps, and which every worker stats before serving a cached page. Workers
+on other machines see the change at their next journal check, within ``check_interval``.
 
 On PostgreSQL, serials come from a sequence and transactions may commit out of serial order:
 an entry can become visible after a higher one was already seen. Each check therefore
@@ -16,11 +19,13 @@ before the entry (their serial is lower); ``max_age`` bounds whatever might stil
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,10 +79,44 @@ class _Cached:
     born: float
 
 
+class ChangeSignal:
+    """A file the workers of one server share: touched after a commit that changed the index.
+
+    A stat costs a microsecond or two, far less than the journal query it saves, and needs
+    nothing the workers do not already have (they share the var directory).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def raise_(self) -> None:
+        try:
+            self.path.touch()
+        except OSError:
+            return  # the journal check still catches the change within its interval
+        self._seen = self._mtime()  # this worker has already dropped its own pages
+
+    def raised(self) -> bool:
+        """Whether another worker raised the signal since this one last looked."""
+        mtime = self._mtime()
+        if mtime == self._seen:
+            return False
+        self._seen = mtime
+        return True
+
+
 class PageCache:
     def __init__(
         self,
         *,
+        signal: ChangeSignal | None = None,
         check_interval: float = 1.0,
         replay_window: float = 10.0,
         max_age: float = 300.0,
@@ -91,6 +130,7 @@ class PageCache:
         self.max_keys = max_keys
         self.max_variants = max_variants
         self._clock = clock
+        self._signal = signal
         self._lock = threading.Lock()
         self._pages: OrderedDict[str, dict[Hashable, _Cached]] = OrderedDict()
         # Bumped by every invalidation; a render that started before one is not stored.
@@ -149,6 +189,9 @@ class PageCache:
 
     def check_due(self) -> bool:
         """Whether the next request should read the journal first (no lock, no database)."""
+        if self._signal is not None and self._signal.raised():
+            self._next_check = float("-inf")  # another worker here committed a change
+            return True
         return self._clock() >= self._next_check
 
     def refresh(self, db: Session) -> None:
@@ -166,11 +209,16 @@ class PageCache:
             changes = _changes_since(db, since)
             highest = max(changes.values(), default=since)
         with self._lock:
-            if self._marks:
-                highest = max(highest, self._marks[-1][1])
+            seen_before = self._marks[-1][1] if self._marks else None
+            if seen_before is not None:
+                highest = max(highest, seen_before)
             self._marks.append((now, highest))
             if changes:
                 self._drop_older_than(changes)
+        if self._signal is not None and seen_before is not None and highest > seen_before:
+            # Changes made on another machine: the first worker here to read them tells the
+            # others, so the whole server moves on together rather than one worker at a time.
+            self._signal.raise_()
 
     def _replay_start(self, now: float) -> int | None:
         """The highest serial already seen ``replay_window`` seconds ago (or the first one)."""
@@ -206,6 +254,8 @@ class PageCache:
             changed = session.info.pop(_CHANGED, None)
             if changed:
                 self.invalidate(changed)
+                if self._signal is not None:
+                    self._signal.raise_()
 
         return apply_changes
 

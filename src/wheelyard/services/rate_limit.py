@@ -1,12 +1,12 @@
-"""Throttling of failed logins and of sign-ups, counted from the audit trail.
+"""Throttling of guesses (passwords, two-factor codes), sign-ups and reset emails.
 
-The counts live in the database, not in a worker's memory: every worker and every node
+The counts come from the audit trail, not a worker's memory: every worker and every node
 sees the same numbers, and a restart does not hand an attacker a fresh allowance. The audit
-rows are written anyway, so this costs one COUNT per attempt and no extra table.
+rows are written anyway, so this costs a COUNT or two per attempt and no extra table.
 
-Failed logins are limited twice: per address typed in (whether or not an account has it,
-so a 429 never tells which addresses exist) and per client IP (one source trying many
-addresses). A successful login clears the per-address count.
+Guesses are limited twice: per target (the address typed in, whether or not an account has
+it, so a 429 never tells which addresses exist; or the account, for codes) and per client IP
+(one source trying many targets). A successful login clears the per-target counts.
 
 Every time compared here comes from the database's own clock (rows get ``created_date``
 from it), so a skew between the application's clock and the database's cannot widen or
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.modelbase import utcnow
+from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Action
 
 
@@ -33,14 +34,26 @@ class Limit:
 
     @property
     def retry_after_seconds(self) -> int:
+        # The whole window: by then every counted row has left it, whatever their spacing.
         return int(self.window.total_seconds())
 
 
-# Generous enough for a person who mistypes, far too few for guessing a password.
-FAILED_LOGINS_PER_ADDRESS = Limit(attempts=10, window=dt.timedelta(minutes=15))
-# Higher: an office or a CI fleet shares one IP behind NAT.
-FAILED_LOGINS_PER_IP = Limit(attempts=30, window=dt.timedelta(minutes=15))
-REGISTRATIONS_PER_IP = Limit(attempts=10, window=dt.timedelta(hours=1))
+_FIVE_MINUTES = dt.timedelta(minutes=5)
+_HOUR = dt.timedelta(hours=1)
+
+# Enough for a person who mistypes, far too few for guessing a password.
+FAILED_LOGINS_PER_ADDRESS = Limit(attempts=10, window=_FIVE_MINUTES)
+FAILED_LOGINS_PER_IP = Limit(attempts=10, window=_FIVE_MINUTES)
+# Sign-ups refused because the address has an account: probing for which addresses do.
+FAILED_REGISTRATIONS_PER_ADDRESS = Limit(attempts=10, window=_FIVE_MINUTES)
+FAILED_REGISTRATIONS_PER_IP = Limit(attempts=10, window=_FIVE_MINUTES)
+REGISTRATIONS_PER_IP = Limit(attempts=10, window=_HOUR)
+# A six-digit code falls to about a million guesses; this allows a few thousand a day.
+FAILED_CODES_PER_ACCOUNT = Limit(attempts=10, window=_FIVE_MINUTES)
+FAILED_CODES_PER_IP = Limit(attempts=10, window=_FIVE_MINUTES)
+# Every request may send an email: few per inbox, so nobody can flood one.
+RESETS_PER_ADDRESS = Limit(attempts=3, window=_HOUR)
+RESETS_PER_IP = Limit(attempts=20, window=_HOUR)
 
 
 def _database_now(db: Session) -> dt.datetime:
@@ -50,8 +63,27 @@ def _database_now(db: Session) -> dt.datetime:
     return now
 
 
-def _count(db: Session, *conditions: sa.ColumnElement[bool]) -> int:
-    return db.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(*conditions)) or 0
+def _reached(
+    db: Session, limit: Limit, now: dt.datetime, *conditions: sa.ColumnElement[bool]
+) -> bool:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.created_date >= now - limit.window, *conditions)
+    )
+    return (db.scalar(query) or 0) >= limit.attempts
+
+
+def _since_last_login(db: Session, user_id: int | None) -> list[sa.ColumnElement[bool]]:
+    """A condition keeping only rows after the account's last successful login, if any."""
+    if user_id is None:
+        return []
+    last_login_id = db.scalar(
+        sa.select(sa.func.max(AuditEvent.id)).where(
+            AuditEvent.action == Action.LOGIN, AuditEvent.user_id == user_id
+        )
+    )
+    return [] if last_login_id is None else [AuditEvent.id > last_login_id]
 
 
 def login_limit_reached(
@@ -64,47 +96,70 @@ def login_limit_reached(
     per-address count.
     """
     now = _database_now(db)
-    address = FAILED_LOGINS_PER_ADDRESS
     failed = AuditEvent.action == Action.LOGIN_FAILED
-    since_success: list[sa.ColumnElement[bool]] = []
-    if user_id is not None:
-        last_login_id = db.scalar(
-            sa.select(sa.func.max(AuditEvent.id)).where(
-                AuditEvent.action == Action.LOGIN, AuditEvent.user_id == user_id
-            )
-        )
-        if last_login_id is not None:
-            since_success.append(AuditEvent.id > last_login_id)
-    by_address = _count(
-        db,
-        failed,
-        AuditEvent.created_date >= now - address.window,
-        AuditEvent.detail == email,
-        *since_success,
-    )
-    if by_address >= address.attempts:
+    address = FAILED_LOGINS_PER_ADDRESS
+    if _reached(
+        db, address, now, failed, AuditEvent.detail == email, *_since_last_login(db, user_id)
+    ):
         return address
-    if ip_address is None:
-        return None
     per_ip = FAILED_LOGINS_PER_IP
-    by_ip = _count(
-        db,
-        failed,
-        AuditEvent.created_date >= now - per_ip.window,
-        AuditEvent.ip_address == ip_address,
-    )
-    return per_ip if by_ip >= per_ip.attempts else None
+    if ip_address is not None and _reached(db, per_ip, now, failed, _from(ip_address)):
+        return per_ip
+    return None
 
 
-def registration_limit_reached(db: Session, *, ip_address: str | None) -> Limit | None:
-    """The limit a new sign-up from ``ip_address`` would exceed, or None."""
+def registration_limit_reached(
+    db: Session, *, ip_address: str | None, email: str | None = None
+) -> Limit | None:
+    """The limit a new sign-up would exceed, or None.
+
+    Sign-ups from one IP are limited in number; refused ones (an address already in use)
+    per IP and per normalized address, as failed logins are.
+    """
+    now = _database_now(db)
+    failed = AuditEvent.action == AccountAction.REGISTER_FAILED
+    if email is not None and _reached(
+        db, FAILED_REGISTRATIONS_PER_ADDRESS, now, failed, AuditEvent.detail == email
+    ):
+        return FAILED_REGISTRATIONS_PER_ADDRESS
     if ip_address is None:
         return None
-    limit = REGISTRATIONS_PER_IP
-    count = _count(
-        db,
-        AuditEvent.action == Action.REGISTER,
-        AuditEvent.created_date >= _database_now(db) - limit.window,
-        AuditEvent.ip_address == ip_address,
-    )
-    return limit if count >= limit.attempts else None
+    if _reached(db, FAILED_REGISTRATIONS_PER_IP, now, failed, _from(ip_address)):
+        return FAILED_REGISTRATIONS_PER_IP
+    registered = AuditEvent.action == Action.REGISTER
+    if _reached(db, REGISTRATIONS_PER_IP, now, registered, _from(ip_address)):
+        return REGISTRATIONS_PER_IP
+    return None
+
+
+def two_factor_limit_reached(db: Session, *, user_id: int, ip_address: str | None) -> Limit | None:
+    """The limit another two-factor code for this account would exceed, or None."""
+    now = _database_now(db)
+    failed = AuditEvent.action == AccountAction.TWO_FACTOR_FAILED
+    account = FAILED_CODES_PER_ACCOUNT
+    if _reached(
+        db, account, now, failed, AuditEvent.user_id == user_id, *_since_last_login(db, user_id)
+    ):
+        return account
+    per_ip = FAILED_CODES_PER_IP
+    if ip_address is not None and _reached(db, per_ip, now, failed, _from(ip_address)):
+        return per_ip
+    return None
+
+
+def reset_limit_reached(db: Session, *, email: str, ip_address: str | None) -> Limit | None:
+    """The limit another reset email for ``email`` (normalized) would exceed, or None.
+
+    Counted by the address typed in, known or not, so the answer is the same for both.
+    """
+    now = _database_now(db)
+    requested = AuditEvent.action == AccountAction.PASSWORD_RESET_REQUESTED
+    if _reached(db, RESETS_PER_ADDRESS, now, requested, AuditEvent.detail == email):
+        return RESETS_PER_ADDRESS
+    if ip_address is not None and _reached(db, RESETS_PER_IP, now, requested, _from(ip_address)):
+        return RESETS_PER_IP
+    return None
+
+
+def _from(ip_address: str) -> sa.ColumnElement[bool]:
+    return AuditEvent.ip_address == ip_address

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.api_token import ApiToken
 from wheelyard.data.user import User
-from wheelyard.services import audit, rate_limit, tokens, users
+from wheelyard.services import logins, tokens, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.passwords import Passwords
 
@@ -29,6 +29,9 @@ INVALID_CREDENTIALS = "Invalid or non-existent authentication information."
 NO_CREDENTIALS = (
     f"{INVALID_CREDENTIALS} Send HTTP basic credentials: username {TOKEN_USERNAME} "
     "with an API token as password."
+)
+SECOND_FACTOR_ACCOUNT = (
+    "Two-factor login is on for this account: upload with an API token (username __token__)."
 )
 TOO_MANY_FAILURES = "Too many failed logins for this account or address; try again later."
 PASSWORDS_OFF = (
@@ -122,22 +125,14 @@ def authenticate(
 def _password_user(
     db: Session, passwords: Passwords, credentials: Credentials, origin: Origin
 ) -> User:
-    email = users.normalize_email(credentials.username)
-    known = users.find_user_by_email(db, email)
-    limit = rate_limit.login_limit_reached(
-        db, email=email, ip_address=origin.ip_address, user_id=known.id if known else None
+    attempt = logins.attempt_login(
+        db, passwords, email=credentials.username, password=credentials.password, origin=origin
     )
-    if limit is not None:
-        # Refused before the password is checked: a guess made now proves nothing.
-        raise AuthenticationError(TOO_MANY_FAILURES, 429, limit.retry_after_seconds)
-    user = users.authenticate(db, passwords, email, credentials.password)
-    if user is None:
-        audit.record(
-            db,
-            audit.Action.LOGIN_FAILED,
-            origin=origin,
-            user_id=known.id if known else None,
-            detail=email,  # the per-address limit counts by the address typed in
-        )
+    if attempt.limit is not None:
+        raise AuthenticationError(TOO_MANY_FAILURES, 429, attempt.limit.retry_after_seconds)
+    if attempt.second_factor is not None:
+        # A password alone cannot stand in for two factors; a token was made with both.
+        raise AuthenticationError(SECOND_FACTOR_ACCOUNT)
+    if attempt.user is None:
         raise AuthenticationError(INVALID_CREDENTIALS)
-    return user
+    return attempt.user

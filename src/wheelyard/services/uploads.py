@@ -7,9 +7,12 @@ message is written for the uploader. When everything holds it stores the blobs (
 and for a wheel its METADATA, served for PEP 658) and then adds the rows: project, release,
 file, filename registry entry, owner, journal entries and an audit row.
 
-It never commits: the caller's transaction makes all rows appear together. Blobs are written
-first and are content-addressed, so a failed transaction can leave at most a harmless blob
-that nothing points to, and a row never points to a missing blob.
+It never commits: the caller's transaction makes all rows appear together. The rows that
+make a file unique (its filename and digest) are flushed before its blobs are written, and
+the blobs before the caller commits. So a concurrent upload of the same file stops at that
+flush, before storing anything; a blob that cannot be stored rolls the rows back; a committed
+row never points to a missing blob; and only a crash between storing and committing can leave
+a blob (content-addressed, harmless) that nothing points to.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ FIELD_LIMITS = {
 }
 MAX_URL_LABEL_LENGTH = 32
 MAX_URL_LENGTH = 1024
+MAX_PYVERSION_LENGTH = 64  # release_files.python_version
 METADATA_SUFFIX = ".metadata"
 
 # packaging knows which metadata versions exist but has no public list of them.
@@ -209,6 +213,9 @@ def validate_metadata(raw: RawMetadata, policy: Policy = UPLOAD_POLICY) -> Metad
     for required in ("name", "version"):
         if not raw.get(required):
             raise _invalid(required, "This field is required.")
+    for key, value in raw.items():
+        if _has_nul(value):
+            raise _invalid(key, NUL_NOT_ALLOWED)
     checked: RawMetadata = {**raw, "metadata_version": _NEWEST_METADATA_VERSION}
     try:
         metadata = Metadata.from_raw(checked, validate=True)
@@ -220,6 +227,20 @@ def validate_metadata(raw: RawMetadata, policy: Policy = UPLOAD_POLICY) -> Metad
         raise _invalid(_form_name(first.field), str(first)) from group
     _check_index_rules(raw, metadata, policy)
     return metadata
+
+
+# PostgreSQL cannot store a NUL character in text; refused on every database alike.
+NUL_NOT_ALLOWED = "Null bytes are not allowed."
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterable[BaseException]:
@@ -346,6 +367,11 @@ def _check_client_fields(incoming: IncomingFile) -> None:
         raise _invalid("pyversion", "Python version is required for binary distribution uploads.")
     if incoming.filetype == SDIST and incoming.pyversion not in (None, "", "source"):
         raise _invalid("pyversion", "Use 'source' as Python version for an sdist.")
+    if incoming.pyversion and len(incoming.pyversion) > MAX_PYVERSION_LENGTH:
+        raise _invalid("pyversion", f"Use at most {MAX_PYVERSION_LENGTH} characters.")
+    for name, value in (("pyversion", incoming.pyversion), ("comment", incoming.comment)):
+        if _has_nul(value):
+            raise _invalid(name, NUL_NOT_ALLOWED)
     claimed = incoming.claimed
     checks = (
         ("md5_digest", claimed.md5, 32, "MD5"),
@@ -624,15 +650,9 @@ def _write(
 ) -> Registered:
     now = utcnow()
     user_id = uploader.user.id if uploader is not None else None
-    # Blobs first: a row must never point to a blob that is not there.
     storage_path = content_path(digests.blake2_256, incoming.filename)
-    incoming.content.seek(0)
-    storage.put(storage_path, incoming.content)
-    incoming.content.seek(0)
     metadata_sha256: str | None = None
     if dist.packagetype == WHEEL:
-        metadata_path = content_path(digests.blake2_256, incoming.filename + METADATA_SUFFIX)
-        storage.put(metadata_path, io.BytesIO(dist.metadata))
         metadata_sha256 = hashlib.sha256(dist.metadata).hexdigest()
 
     new_project = package is None
@@ -671,6 +691,10 @@ def _write(
     )
     db.add(release_file)
     db.add(FileRegistry(filename=incoming.filename))
+    # A concurrent upload of the same filename or bytes (or the same new project or release)
+    # waits here until this transaction ends, then fails: it never gets to store its bytes.
+    db.flush()
+    _store(storage, incoming, dist, storage_path)
     release.size = (release.size or 0) + digests.size
     package.last_updated = now
     db.flush()
@@ -699,6 +723,17 @@ def _write(
         detail=f"{incoming.filename} ({how})",
     )
     return Registered(release_file, Outcome.STORED, new_project, new_release)
+
+
+def _store(
+    storage: FileStorage, incoming: IncomingFile, dist: DistributionMetadata, path: str
+) -> None:
+    """The file's bytes, and a wheel's METADATA beside them (PEP 658)."""
+    incoming.content.seek(0)
+    storage.put(path, incoming.content)
+    incoming.content.seek(0)
+    if dist.packagetype == WHEEL:
+        storage.put(path + METADATA_SUFFIX, io.BytesIO(dist.metadata))
 
 
 def _text(value: object | None) -> str | None:

@@ -1,14 +1,16 @@
-"""Accounts: creation, lookup and password login."""
+"""Accounts: creation, lookup, password login and password changes, and their sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from wheelyard.data.password_reset import PasswordReset
 from wheelyard.data.user import User
 from wheelyard.services.passwords import Passwords
 
@@ -56,10 +58,45 @@ def set_password(user: User, passwords: Passwords, password: str) -> None:
     user.hashed_password = passwords.hash(password)
 
 
-def authenticate(db: Session, passwords: Passwords, email: str, password: str) -> User | None:
-    """The user whose email and password match, with last_login set; otherwise None.
+def change_password(db: Session, passwords: Passwords, user: User, password: str) -> None:
+    """A new password: every session of the account ends and no reset link still works.
 
-    The caller cannot tell an unknown email from a wrong password, by design.
+    The caller issues the session it wants to keep afresh (web.session_auth.log_in).
+    """
+    set_password(user, passwords, password)
+    end_sessions(user)
+    db.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
+
+
+def new_session_generation() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def end_sessions(user: User) -> None:
+    """Make every session issued so far for the account stale, on every device."""
+    user.session_generation = new_session_generation()
+
+
+def session_generation_of(user: User) -> str:
+    """The value a new session for the account carries, made on the account's first one."""
+    if user.session_generation is None:
+        user.session_generation = new_session_generation()
+    return user.session_generation
+
+
+def session_holder(db: Session, user_id: int, generation: object) -> User | None:
+    """The account a session names, if it still exists, may act, and the session is current."""
+    user = active_user(db, user_id)
+    if user is None or user.session_generation is None or not isinstance(generation, str):
+        return None
+    return user if secrets.compare_digest(user.session_generation, generation) else None
+
+
+def check_password(db: Session, passwords: Passwords, email: str, password: str) -> User | None:
+    """The active user whose email and password match, otherwise None.
+
+    An unknown address costs one password hash too, so the time taken does not tell it from
+    a wrong password. A hash made with weaker parameters than today's is replaced.
     """
     user = find_user_by_email(db, email)
     result = passwords.verify(user.hashed_password if user else None, password)
@@ -67,7 +104,17 @@ def authenticate(db: Session, passwords: Passwords, email: str, password: str) -
         return None
     if result.new_hash:
         user.hashed_password = result.new_hash
-    user.last_login = utcnow()
+    return user
+
+
+def authenticate(db: Session, passwords: Passwords, email: str, password: str) -> User | None:
+    """The user whose email and password match, with last_login set; otherwise None.
+
+    The caller cannot tell an unknown email from a wrong password, by design.
+    """
+    user = check_password(db, passwords, email, password)
+    if user is not None:
+        user.last_login = utcnow()
     return user
 
 

@@ -7,8 +7,19 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, simple, upload
-from wheelyard.web.views import accounts, browse, home, manage, projects, search, seo, tokens
+from wheelyard.api import files, json_api, simple, stats_api, upload
+from wheelyard.web.views import (
+    accounts,
+    browse,
+    feeds,
+    home,
+    manage,
+    projects,
+    search,
+    seo,
+    stats,
+    tokens,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -20,8 +31,11 @@ def routes() -> list[BaseRoute]:
         *json_api.routes,
         *files.routes,
         *upload.routes,
+        *stats_api.routes,
         # People-facing pages.
         *home.routes,
+        # Before the project pages, whose /project/<name>/<version>/ would take "stats".
+        *stats.routes,
         *projects.routes,
         *accounts.routes,
         *tokens.routes,
@@ -29,5 +43,6 @@ def routes() -> list[BaseRoute]:
         *search.routes,
         *browse.routes,
         *seo.routes,
+        *feeds.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -11,8 +11,8 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+CSP_HEADER = b"content-security-policy"
 HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
@@ -30,7 +30,12 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + HEADERS
+                headers = list(message.get("headers", []))
+                # A response with a policy of its own (an SVG chart) keeps it: two policies
+                # would both apply, and the stricter site one would break the chart.
+                if not any(name.lower() == CSP_HEADER for name, _ in headers):
+                    headers.append((CSP_HEADER, CONTENT_SECURITY_POLICY.encode()))
+                message["headers"] = headers + HEADERS
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

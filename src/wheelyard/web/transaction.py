@@ -10,8 +10,12 @@ from starlette.requests import HTTPConnection
 
 from wheelyard.data import db_session
 
+# Requests that only read: they never need SQLite's write lock (see db_session.transaction).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 @contextmanager
 def transaction(request: HTTPConnection) -> Iterator[Session]:
-    with db_session.transaction(request.app.state.sessions) as db:
+    writes = request.scope.get("method", "GET") not in READ_ONLY_METHODS
+    with db_session.transaction(request.app.state.sessions, writes=writes) as db:
         yield db

@@ -57,3 +57,35 @@ def test_find_existing(db: Session, catalogue: None) -> None:
     assert license.id == "MIT"
     assert language is not None
     assert language.id == "Python 3"
+
+
+def test_counts_sorted_by_name_instead(db: Session, catalogue: None) -> None:
+    assert [facet.id for facet in browse.license_counts(db, "name")] == [
+        "Apache-2.0",
+        "MIT",
+        "Zero-Users",
+    ]
+    assert [facet.id for facet in browse.language_counts(db, "name")] == ["Python 3", "Rust"]
+    assert [facet.package_count for facet in browse.license_counts(db, "name")] == [1, 2, 0]
+
+
+def test_ties_and_names_ignore_case(db: Session, make: Factory) -> None:
+    # Byte order would put every capitalised name before "cython" and "zlib".
+    for n, name in enumerate(("zlib", "Boost", "apache", "MIT")):
+        make.package(f"licensed-{n}", license=make.license(name))
+    for n, name in enumerate(("cython", "C++", "Rust", "Python 3")):
+        make.package(f"written-{n}", languages=(make.language(name),))
+    make.package("also-in-rust", languages=(make.language("Rust"),))
+
+    licenses = [facet.id for facet in browse.license_counts(db)]
+    languages = [facet.id for facet in browse.language_counts(db)]
+
+    assert licenses == ["apache", "Boost", "MIT", "zlib"]
+    assert licenses == [facet.id for facet in browse.license_counts(db, "name")]
+    assert languages == ["Rust", "C++", "cython", "Python 3"]
+    assert [facet.id for facet in browse.language_counts(db, "name")] == [
+        "C++",
+        "cython",
+        "Python 3",
+        "Rust",
+    ]

@@ -6,7 +6,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tests.factories import Factory
 from wheelyard.data.language import Language
+from wheelyard.data.package import Package
+from wheelyard.data.package_classifier import PackageClassifier
+from wheelyard.services import classifiers
 from wheelyard.services.classifiers import ensure_languages, language_of, languages_from_classifiers
 
 
@@ -48,3 +52,44 @@ def test_ensure_languages_reuses_rows(db: Session) -> None:
     db.flush()
     assert again[0] is first[1]
     assert db.scalar(sa.select(sa.func.count()).select_from(Language)) == 2
+
+
+def stored_classifiers(db: Session, package_id: str) -> list[str]:
+    return list(
+        db.scalars(
+            sa.select(PackageClassifier.classifier)
+            .where(PackageClassifier.package_id == package_id)
+            .order_by(PackageClassifier.classifier)
+        )
+    )
+
+
+def test_set_classifiers_replaces_the_set(db: Session, make: Factory) -> None:
+    package = make.package("classy")
+    classifiers.set_classifiers(db, package, ["B :: x", "A :: y", " B :: x ", "", "  "])
+    db.flush()
+    assert stored_classifiers(db, "classy") == ["A :: y", "B :: x"]
+
+    classifiers.set_classifiers(db, package, ["C :: z", "A :: y", "bad\x00", "x" * 300])
+    db.flush()
+    assert stored_classifiers(db, "classy") == ["A :: y", "C :: z"]
+
+    classifiers.set_classifiers(db, package, [])
+    db.flush()
+    assert stored_classifiers(db, "classy") == []
+
+
+def test_set_classifiers_on_a_new_package(db: Session) -> None:
+    package = Package(id="brand-new", name="brand-new")
+    db.add(package)
+    classifiers.set_classifiers(db, package, ["Typing :: Typed"])
+    db.flush()
+    assert stored_classifiers(db, "brand-new") == ["Typing :: Typed"]
+
+
+def test_classifiers_go_with_their_package(db: Session, make: Factory) -> None:
+    package = make.package("doomed", versions=())
+    classifiers.set_classifiers(db, package, ["Typing :: Typed"])
+    db.flush()
+    db.execute(sa.delete(Package).where(Package.id == "doomed"))
+    assert stored_classifiers(db, "doomed") == []

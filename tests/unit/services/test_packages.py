@@ -230,3 +230,12 @@ def test_summarize_keeps_order_and_uses_last_updated(db: Session, make: Factory)
     assert rows[0].updated == dt.datetime(2024, 5, 1)
     created = db.scalar(sa.select(Package.created_date).where(Package.id == "a-newer"))
     assert rows[1].updated == created
+
+
+def test_newest_releases_are_those_with_files_newest_first(db: Session, make: Factory) -> None:
+    package = make.package("newest", versions=())
+    older = make.release(package, "1.0", created=dt.datetime(2026, 1, 1))
+    newer = make.release(package, "1.1", created=dt.datetime(2026, 2, 1))
+    make.release(package, "2.0", created=dt.datetime(2026, 3, 1), with_file=False)
+
+    assert packages.newest_releases(db, limit=5) == [newer, older]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -7,7 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import Factory
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
-from wheelyard.services.page_cache import INDEX_KEY, PageCache, RenderedPage, etag_matches
+from wheelyard.services.page_cache import (
+    INDEX_KEY,
+    ChangeSignal,
+    PageCache,
+    RenderedPage,
+    etag_matches,
+)
 
 
 class Clock:
@@ -176,3 +184,61 @@ def test_watch_drops_pages_when_a_journal_entry_commits(
     assert cache.lookup("watched", "html") is None
     assert cache.lookup("bystander", "html") is not None
     assert db.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 1
+
+
+def test_a_commit_in_one_worker_reaches_the_others_at_once(
+    clock: Clock, sessions: sessionmaker[Session], db: Session, make: Factory, tmp_path: Path
+) -> None:
+    """Two caches stand for two workers of one server: they share only the signal file."""
+    committing = PageCache(signal=ChangeSignal(tmp_path / "changed"), clock=clock)
+    other = PageCache(signal=ChangeSignal(tmp_path / "changed"), clock=clock)
+    package = make.package("signalled")
+    db.commit()
+    committing.watch(sessions)
+    for cache in (committing, other):
+        cache.refresh(db)
+        cache.store(cache.ticket(), "signalled", {"html": page(package.last_serial)})
+        assert not cache.check_due()
+
+    journal.record(db, package, journal.Action.NEW_RELEASE, version="2.0")
+    db.commit()
+
+    assert committing.lookup("signalled", "html") is None  # its own commit: dropped at once
+    assert not committing.check_due()  # and it does not wake itself up again
+    assert other.check_due()  # no time has passed, but the signal says look now
+    other.refresh(db)
+    assert other.lookup("signalled", "html") is None
+    assert not other.check_due()
+
+
+def test_an_unwritable_signal_falls_back_to_the_interval(clock: Clock, tmp_path: Path) -> None:
+    signal = ChangeSignal(tmp_path / "missing-dir" / "changed")
+    signal.raise_()  # cannot be written: no error, the periodic check remains
+    assert not signal.raised()
+
+
+def test_the_first_worker_to_read_a_remote_change_tells_the_others(
+    clock: Clock, db: Session, make: Factory, tmp_path: Path
+) -> None:
+    first = PageCache(signal=ChangeSignal(tmp_path / "changed"), clock=clock)
+    second = PageCache(signal=ChangeSignal(tmp_path / "changed"), clock=clock)
+    package = make.package("remote")
+    for cache in (first, second):
+        cache.refresh(db)
+        cache.store(cache.ticket(), "remote", {"html": page(package.last_serial)})
+        clock.now += 0.5  # the second looks half an interval after the first
+
+    # Another machine records a change; no commit hook here knows of it.
+    journal.record(db, package, journal.Action.NEW_RELEASE, version="2.0")
+    assert first.check_due()
+    assert not second.check_due()
+    first.refresh(db)
+    assert first.lookup("remote", "html") is None
+    assert second.check_due()  # told at once, half an interval early
+    second.refresh(db)
+    assert second.lookup("remote", "html") is None
+    # Reading the same change again raises nothing: no worker is woken for nothing.
+    watcher = ChangeSignal(tmp_path / "changed")
+    clock.now += 1.0
+    first.refresh(db)
+    assert not watcher.raised()

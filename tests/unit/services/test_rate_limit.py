@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from tests.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.services import audit, rate_limit
+from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Action, Origin
 
 HERE = Origin("192.0.2.1", "tests")
@@ -90,3 +91,82 @@ def test_registrations_per_ip(db: Session, make: Factory, ip: str | None) -> Non
     expected = rate_limit.REGISTRATIONS_PER_IP if ip else None
     assert rate_limit.registration_limit_reached(db, ip_address=ip) is expected
     assert rate_limit.registration_limit_reached(db, ip_address="192.0.2.2") is None
+
+
+def test_logins_allow_ten_failures_in_five_minutes_per_address_and_per_ip() -> None:
+    for limit in (rate_limit.FAILED_LOGINS_PER_ADDRESS, rate_limit.FAILED_LOGINS_PER_IP):
+        assert limit.attempts == 10
+        assert limit.window == dt.timedelta(minutes=5)
+        assert limit.retry_after_seconds == 300
+
+
+def test_failed_registrations_limit_the_address_and_the_ip(db: Session) -> None:
+    attempts = rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts
+    for _ in range(attempts):
+        audit.record(db, AccountAction.REGISTER_FAILED, origin=ELSEWHERE, detail="ada@example.com")
+    db.flush()
+    assert (
+        rate_limit.registration_limit_reached(db, ip_address=None, email="ada@example.com")
+        is rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS
+    )
+    assert (
+        rate_limit.registration_limit_reached(db, ip_address="192.0.2.2")
+        is rate_limit.FAILED_REGISTRATIONS_PER_IP
+    )
+    assert rate_limit.registration_limit_reached(db, ip_address="192.0.2.1") is None
+    assert rate_limit.registration_limit_reached(db, ip_address=None, email="b@example.com") is None
+
+
+def code_failures(db: Session, user_id: int, origin: Origin = HERE, times: int = 1) -> None:
+    for _ in range(times):
+        audit.record(db, AccountAction.TWO_FACTOR_FAILED, origin=origin, user_id=user_id)
+    db.flush()
+
+
+def test_wrong_codes_limit_the_account_from_anywhere(db: Session, make: Factory) -> None:
+    ada, bob = make.user(), make.user()
+    attempts = rate_limit.FAILED_CODES_PER_ACCOUNT.attempts
+    code_failures(db, ada.id, times=attempts - 1)
+    assert rate_limit.two_factor_limit_reached(db, user_id=ada.id, ip_address=None) is None
+    code_failures(db, ada.id, origin=ELSEWHERE)
+    assert (
+        rate_limit.two_factor_limit_reached(db, user_id=ada.id, ip_address=None)
+        is rate_limit.FAILED_CODES_PER_ACCOUNT
+    )
+    # The IP that made most of those is limited for other accounts too.
+    assert rate_limit.two_factor_limit_reached(db, user_id=bob.id, ip_address="192.0.2.1") is None
+    code_failures(db, bob.id)
+    assert (
+        rate_limit.two_factor_limit_reached(db, user_id=bob.id, ip_address="192.0.2.1")
+        is rate_limit.FAILED_CODES_PER_IP
+    )
+
+
+def test_a_login_clears_the_wrong_codes_of_the_account(db: Session, make: Factory) -> None:
+    ada = make.user()
+    code_failures(db, ada.id, origin=ELSEWHERE, times=rate_limit.FAILED_CODES_PER_ACCOUNT.attempts)
+    audit.record(db, Action.LOGIN, origin=ELSEWHERE, user_id=ada.id)
+    db.flush()
+    assert rate_limit.two_factor_limit_reached(db, user_id=ada.id, ip_address=None) is None
+
+
+def test_reset_requests_are_limited_per_address_and_per_ip(db: Session) -> None:
+    for _ in range(rate_limit.RESETS_PER_ADDRESS.attempts):
+        audit.record(
+            db, AccountAction.PASSWORD_RESET_REQUESTED, origin=ELSEWHERE, detail="a@example.com"
+        )
+    db.flush()
+    assert (
+        rate_limit.reset_limit_reached(db, email="a@example.com", ip_address=None)
+        is rate_limit.RESETS_PER_ADDRESS
+    )
+    assert rate_limit.reset_limit_reached(db, email="b@example.com", ip_address=None) is None
+    for n in range(rate_limit.RESETS_PER_IP.attempts):
+        audit.record(
+            db, AccountAction.PASSWORD_RESET_REQUESTED, origin=HERE, detail=f"{n}@example.com"
+        )
+    db.flush()
+    assert (
+        rate_limit.reset_limit_reached(db, email="b@example.com", ip_address="192.0.2.1")
+        is rate_limit.RESETS_PER_IP
+    )

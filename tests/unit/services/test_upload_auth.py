@@ -202,3 +202,15 @@ def test_no_credentials_ask_for_them(db: Session, passwords: Passwords) -> None:
     error = refused(db, passwords, None)
     assert error.status == 401
     assert "__token__" in error.message
+
+
+def test_a_password_alone_is_refused_when_two_factor_is_on(
+    db: Session, passwords: Passwords, make: Factory
+) -> None:
+    ada = make.user(email="ada@example.com", password=PASSWORD)
+    ada.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    error = refused(db, passwords, Credentials("ada@example.com", PASSWORD))
+    assert error.message == upload_auth.SECOND_FACTOR_ACCOUNT
+    assert error.status == 403
+    _, secret = tokens.create_token(db, ada, description="ci")
+    assert login(db, passwords, Credentials("__token__", secret)).user is ada

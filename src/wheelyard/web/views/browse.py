@@ -28,7 +28,7 @@ class Kind:
     singular: str
     plural: str
     index_url: str
-    counts: Callable[[Session], list[browse.Facet]]
+    counts: Callable[[Session, browse.Sort], list[browse.Facet]]
     find: Callable[[Session, str], License | Language | None]
     packages: Callable[[Session, str, int, int], Page[Package]]
     url: Callable[[str], str]
@@ -54,10 +54,17 @@ LANGUAGES = Kind(
 )
 
 
+def _sort(request: Request) -> browse.Sort:
+    # Anything unrecognised gets the default order rather than an error page: it is only
+    # an ordering, and old or hand-typed links should still show the list.
+    return "name" if request.query_params.get("sort") == "name" else "projects"
+
+
 def _index(request: Request, kind: Kind) -> Response:
+    sort = _sort(request)
     with transaction(request) as db:
-        facets = kind.counts(db)
-    return render(request, "browse/index.html", kind=kind, facets=facets, urls=urls)
+        facets = kind.counts(db, sort)
+    return render(request, "browse/index.html", kind=kind, facets=facets, sort=sort, urls=urls)
 
 
 def _detail(request: Request, kind: Kind) -> Response:

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services import audit, maintainers, packages, project_admin, users
+from wheelyard.services import audit, maintainers, packages, project_admin, two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.storage.base import FileStorage
@@ -186,6 +186,18 @@ def _remove_release(
     return f"Release {version} and its files are deleted.", paths
 
 
+def _require_two_factor(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    require = _text(form, "require")
+    if require not in {"0", "1"}:
+        raise project_admin.ProjectAdminError("Say whether two-factor login is required.")
+    two_factor.set_require_2fa(db, package, require == "1", actor, origin)
+    if require == "1":
+        return "Uploads to this project now need two-factor login.", []
+    return "Uploads to this project no longer need two-factor login.", []
+
+
 def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         form = await verified_form(request)
@@ -196,7 +208,11 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
             package, user = loaded
             try:
                 message, blobs = change(db, package, form, user, origin_of(request))
-            except (maintainers.MaintainerError, project_admin.ProjectAdminError) as error:
+            except (
+                maintainers.MaintainerError,
+                project_admin.ProjectAdminError,
+                two_factor.TwoFactorError,
+            ) as error:
                 # Nothing of a refused change may stay; then the page again, saying why.
                 db.rollback()
                 return _page(request, db, package, user, error=str(error))
@@ -230,4 +246,5 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "release/unyank", _change_view(_unyank), methods=["POST"]),
     Route(_PREFIX + "release/delete", _change_view(_remove_release), methods=["POST"]),
     Route(_PREFIX + "file/delete", _change_view(_remove_file), methods=["POST"]),
+    Route(_PREFIX + "require-2fa", _change_view(_require_two_factor), methods=["POST"]),
 ]

@@ -16,7 +16,7 @@ from wheelyard.data.language import Language
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
-from wheelyard.services import packages, urls
+from wheelyard.services import packages, stats, urls
 from wheelyard.services.naming import is_valid_project_name
 from wheelyard.web.templating import render
 from wheelyard.web.transaction import transaction
@@ -67,6 +67,7 @@ class ProjectPage:
     docs_url: str | None
     url: str
     latest_url: str | None
+    downloads: stats.RecentDownloads
 
     @property
     def is_latest(self) -> bool:
@@ -116,6 +117,7 @@ def build_page(db: Session, package: Package, release: Release | None, url: str)
         docs_url=packages.external_link(package.docs_url),
         url=url,
         latest_url=urls.project_url(package.id, latest.version) if latest else None,
+        downloads=stats.recent(db, package.id),
     )
 
 

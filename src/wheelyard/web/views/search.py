@@ -1,8 +1,14 @@
-"""``/search?q=``: projects by name and summary, best match first, a page at a time."""
+"""``/search?q=``: full-text project search, best match first, narrowed by filters.
+
+Filters, as PyPI spells them: ``license=MIT``, ``language=Python+3`` and any number of
+``c=<trove classifier>``. With a filter the query may be empty: the page then lists every
+project that passes the filters.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,18 +21,30 @@ from wheelyard.services.pagination import InvalidPage, PageOutOfRange, parse_pag
 from wheelyard.web.templating import render
 from wheelyard.web.transaction import transaction
 
+# More than anyone ticks; a longer list is a crafted URL, not a search.
+MAX_CLASSIFIER_FILTERS = 10
+
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """The search form as submitted: the query text and the page asked for."""
+    """The search form as submitted: the query text, the filters and the page asked for."""
 
     query: str
     raw_page: str | None
+    license: str = ""
+    language: str = ""
+    classifiers: tuple[str, ...] = ()
 
     @classmethod
     def from_request(cls, request: Request) -> SearchRequest:
         params = request.query_params
-        return cls(query=params.get("q", "").strip(), raw_page=params.get("page"))
+        return cls(
+            query=params.get("q", "").strip(),
+            raw_page=params.get("page"),
+            license=params.get("license", "").strip(),
+            language=params.get("language", "").strip(),
+            classifiers=tuple(dict.fromkeys(c.strip() for c in params.getlist("c") if c.strip())),
+        )
 
     def validate(self) -> str | None:
         """Why this search cannot run, or None when it can."""
@@ -38,6 +56,13 @@ class SearchRequest:
         # Never a character anyone searches for, and PostgreSQL refuses it in text.
         if "\x00" in self.query:
             return "Search terms cannot contain NUL characters."
+        if len(self.classifiers) > MAX_CLASSIFIER_FILTERS:
+            return f"At most {MAX_CLASSIFIER_FILTERS} classifiers can be combined."
+        for value in (self.license, self.language, *self.classifiers):
+            if len(value) > search.MAX_FILTER_LENGTH:
+                return f"Filters can be at most {search.MAX_FILTER_LENGTH} characters long."
+            if "\x00" in value:
+                return "Filters cannot contain NUL characters."
         try:
             parse_page(self.raw_page)
         except InvalidPage as error:
@@ -47,6 +72,47 @@ class SearchRequest:
     @property
     def page(self) -> int:
         return parse_page(self.raw_page)
+
+    @property
+    def filters(self) -> search.Filters:
+        return search.Filters(
+            license=self.license or None,
+            language=self.language or None,
+            classifiers=self.classifiers,
+        )
+
+    def url(self, page: int = 1) -> str:
+        """This search's address; the query first, as ``urls.search_url`` writes it."""
+        params: list[tuple[str, str]] = [("q", self.query)] if self.query else []
+        if self.license:
+            params.append(("license", self.license))
+        if self.language:
+            params.append(("language", self.language))
+        params.extend(("c", classifier) for classifier in self.classifiers)
+        if page > 1:
+            params.append(("page", str(page)))
+        encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
+        return f"/search?{encoded}" if encoded else "/search"
+
+    def page_url_prefix(self) -> str:
+        base = self.url()
+        return f"{base}{'&' if '?' in base else '?'}page="
+
+    def with_license(self, license_id: str) -> str:
+        return replace(self, license=license_id).url()
+
+    def with_language(self, language_id: str) -> str:
+        return replace(self, language=language_id).url()
+
+    def without_license(self) -> str:
+        return replace(self, license="").url()
+
+    def without_language(self) -> str:
+        return replace(self, language="").url()
+
+    def without_classifier(self, classifier: str) -> str:
+        kept = tuple(c for c in self.classifiers if c != classifier)
+        return replace(self, classifiers=kept).url()
 
 
 def search_page(request: Request) -> Response:
@@ -58,22 +124,27 @@ def search_page(request: Request) -> Response:
         return render(
             request, "search/results.html", status_code=400, query=shown, error=error, urls=urls
         )
-    if not form.query:
+    if not form.query and not form.filters.active:
         return render(request, "search/results.html", query="", results=None, urls=urls)
     settings: Settings = request.app.state.settings
     with transaction(request) as db:
         try:
-            results = search.search(db, form.query, form.page, settings.page_size)
+            results = search.search(db, form.query, form.page, settings.page_size, form.filters)
         except PageOutOfRange as error:
             raise HTTPException(404, str(error)) from error
-        summaries = packages.summarize(db, results.items)
+        summaries = packages.summarize(db, results.page.items)
     return render(
         request,
         "search/results.html",
         query=form.query,
-        results=results,
+        form=form,
+        results=results.page,
+        capped=results.capped,
+        window=search.RESULT_WINDOW,
+        license_facets=results.licenses,
+        language_facets=results.languages,
         summaries=summaries,
-        page_url_prefix=f"{urls.search_url(form.query)}&page=",
+        page_url_prefix=form.page_url_prefix(),
         urls=urls,
     )
 

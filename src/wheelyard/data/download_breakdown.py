@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wheelyard.data.modelbase import SqlAlchemyBase, created_date_column
+
+
+class Dimension(StrEnum):
+    """What a breakdown row counts by; the value is stored in ``dimension``."""
+
+    VERSION = "version"  # the release's version
+    PACKAGETYPE = "packagetype"  # bdist_wheel, sdist
+    INSTALLER = "installer"  # one of services.user_agents.INSTALLERS
+    PYTHON = "python"  # the minor version, "3.11"
+    SYSTEM = "system"  # "Linux", "Darwin", "Windows", ... or "other"
+
+
+class DownloadBreakdown(SqlAlchemyBase):
+    """Downloads of one project on one UTC day by one dimension's category, mirrors apart.
+
+    One row per (dimension, category) rather than one per combination of every dimension:
+    the combinations multiply (versions x installers x Pythons x systems...) until the
+    "rollup" is nearly as big as the raw rows, while each page asks about one dimension.
+    ``category`` is "" where the client did not say (a key column cannot be NULL).
+    """
+
+    __tablename__ = "download_breakdowns"
+
+    # Key order = the questions' order: one project, one dimension, a range of days.
+    package_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    is_mirror: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True)
+    downloads: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    created_date: Mapped[dt.datetime] = created_date_column()

@@ -1,0 +1,281 @@
+"""Download statistics for the stats pages and the JSON stats API, read from the rollups only.
+
+Days are UTC calendar days. A period of N days ends today, today included, so a download
+shows up in every figure within a second of being served: ``last_day`` is today so far,
+``last_week`` the last 7 days, ``last_month`` the last 30. Unless asked otherwise, figures
+leave out mirrors (bandersnatch, devpi, Artifactory...), as pypistats.org's do: a mirror
+copying every file is not a user. ``today`` parameters exist for tests and reports.
+
+Every function reads ``download_counts`` or ``download_breakdowns`` by (project, day range):
+one project's figures cost the same however many downloads it has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
+from wheelyard.data.download_count import DownloadCount
+from wheelyard.data.package import Package
+from wheelyard.services.downloads import utcnow
+
+DAY, WEEK, MONTH = 1, 7, 30
+# pypistats.org keeps 180 days of time series; so do the API and the default chart.
+SERIES_DAYS = 180
+
+
+class RecentDownloads(NamedTuple):
+    last_day: int
+    last_week: int
+    last_month: int
+
+
+class CategoryCount(NamedTuple):
+    """Downloads of one category (a version, "3.11", "pip"...); None = the client did not say."""
+
+    category: str | None
+    downloads: int
+
+
+class DailyCategoryCount(NamedTuple):
+    day: dt.date
+    category: str | None
+    downloads: int
+
+
+class ProjectDownloads(NamedTuple):
+    package_id: str
+    name: str
+    downloads: int
+
+
+def today_utc() -> dt.date:
+    return utcnow().date()
+
+
+def first_day(days: int, today: dt.date | None = None) -> dt.date:
+    """The first day of the ``days``-day period that ends with ``today``."""
+    if days < 1:
+        raise ValueError(f"a period is at least one day, not {days}")
+    return (today or today_utc()) - dt.timedelta(days=days - 1)
+
+
+# --- totals -----------------------------------------------------------------------------------
+
+
+def _counts(
+    package_id: str | None, since: dt.date | None, mirrors: bool
+) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if package_id is not None:
+        conditions.append(DownloadCount.package_id == package_id)
+    if since is not None:
+        conditions.append(DownloadCount.day >= since)
+    if not mirrors:
+        conditions.append(DownloadCount.is_mirror.is_(False))
+    return conditions
+
+
+def _per_day(db: Session, conditions: list[sa.ColumnElement[bool]]) -> dict[dt.date, int]:
+    query = (
+        sa.select(DownloadCount.day, sa.func.sum(DownloadCount.downloads))
+        .where(*conditions)
+        .group_by(DownloadCount.day)
+    )
+    # PostgreSQL sums BIGINTs into NUMERIC (Decimal): make every count an int.
+    return {day: int(n) for day, n in db.execute(query)}
+
+
+def recent(
+    db: Session,
+    package_id: str | None,
+    *,
+    mirrors: bool = False,
+    today: dt.date | None = None,
+) -> RecentDownloads:
+    """Downloads today, in the last 7 and in the last 30 days; ``package_id`` None = all."""
+    today = today or today_utc()
+    since = first_day(MONTH, today)
+    per_day = _per_day(db, _counts(package_id, since, mirrors))
+
+    def within(days: int) -> int:
+        start = first_day(days, today)
+        return sum(n for day, n in per_day.items() if start <= day <= today)
+
+    return RecentDownloads(within(DAY), within(WEEK), within(MONTH))
+
+
+def total(db: Session, package_id: str | None, *, mirrors: bool = False) -> int:
+    """Every download ever counted; ``package_id`` None = the whole index.
+
+    For one project this reads one row per day it was downloaded; for the whole index one
+    per project and day, which grows with time: prefer ``recent`` on busy pages.
+    """
+    found = db.scalar(
+        sa.select(sa.func.sum(DownloadCount.downloads)).where(*_counts(package_id, None, mirrors))
+    )
+    return int(found or 0)
+
+
+def daily(
+    db: Session,
+    package_id: str | None,
+    days: int = SERIES_DAYS,
+    mirrors: bool = False,
+    *,
+    today: dt.date | None = None,
+) -> list[tuple[dt.date, int]]:
+    """Downloads per day for the ``days`` days ending today, oldest first, zero-filled."""
+    today = today or today_utc()
+    since = first_day(days, today)
+    found = _per_day(db, [*_counts(package_id, since, mirrors), DownloadCount.day <= today])
+    return [(day, found.get(day, 0)) for day in (since + dt.timedelta(days=n) for n in range(days))]
+
+
+def top_projects(
+    db: Session,
+    limit: int = 10,
+    *,
+    days: int = MONTH,
+    mirrors: bool = False,
+    today: dt.date | None = None,
+) -> list[ProjectDownloads]:
+    """The most downloaded projects of the last ``days`` days, most first."""
+    today = today or today_utc()
+    downloads = sa.func.sum(DownloadCount.downloads).label("downloads")
+    query = (
+        sa.select(DownloadCount.package_id, Package.name, downloads)
+        .join(Package, Package.id == DownloadCount.package_id)
+        .where(*_counts(None, first_day(days, today), mirrors), DownloadCount.day <= today)
+        .group_by(DownloadCount.package_id, Package.name)
+        .order_by(downloads.desc(), DownloadCount.package_id)
+        .limit(limit)
+    )
+    return [ProjectDownloads(p, name, int(n)) for p, name, n in db.execute(query)]
+
+
+# --- breakdowns -------------------------------------------------------------------------------
+
+
+def _breakdown_conditions(
+    package_id: str, dimension: Dimension, days: int, mirrors: bool, today: dt.date | None
+) -> list[sa.ColumnElement[bool]]:
+    today = today or today_utc()
+    conditions = [
+        DownloadBreakdown.package_id == package_id,
+        DownloadBreakdown.dimension == dimension.value,
+        DownloadBreakdown.day >= first_day(days, today),
+        DownloadBreakdown.day <= today,
+    ]
+    if not mirrors:
+        conditions.append(DownloadBreakdown.is_mirror.is_(False))
+    return conditions
+
+
+def _ranked(counts: Iterable[tuple[str | None, int]]) -> list[CategoryCount]:
+    totals: Counter[str | None] = Counter()
+    for category, downloads in counts:
+        totals[category] += downloads
+    # Most downloads first; ties by name, "unknown" (None) last.
+    return [
+        CategoryCount(category, n)
+        for category, n in sorted(
+            totals.items(), key=lambda item: (-item[1], item[0] is None, item[0] or "")
+        )
+        if n
+    ]
+
+
+def breakdown(
+    db: Session,
+    package_id: str,
+    dimension: Dimension,
+    *,
+    days: int = MONTH,
+    mirrors: bool = False,
+    today: dt.date | None = None,
+) -> list[CategoryCount]:
+    """Downloads of the last ``days`` days by one dimension's category, most first.
+
+    ``Dimension.VERSION`` keeps counting versions whose release has since been deleted;
+    ``Dimension.PYTHON`` is by minor version ("3.11"), see ``by_python_major`` for "3".
+    """
+    query = (
+        sa.select(DownloadBreakdown.category, sa.func.sum(DownloadBreakdown.downloads))
+        .where(*_breakdown_conditions(package_id, dimension, days, mirrors, today))
+        .group_by(DownloadBreakdown.category)
+    )
+    return _ranked((category or None, int(n)) for category, n in db.execute(query))
+
+
+def by_python_major(
+    db: Session,
+    package_id: str,
+    *,
+    days: int = MONTH,
+    mirrors: bool = False,
+    today: dt.date | None = None,
+) -> list[CategoryCount]:
+    """By Python major version ("3"), from the minor versions' rows."""
+    minors = breakdown(db, package_id, Dimension.PYTHON, days=days, mirrors=mirrors, today=today)
+    return _ranked((python_major(category), n) for category, n in minors)
+
+
+def daily_breakdown(
+    db: Session,
+    package_id: str,
+    dimension: Dimension,
+    *,
+    days: int = SERIES_DAYS,
+    mirrors: bool = False,
+    today: dt.date | None = None,
+) -> list[DailyCategoryCount]:
+    """Downloads per day and category, by day then category; days without any are absent."""
+    query = (
+        sa.select(
+            DownloadBreakdown.day,
+            DownloadBreakdown.category,
+            sa.func.sum(DownloadBreakdown.downloads),
+        )
+        .where(*_breakdown_conditions(package_id, dimension, days, mirrors, today))
+        .group_by(DownloadBreakdown.day, DownloadBreakdown.category)
+    )
+    return _by_day_and_category(
+        DailyCategoryCount(day, category or None, int(n))
+        for day, category, n in db.execute(query)
+        if n
+    )
+
+
+def daily_python_major(
+    db: Session,
+    package_id: str,
+    *,
+    days: int = SERIES_DAYS,
+    mirrors: bool = False,
+    today: dt.date | None = None,
+) -> list[DailyCategoryCount]:
+    """``daily_breakdown`` by Python major version ("3"), from the minor versions' rows."""
+    totals: Counter[tuple[dt.date, str | None]] = Counter()
+    minors = daily_breakdown(
+        db, package_id, Dimension.PYTHON, days=days, mirrors=mirrors, today=today
+    )
+    for day, category, downloads in minors:
+        totals[day, python_major(category)] += downloads
+    return _by_day_and_category(
+        DailyCategoryCount(day, category, n) for (day, category), n in totals.items()
+    )
+
+
+def _by_day_and_category(rows: Iterable[DailyCategoryCount]) -> list[DailyCategoryCount]:
+    return sorted(rows, key=lambda row: (row.day, row.category is None, row.category or ""))
+
+
+def python_major(minor: str | None) -> str | None:
+    return minor.split(".", 1)[0] if minor else None

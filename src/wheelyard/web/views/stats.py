@@ -1,0 +1,149 @@
+"""Download statistics pages: ``/project/<name>/stats/``, ``/stats/`` and their SVG charts.
+
+Every figure comes from the rollups (services.stats), so a page costs the same however many
+downloads a project has. Charts are separate SVG images (see services.charts); each sits
+above a table that holds the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wheelyard.data.download_breakdown import Dimension
+from wheelyard.data.package import Package
+from wheelyard.services import charts, index_stats, packages, stats
+from wheelyard.services.naming import is_valid_project_name
+from wheelyard.services.stats import CategoryCount
+from wheelyard.web.templating import render
+from wheelyard.web.transaction import transaction
+
+# Figures change with every download; a minute keeps busy pages cheap and still current.
+CACHE_CONTROL = "public, max-age=60"
+# A chart is an image: no script may run in it, and its inline styles stay inside it.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+SPARKLINE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One breakdown section of a project's stats page: chart name, heading and rows."""
+
+    chart: str
+    title: str
+    column: str
+    rows: list[CategoryCount]
+
+
+def _breakdown_of(chart: str) -> Callable[[Session, str, int], list[CategoryCount]]:
+    dimension = _DIMENSIONS[chart]
+    if chart == "python_major":
+        return lambda db, package_id, days: stats.by_python_major(db, package_id, days=days)
+    return lambda db, package_id, days: stats.breakdown(db, package_id, dimension, days=days)
+
+
+_DIMENSIONS = {
+    "version": Dimension.VERSION,
+    "python": Dimension.PYTHON,
+    "python_major": Dimension.PYTHON,
+    "installer": Dimension.INSTALLER,
+    "system": Dimension.SYSTEM,
+}
+_BREAKDOWNS = (
+    ("version", "By version", "Version"),
+    ("python", "By Python version", "Python"),
+    ("installer", "By installer", "Installer"),
+    ("system", "By operating system", "System"),
+)
+
+
+def _project(request: Request, db: Session) -> Package:
+    name: str = request.path_params["name"]
+    if not is_valid_project_name(name):
+        raise HTTPException(404, "There is no project by that name.")
+    package = packages.find_package(db, name)
+    if package is None:
+        raise HTTPException(404, f"There is no project named “{name}”.")
+    return package
+
+
+def project_stats(request: Request) -> Response:
+    with transaction(request) as db:
+        package = _project(request, db)
+        if request.path_params["name"] != package.id:
+            return RedirectResponse(f"/project/{package.id}/stats/", status_code=301)
+        days = stats.SERIES_DAYS
+        daily = stats.daily(db, package.id, days)
+        breakdowns = [
+            Breakdown(chart, title, column, _breakdown_of(chart)(db, package.id, days))
+            for chart, title, column in _BREAKDOWNS
+        ]
+        recent = stats.recent(db, package.id)
+        return render(
+            request,
+            "stats/project.html",
+            headers={"Cache-Control": CACHE_CONTROL},
+            package=package,
+            recent=recent,
+            days=days,
+            daily=list(reversed(daily)),  # the table reads newest first
+            daily_total=sum(count for _, count in daily),
+            breakdowns=breakdowns,
+        )
+
+
+def _svg(body: bytes) -> Response:
+    headers = {"Cache-Control": CACHE_CONTROL, "Content-Security-Policy": SVG_POLICY}
+    return Response(body, media_type=charts.SVG_MEDIA_TYPE, headers=headers)
+
+
+def project_chart(request: Request) -> Response:
+    chart: str = request.path_params["chart"]
+    if chart != "daily" and chart != "sparkline" and chart not in _DIMENSIONS:
+        raise HTTPException(404, "There is no such chart.")
+    with transaction(request) as db:
+        package = _project(request, db)
+        if chart == "sparkline":
+            series = stats.daily(db, package.id, SPARKLINE_DAYS)
+            return _svg(charts.sparkline([count for _, count in series]))
+        days = stats.SERIES_DAYS
+        if chart == "daily":
+            title = f"{package.name}: downloads per day, last {days} days"
+            return _svg(charts.daily_chart(stats.daily(db, package.id, days), title))
+        rows = _breakdown_of(chart)(db, package.id, days)
+    return _svg(charts.breakdown_chart(rows, f"{package.name}: downloads by {chart}"))
+
+
+def index_stats_page(request: Request) -> Response:
+    with transaction(request) as db:
+        return render(
+            request,
+            "stats/index.html",
+            headers={"Cache-Control": CACHE_CONTROL},
+            recent=stats.recent(db, None),
+            counts=packages.index_counts(db),
+            total_size=index_stats.total_size(db),
+            top_downloads=stats.top_projects(db, limit=20),
+            top_size=index_stats.top_by_size(db, limit=20),
+        )
+
+
+def index_chart(request: Request) -> Response:
+    with transaction(request) as db:
+        series = stats.daily(db, None, stats.SERIES_DAYS)
+    title = f"All projects: downloads per day, last {stats.SERIES_DAYS} days"
+    return _svg(charts.daily_chart(series, title))
+
+
+routes: list[BaseRoute] = [
+    Route("/stats/", index_stats_page, name="stats"),
+    Route("/stats/daily.svg", index_chart),
+    Route("/project/{name}/stats/", project_stats, name="project_stats"),
+    Route("/project/{name}/stats/{chart}.svg", project_chart),
+]
