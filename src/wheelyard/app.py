@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
+from wheelyard.api.simple_fast_path import CachedSimplePages
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.services.downloads import DownloadRecorder
@@ -44,6 +45,8 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            # Cached simple pages leave here, before the layers only people's pages need.
+            Middleware(CachedSimplePages),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

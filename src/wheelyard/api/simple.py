@@ -35,6 +35,9 @@ ALIASES = {
 NOT_ACCEPTABLE = "Not Acceptable: this index serves " + ", ".join(OFFERS)
 # Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
 REVALIDATE = "max-age=0, must-revalidate"
+# Each page comes in several representations, chosen by Accept.
+VARY = {"Vary": "Accept"}
+PREFIX = "/simple/"
 
 Renderer = Callable[[Session], Mapping[Hashable, RenderedPage] | None]
 
@@ -139,13 +142,19 @@ def _render(
 
 def page_response(request: Request, page: RenderedPage, headers: Mapping[str, str]) -> Response:
     """200 with the body, or 304 when the client already has this representation."""
+    return cached_response(page, request.headers.get("if-none-match"), headers)
+
+
+def cached_response(
+    page: RenderedPage, if_none_match: str | None, headers: Mapping[str, str] = VARY
+) -> Response:
     all_headers = {
         "ETag": page.etag,
         "X-PyPI-Last-Serial": str(page.serial),
         "Cache-Control": REVALIDATE,
         **headers,
     }
-    if etag_matches(request.headers.get("if-none-match"), page.etag):
+    if etag_matches(if_none_match, page.etag):
         return Response(status_code=304, headers=all_headers)
     return Response(page.body, media_type=page.media_type, headers=all_headers)
 
@@ -193,7 +202,7 @@ async def index_page(request: Request) -> Response:
 
     page = await cached_page(request, INDEX_KEY, media_type, render)
     assert page is not None  # the index always exists
-    return page_response(request, page, {"Vary": "Accept"})
+    return page_response(request, page, VARY)
 
 
 async def project_page(request: Request) -> Response:
@@ -218,7 +227,7 @@ async def project_page(request: Request) -> Response:
     page = await cached_page(request, project_id, media_type, render)
     if page is None:
         return not_found()
-    return page_response(request, page, {"Vary": "Accept"})
+    return page_response(request, page, VARY)
 
 
 async def add_slash(request: Request) -> Response:
