@@ -551,3 +551,12 @@ def test_change_password_needs_csrf_and_a_session(client: TestClient, make: Fact
     log_in(client, "ada@example.com")
     forged = client.post("/account/password", data={"current_password": PASSWORD})
     assert forged.status_code == 403
+
+
+def test_a_nul_in_the_email_is_a_failed_login_not_an_error(client: TestClient) -> None:
+    token = csrf_from(client, "/account/login")
+    response = client.post(
+        "/account/login",
+        data={"email": "ada\x00@example.com", "password": "whatever", "csrf_token": token},
+    )
+    assert response.status_code == 400

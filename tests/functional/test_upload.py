@@ -418,6 +418,26 @@ def test_another_users_project_is_refused(
     assert snapshot(db, storage) == before
 
 
+def test_a_project_requiring_two_factor_refuses_maintainers_without_it(
+    uploads_as: Uploads, db: Session, storage: FileStorage, ada: User
+) -> None:
+    assert uploads_as.post(wheel(LIB)).status_code == 200
+    package = db.get(Package, "tiny-lib")
+    assert package is not None
+    package.require_2fa = True
+    db.commit()
+    _token, secret = tokens.create_token(db, ada, description="ci")
+    before = snapshot(db, storage)
+    response = uploads_as.post(sdist(LIB), auth=basic("__token__", secret))
+    assert_refused(response, 403, "Project 'tiny-lib' requires two-factor authentication")
+    assert snapshot(db, storage) == before
+
+    ada.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    db.commit()
+    response = uploads_as.post(sdist(LIB), auth=basic("__token__", secret))
+    assert response.status_code == 200, response.text
+
+
 def test_a_token_scoped_to_another_project_is_refused(
     uploads_as: Uploads, db: Session, storage: FileStorage, ada: User, make: Factory
 ) -> None:

@@ -3,9 +3,9 @@
 Both ways in, the legacy upload API (twine) and ``wheelyard import dists``, come through
 ``register_file``. It checks in PyPI's order (metadata, project name, permission, filename,
 size and digests, duplicates, the archive itself) and refuses with an UploadError whose
-message is written for the uploader. When everything holds it stores the blobs (the file,
-and for a wheel its METADATA, served for PEP 658) and then adds the rows: project, release,
-file, filename registry entry, owner, journal entries and an audit row.
+message is written for the uploader. When everything holds it adds the rows (project,
+release, file, filename registry entry, owner, journal entries and an audit row) and stores
+the blobs (the file, and for a wheel its METADATA, served for PEP 658).
 
 It never commits: the caller's transaction makes all rows appear together. The rows that
 make a file unique (its filename and digest) are flushed before its blobs are written, and
@@ -47,9 +47,13 @@ from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import audit, journal, readme
+from wheelyard.services import audit, journal, readme, two_factor
 from wheelyard.services.audit import Origin
-from wheelyard.services.classifiers import ensure_languages, languages_from_classifiers
+from wheelyard.services.classifiers import (
+    ensure_languages,
+    languages_from_classifiers,
+    set_classifiers,
+)
 from wheelyard.services.distributions import (
     SDIST,
     WHEEL,
@@ -90,6 +94,8 @@ MAX_URL_LABEL_LENGTH = 32
 MAX_URL_LENGTH = 1024
 MAX_PYVERSION_LENGTH = 64  # release_files.python_version
 METADATA_SUFFIX = ".metadata"
+# PostgreSQL cannot store a NUL character in text; refused on every database alike.
+NUL_NOT_ALLOWED = "Null bytes are not allowed."
 
 # packaging knows which metadata versions exist but has no public list of them.
 _PACKAGING_METADATA_VERSIONS: tuple[str, ...] = tuple(
@@ -227,10 +233,6 @@ def validate_metadata(raw: RawMetadata, policy: Policy = UPLOAD_POLICY) -> Metad
         raise _invalid(_form_name(first.field), str(first)) from group
     _check_index_rules(raw, metadata, policy)
     return metadata
-
-
-# PostgreSQL cannot store a NUL character in text; refused on every database alike.
-NUL_NOT_ALLOWED = "Null bytes are not allowed."
 
 
 def _has_nul(value: object) -> bool:
@@ -422,6 +424,8 @@ def _check_permission(
             f"{package.name!r}.",
             status=403,
         )
+    if two_factor.two_factor_required_but_missing(db, package, uploader.user):
+        raise UploadError(two_factor.two_factor_required_message(package), status=403)
 
 
 # --- the filename -----------------------------------------------------------------------------
@@ -521,6 +525,10 @@ def _check_claimed(claimed: ClaimedDigests, actual: _Digests) -> None:
 
 def _find_duplicate(db: Session, filename: str, digests: _Digests) -> ReleaseFile | None:
     """The identical file when it is already here; UploadError when the name or bytes clash."""
+    # The registry is read first. A file and its registry entry are committed together, and
+    # each statement (PostgreSQL's READ COMMITTED) sees what was committed when it began: in
+    # the other order, a file committed between the two reads would pass for a removed one.
+    used = db.scalar(sa.select(FileRegistry.id).where(FileRegistry.filename == filename))
     same_name = db.scalars(sa.select(ReleaseFile).where(ReleaseFile.filename == filename)).first()
     if same_name is not None:
         if same_name.sha256_digest == digests.sha256:
@@ -529,7 +537,7 @@ def _find_duplicate(db: Session, filename: str, digests: _Digests) -> ReleaseFil
             f"File already exists: {filename!r} is already on this index with other content. "
             "Upload a new version instead."
         )
-    if db.scalar(sa.select(FileRegistry.id).where(FileRegistry.filename == filename)):
+    if used:
         raise UploadError(
             f"This filename has already been used, use a different version: {filename!r} "
             "was uploaded before and removed, and a filename is never reused."
@@ -764,6 +772,7 @@ def _describe(db: Session, package: Package, metadata: Metadata) -> None:
     )
     package.license_id = ensure_license(db, name).id if name else None
     package.languages = ensure_languages(db, languages_from_classifiers(classifiers))
+    set_classifiers(db, package, classifiers)
 
 
 def _labelled(urls: dict[str, str], labels: Sequence[str]) -> str | None:

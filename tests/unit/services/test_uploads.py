@@ -22,6 +22,7 @@ from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
+from wheelyard.data.package_classifier import PackageClassifier
 from wheelyard.data.release import Release
 from wheelyard.data.user import User
 from wheelyard.services import audit, journal, readme, tables, tokens, uploads
@@ -225,6 +226,10 @@ def test_classifiers_fill_languages_and_license(
     )
     assert expected_license is not None
     assert package.license_id == expected_license
+    stored = db.scalars(
+        sa.select(PackageClassifier.classifier).where(PackageClassifier.package_id == package.id)
+    )
+    assert sorted(stored) == sorted(LIB.classifiers)
 
 
 def test_journal_and_audit_record_the_upload(db: Session, storage: LocalStorage, ada: User) -> None:

@@ -191,10 +191,13 @@ class LoginForm:
     def validate(self) -> bool:
         if not self.email or not self.password:
             self.errors.append("Enter your email address and password.")
-        elif len(self.email) > users.MAX_EMAIL_LENGTH or len(self.password) > (
-            users.MAX_PASSWORD_LENGTH
+        elif (
+            len(self.email) > users.MAX_EMAIL_LENGTH
+            or len(self.password) > users.MAX_PASSWORD_LENGTH
+            or "\x00" in self.email
         ):
-            # Too long to belong to any account; said the same way as any failed login.
+            # Cannot belong to any account (and PostgreSQL cannot even compare a NUL): said
+            # the same way as any failed login.
             self.errors.append(LOGIN_FAILED_MESSAGE)
         return not self.errors
 
