@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from wheelyard.data.language import Language
 from wheelyard.data.package import Package
 from wheelyard.data.package_classifier import MAX_CLASSIFIER_LENGTH, PackageClassifier
+from wheelyard.services.licenses import ensure_license, license_name
 from wheelyard.services.named_rows import get_or_add
 
 MAX_LANGUAGE_NAME = 100
@@ -68,3 +69,23 @@ def set_classifiers(db: Session, package: Package, classifiers: Iterable[str]) -
     for classifier in wanted:
         if classifier not in existing:
             db.add(PackageClassifier(package=package, classifier=classifier))
+
+
+def describe_by_classifiers(
+    db: Session,
+    package: Package,
+    classifiers: list[str],
+    *,
+    license_expression: str | None,
+    license_text: str | None,
+) -> None:
+    """Fill the package's license, languages and stored classifiers from its newest metadata.
+
+    Uploads and imports both describe a project this way, from the same fields.
+    """
+    name = license_name(
+        expression=license_expression, license_text=license_text, classifiers=classifiers
+    )
+    package.license_id = ensure_license(db, name).id if name else None
+    package.languages = ensure_languages(db, languages_from_classifiers(classifiers))
+    set_classifiers(db, package, classifiers)

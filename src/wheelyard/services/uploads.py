@@ -49,11 +49,7 @@ from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import audit, journal, readme, two_factor
 from wheelyard.services.audit import Origin
-from wheelyard.services.classifiers import (
-    ensure_languages,
-    languages_from_classifiers,
-    set_classifiers,
-)
+from wheelyard.services.classifiers import describe_by_classifiers
 from wheelyard.services.distributions import (
     SDIST,
     WHEEL,
@@ -62,10 +58,10 @@ from wheelyard.services.distributions import (
     packagetype_of,
     read_distribution,
 )
-from wheelyard.services.licenses import ensure_license, license_name
 from wheelyard.services.maintainers import role_of
 from wheelyard.services.naming import MAX_NAME_LENGTH, is_valid_project_name, normalize_name
 from wheelyard.services.packages import MAX_VERSION_LENGTH, latest_release
+from wheelyard.services.project_urls import labelled_url
 from wheelyard.services.upload_auth import Uploader
 from wheelyard.services.users import utcnow
 from wheelyard.storage.base import FileStorage, content_path
@@ -112,7 +108,6 @@ _HEX = re.compile(r"^[0-9a-f]+$", re.IGNORECASE)
 _STDLIB_NAMES = frozenset(
     normalize_name(module) for module in sys.stdlib_module_names if not module.startswith("_")
 )
-_URL_LABEL_PUNCTUATION = re.compile(r"[\s!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]")
 
 
 class UploadError(Exception):
@@ -758,29 +753,19 @@ def _describe(db: Session, package: Package, metadata: Metadata) -> None:
     )
     package.keywords = ",".join(metadata.keywords) if metadata.keywords else None
     urls = metadata.project_urls or {}
-    package.home_page = metadata.home_page or _labelled(urls, ("homepage", "home"))
-    package.docs_url = _labelled(urls, ("documentation", "docs"))
+    package.home_page = metadata.home_page or labelled_url(urls, ("homepage", "home"))
+    package.docs_url = labelled_url(urls, ("documentation", "docs"))
     package.author_name, package.author_email = _people(
         metadata.author or metadata.maintainer,
         metadata.author_email or metadata.maintainer_email,
     )
-    classifiers = metadata.classifiers or []
-    name = license_name(
-        expression=_text(metadata.license_expression),
+    describe_by_classifiers(
+        db,
+        package,
+        metadata.classifiers or [],
+        license_expression=_text(metadata.license_expression),
         license_text=metadata.license,
-        classifiers=classifiers,
     )
-    package.license_id = ensure_license(db, name).id if name else None
-    package.languages = ensure_languages(db, languages_from_classifiers(classifiers))
-    set_classifiers(db, package, classifiers)
-
-
-def _labelled(urls: dict[str, str], labels: Sequence[str]) -> str | None:
-    """The project URL under one of ``labels``, compared as PEP 753 normalizes labels."""
-    for label, url in urls.items():
-        if _URL_LABEL_PUNCTUATION.sub("", label).lower() in labels:
-            return url
-    return None
 
 
 def _people(names: str | None, emails: str | None) -> tuple[str | None, str | None]:

@@ -38,13 +38,9 @@ from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
 from wheelyard.services import journal, readme
-from wheelyard.services.classifiers import (
-    ensure_languages,
-    languages_from_classifiers,
-    set_classifiers,
-)
-from wheelyard.services.licenses import ensure_license, license_name
+from wheelyard.services.classifiers import describe_by_classifiers
 from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.services.project_urls import labelled_url
 from wheelyard.services.users import find_user_by_email, normalize_email
 
 # distutils wrote this into every metadata field nobody filled in; it means "not given".
@@ -54,7 +50,6 @@ _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # "Ada Lovelace; Charles Babbage" beside "ada@x, charles@y": one name per address.
 _NAME_SEPARATORS = re.compile(r"\s*[,;]\s*")
 _BRACKETED_ADDRESS = re.compile(r"\s*<[^>]*>")
-_URL_LABEL_PUNCTUATION = re.compile(r"[\s!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]")
 # Bound parameters per IN (...) query; far below SQLite's and PostgreSQL's limits.
 _CHUNK = 500
 
@@ -508,22 +503,18 @@ def _describe(db: Session, package: Package, info: Mapping[str, Any]) -> None:
         _text(info.get("package_url")) or _text(info.get("project_url")), Package, "package_url"
     )
     package.author_name, package.author_email = _author(info)
-    license_ = license_name(
-        expression=_text(info.get("license_expression")),
+    describe_by_classifiers(
+        db,
+        package,
+        classifiers,
+        license_expression=_text(info.get("license_expression")),
         license_text=_text(info.get("license")),
-        classifiers=classifiers,
     )
-    package.license_id = ensure_license(db, license_).id if license_ else None
-    package.languages = ensure_languages(db, languages_from_classifiers(classifiers))
-    set_classifiers(db, package, classifiers)
 
 
 def _labelled(urls: Mapping[str, str], labels: Sequence[str]) -> str | None:
-    """The project URL under one of ``labels``, compared as PEP 753 normalizes labels."""
-    for label, url in urls.items():
-        if _URL_LABEL_PUNCTUATION.sub("", label).lower() in labels:
-            return _text(url)
-    return None
+    # Dumps say "UNKNOWN" or "" where a URL is missing: those count as none.
+    return _text(labelled_url(urls, labels))
 
 
 def _author(info: Mapping[str, Any]) -> tuple[str | None, str | None]:
