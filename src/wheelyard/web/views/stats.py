@@ -7,7 +7,6 @@ above a table that holds the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -41,13 +40,6 @@ class Breakdown:
     rows: list[CategoryCount]
 
 
-def _breakdown_of(chart: str) -> Callable[[Session, str, int], list[CategoryCount]]:
-    dimension = _DIMENSIONS[chart]
-    if chart == "python_major":
-        return lambda db, package_id, days: stats.by_python_major(db, package_id, days=days)
-    return lambda db, package_id, days: stats.breakdown(db, package_id, dimension, days=days)
-
-
 _DIMENSIONS = {
     "version": Dimension.VERSION,
     "python": Dimension.PYTHON,
@@ -61,6 +53,12 @@ _BREAKDOWNS = (
     ("installer", "By installer", "Installer"),
     ("system", "By operating system", "System"),
 )
+
+
+def _breakdown(db: Session, package_id: str, chart: str, days: int) -> list[CategoryCount]:
+    if chart == "python_major":
+        return stats.by_python_major(db, package_id, days=days)
+    return stats.breakdown(db, package_id, _DIMENSIONS[chart], days=days)
 
 
 def _project(request: Request, db: Session) -> Package:
@@ -81,7 +79,7 @@ def project_stats(request: Request) -> Response:
         days = stats.SERIES_DAYS
         daily = stats.daily(db, package.id, days)
         breakdowns = [
-            Breakdown(chart, title, column, _breakdown_of(chart)(db, package.id, days))
+            Breakdown(chart, title, column, _breakdown(db, package.id, chart, days))
             for chart, title, column in _BREAKDOWNS
         ]
         recent = stats.recent(db, package.id)
@@ -116,7 +114,7 @@ def project_chart(request: Request) -> Response:
         if chart == "daily":
             title = f"{package.name}: downloads per day, last {days} days"
             return _svg(charts.daily_chart(stats.daily(db, package.id, days), title))
-        rows = _breakdown_of(chart)(db, package.id, days)
+        rows = _breakdown(db, package.id, chart, days)
     return _svg(charts.breakdown_chart(rows, f"{package.name}: downloads by {chart}"))
 
 
