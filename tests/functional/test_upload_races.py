@@ -21,10 +21,12 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tests.conftest import POSTGRES_URL_VARIABLE
 from tests.dists import Dist, Project, wheel
 from tests.live_server import LiveServer, run_server
+from tests.unit.services.test_index_totals import counted
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
@@ -33,7 +35,7 @@ from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
-from wheelyard.services import journal
+from wheelyard.services import index_stats, journal, packages
 
 PASSWORD = "correct horse battery"
 NEW_PROJECT_RACERS = 50
@@ -137,6 +139,15 @@ def race(index: Index, entrants: Sequence[tuple[Dist, Project]]) -> list[Result]
     return [result for result in results if result is not None]
 
 
+def assert_totals_exact(index: Index) -> None:
+    """The running totals (kept by triggers) agree with a count, however writers interleaved."""
+    with Session(index.engine) as db:
+        expected_counts, expected_size, expected_biggest = counted(db)
+        assert packages.index_counts(db) == expected_counts
+        assert index_stats.total_size(db) == expected_size
+        assert index_stats.top_by_size(db, limit=100) == expected_biggest
+
+
 def test_racing_versions_make_one_project_with_every_file_once(index: Index) -> None:
     projects = [Project("race-lib", f"1.{number}") for number in range(NEW_PROJECT_RACERS)]
     dists = {wheel(project).filename: wheel(project) for project in projects}
@@ -180,6 +191,7 @@ def test_racing_versions_make_one_project_with_every_file_once(index: Index) -> 
             sa.select(sa.func.max(JournalEntry.id)).where(JournalEntry.package_id == "race-lib")
         )
         assert db.scalar(sa.select(Package.last_serial).where(Package.id == "race-lib")) == newest
+    assert_totals_exact(index)
     # Each file's bytes, and its METADATA beside it, and nothing else of race-lib's.
     stored = index.blobs("race_lib-")
     expected = {path: dists[name].content for name, _, path in files}
@@ -219,6 +231,7 @@ def test_racing_rebuilds_of_one_file_make_one_winner(index: Index) -> None:
             sa.select(Maintainer.user_id).where(Maintainer.package_id == "dup-lib")
         ).all()
         assert len(owners) == 1
+    assert_totals_exact(index)
     [(_, path)] = files
     # The losers' bytes were never kept: only the winner's file and its METADATA are stored.
     assert index.blobs("dup_lib-") == {

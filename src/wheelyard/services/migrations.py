@@ -25,6 +25,8 @@ _UNMODELLED_COLUMNS = {("packages", "search_vector")}
 _UNMODELLED_INDEXES = {
     ("packages", "ix_packages_search_vector"),
     ("packages", "ix_packages_id_trgm"),
+    # PostgreSQL only (migration 0005): packages in key order, as /simple/ reads them.
+    ("packages", "ix_packages_id_c"),
 }
 
 

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from packaging.version import Version
 from sqlalchemy.orm import Session, selectinload
 
+from wheelyard.data.index_count import IndexCount
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.data.user import User
 from wheelyard.services import readme
 from wheelyard.services.naming import normalize_name
 
@@ -33,15 +33,17 @@ class IndexCounts:
 
 
 def index_counts(db: Session) -> IndexCounts:
-    def count(model: type[object]) -> int:
-        return db.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-
-    return IndexCounts(
-        projects=count(Package),
-        releases=count(Release),
-        files=count(ReleaseFile),
-        users=count(User),
-    )
+    """The home page's figures, from the running totals the database keeps (migration 0005)."""
+    totals = db.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(IndexCount.projects), 0),
+            sa.func.coalesce(sa.func.sum(IndexCount.releases), 0),
+            sa.func.coalesce(sa.func.sum(IndexCount.files), 0),
+            sa.func.coalesce(sa.func.sum(IndexCount.users), 0),
+        )
+    ).one()
+    projects, releases, files, users = (int(value) for value in totals)
+    return IndexCounts(projects=projects, releases=releases, files=files, users=users)
 
 
 def newest_releases(db: Session, limit: int = 10) -> list[Release]:

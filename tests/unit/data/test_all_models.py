@@ -26,8 +26,15 @@ def test_all_models_imports_every_module_in_alphabetical_order() -> None:
     assert imported == modules
 
 
+# Running totals the database derives from other rows (migration 0005): no record of an
+# event, so no date of their own.
+DERIVED_TABLES = {"index_counts", "package_sizes"}
+
+
 def test_every_table_has_an_indexed_created_date() -> None:
     for table in SqlAlchemyBase.metadata.sorted_tables:
+        if table.name in DERIVED_TABLES:
+            continue
         column = table.c.get("created_date")
         assert column is not None, table.name
         assert column.server_default is not None, table.name
