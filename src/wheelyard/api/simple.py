@@ -1,24 +1,26 @@
 """The Simple Repository API pip and uv install from: ``/simple/`` and ``/simple/<project>/``.
 
 HTML (PEP 503) or JSON (PEP 691) by ``Accept``, both rendered from one context and served
-from the worker's page cache, which the journal keeps current (services/page_cache.py).
+from the worker's page cache, which the journal keeps current (services/page_cache.py); the
+list of every project is kept in chunks and streamed (services/simple_listing.py).
 A cached page costs no database query: the hot path is an ``Accept`` lookup and a dict get.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.services import simple_index
 from wheelyard.services.naming import is_valid_project_name, normalize_name
-from wheelyard.services.page_cache import INDEX_KEY, PageCache, RenderedPage, etag_matches
+from wheelyard.services.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.simple_listing import ListingPage
 from wheelyard.web.transaction import transaction
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -190,19 +192,37 @@ def _not_acceptable() -> Response:
 
 
 async def index_page(request: Request) -> Response:
+    """Every project: streamed from the worker's chunks of the list (services/simple_listing)."""
     media_type = _chosen_type(request)
     if media_type is None:
         return _not_acceptable()
+    await refresh_if_due(request)
+    listing = await run_in_threadpool(_listing, request)
+    as_json = media_type == SIMPLE_JSON
+    etag = listing.etag(media_type, as_json)
+    headers = {
+        "ETag": etag,
+        "X-PyPI-Last-Serial": str(listing.serial),
+        "Cache-Control": REVALIDATE,
+        **VARY,
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    parts = listing.parts(as_json)
+    headers["Content-Length"] = str(sum(len(part) for part in parts))
+    return StreamingResponse(_stream(parts), media_type=media_type, headers=headers)
 
-    def render(db: Session) -> dict[Hashable, RenderedPage]:
-        projects = simple_index.project_list(db)
-        return _representations(
-            simple_index.list_html(projects), simple_index.list_json(projects), projects.last_serial
-        )
 
-    page = await cached_page(request, INDEX_KEY, media_type, render)
-    assert page is not None  # the index always exists
-    return page_response(request, page, VARY)
+def _listing(request: Request) -> ListingPage:
+    pages: PageCache = request.app.state.pages
+    with transaction(request) as db:
+        return pages.listing.page(db)
+
+
+async def _stream(parts: list[bytes]) -> AsyncIterator[bytes]:
+    # The chunks are already in memory: no thread is needed to hand them over.
+    for part in parts:
+        yield part
 
 
 async def project_page(request: Request) -> Response:

@@ -35,9 +35,9 @@ class CachedSimplePages:
 
 
 def _from_cache(scope: Scope, key: str) -> Response | None:
-    """The cached answer for project ``key`` ("" is the project list), or None to go on."""
+    """The cached answer for project ``key``, or None to go on (the project list goes on)."""
     pages: PageCache = scope["app"].state.pages
-    if "/" in key or pages.check_due():
+    if not key or "/" in key or pages.check_due():
         return None
     headers = Headers(scope=scope)
     media_type = negotiate(headers.get("accept"))

@@ -34,9 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
+from wheelyard.services.simple_listing import ProjectListing
 
-# The key of the page that lists every project; a normalized project name is never empty.
-INDEX_KEY = ""
 _CHANGED = "wheelyard.page_cache.changed"
 
 
@@ -133,6 +132,8 @@ class PageCache:
         self._signal = signal
         self._lock = threading.Lock()
         self._pages: OrderedDict[str, dict[Hashable, _Cached]] = OrderedDict()
+        # The /simple/ list of every project, in chunks that changes drop one by one.
+        self.listing = ProjectListing(max_age=max_age, clock=clock)
         # Bumped by every invalidation; a render that started before one is not stored.
         self._generation = 0
         self._next_check = float("-inf")
@@ -174,16 +175,19 @@ class PageCache:
                 self._pages.popitem(last=False)
 
     def invalidate(self, keys: Iterable[str]) -> None:
-        """Forget the pages of ``keys`` and the project list, which names them."""
+        """Forget the pages of ``keys`` and their part of the project list."""
+        keys = set(keys)
         with self._lock:
             self._generation += 1
-            for key in {*keys, INDEX_KEY}:
+            for key in keys:
                 self._pages.pop(key, None)
+            self.listing.drop(keys)
 
     def clear(self) -> None:
         with self._lock:
             self._generation += 1
             self._pages.clear()
+            self.listing.clear()
 
     # --- following the journal -------------------------------------------------------------
 
@@ -228,9 +232,9 @@ class PageCache:
         return marks[0][1] if marks else None
 
     def _drop_older_than(self, changes: Mapping[str, int]) -> None:
-        newest = max(changes.values())
+        self.listing.drop_older_than(changes)
         dropped = False
-        for key, serial in [*changes.items(), (INDEX_KEY, newest)]:
+        for key, serial in changes.items():
             variants = self._pages.get(key)
             if not variants:
                 continue

@@ -27,8 +27,6 @@ from sqlalchemy.orm import Session, selectinload
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import journal
-from wheelyard.services.naming import normalize_name
 from wheelyard.services.packages import file_url
 from wheelyard.storage.base import FileStorage, StorageError, content_path
 
@@ -137,14 +135,6 @@ class ProjectDetail:
     last_serial: int
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectList:
-    """The root page: every project by its display name, with its serial."""
-
-    projects: tuple[tuple[str, int], ...]
-    last_serial: int
-
-
 def _indexed(release: Release, release_file: ReleaseFile, root: str) -> IndexedFile | None:
     url = file_url(release_file)
     if not url:
@@ -191,15 +181,6 @@ def project_detail(
     )
 
 
-def project_list(db: Session) -> ProjectList:
-    """The context of ``/simple/``: one query, whatever the size of the index."""
-    rows = db.execute(sa.select(Package.name, Package.last_serial).order_by(Package.id))
-    return ProjectList(
-        projects=tuple((name, serial) for name, serial in rows),
-        last_serial=journal.last_serial(db),
-    )
-
-
 # --- HTML (PEP 503, with the data- attributes of PEPs 592, 658 and 714) ---------------------
 
 
@@ -234,14 +215,6 @@ def detail_html(detail: ProjectDetail) -> bytes:
     return _html_page(f"Links for {detail.name}", (_anchor(file) for file in detail.files))
 
 
-def list_html(projects: ProjectList) -> bytes:
-    links = (
-        f'    <a href="{html.escape(normalize_name(name))}/">{html.escape(name)}</a><br>\n'
-        for name, _serial in projects.projects
-    )
-    return _html_page("Simple index", links)
-
-
 # --- JSON (PEP 691, with PEP 700's additions) -----------------------------------------------
 
 
@@ -273,16 +246,5 @@ def detail_json(detail: ProjectDetail) -> bytes:
             "name": detail.name,
             "versions": list(detail.versions),
             "files": [_file_document(file) for file in detail.files],
-        }
-    )
-
-
-def list_json(projects: ProjectList) -> bytes:
-    return _json_bytes(
-        {
-            "meta": {"api-version": API_VERSION, "_last-serial": projects.last_serial},
-            "projects": [
-                {"name": name, "_last-serial": serial} for name, serial in projects.projects
-            ],
         }
     )

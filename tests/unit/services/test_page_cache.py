@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,6 @@ from tests.factories import Factory
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
 from wheelyard.services.page_cache import (
-    INDEX_KEY,
     ChangeSignal,
     PageCache,
     RenderedPage,
@@ -70,13 +70,26 @@ def test_etag_matches(header: str | None, matches: bool) -> None:
     assert etag_matches(header, '"abc"') is matches
 
 
-def test_invalidate_drops_the_project_and_the_index(cache: PageCache) -> None:
-    for key in ("demo", "other", INDEX_KEY):
+def listed(cache: PageCache, db: Session) -> list[str]:
+    """The names on the cached /simple/ list (its missing chunks read from ``db``)."""
+    document = json.loads(b"".join(cache.listing.page(db).parts(as_json=True)))
+    return [project["name"] for project in document["projects"]]
+
+
+def test_invalidate_drops_the_project_and_its_part_of_the_list(
+    cache: PageCache, db: Session, make: Factory
+) -> None:
+    for key in ("demo", "other"):
         cache.store(cache.ticket(), key, {"html": page()})
+    listed(cache, db)
+    make.package("demo-two", versions=())
+    assert "demo-two" not in listed(cache, db)
+
+    cache.invalidate(["demo-two"])
+    assert cache.lookup("other", "html") is not None
+    assert "demo-two" in listed(cache, db)
     cache.invalidate(["demo"])
     assert cache.lookup("demo", "html") is None
-    assert cache.lookup(INDEX_KEY, "html") is None
-    assert cache.lookup("other", "html") is not None
 
 
 def test_a_page_read_before_an_invalidation_is_not_stored(cache: PageCache) -> None:
@@ -131,13 +144,28 @@ def test_refresh_keeps_pages_rendered_after_the_change(
     cache.refresh(db)
     serial = journal.record(db, package, journal.Action.NEW_RELEASE, version="2.0")
     cache.store(cache.ticket(), "journaled", {"html": page(serial)})
-    cache.store(cache.ticket(), INDEX_KEY, {"html": page(serial)})
+    listed(cache, db)
+    make.package("journaled-two", versions=())  # no journal entry: only a re-read shows it
 
     clock.now += 1.0
     cache.refresh(db)
 
     assert cache.lookup("journaled", "html") is not None
-    assert cache.lookup(INDEX_KEY, "html") is not None
+    assert "journaled-two" not in listed(cache, db)
+
+
+def test_refresh_drops_the_part_of_the_list_a_change_falls_in(
+    cache: PageCache, clock: Clock, db: Session, make: Factory
+) -> None:
+    cache.refresh(db)
+    listed(cache, db)
+    package = make.package("late-comer", versions=())
+    journal.record(db, package, journal.Action.CREATE)
+    assert "late-comer" not in listed(cache, db)
+
+    clock.now += 1.0
+    cache.refresh(db)
+    assert "late-comer" in listed(cache, db)
 
 
 def test_refresh_catches_an_entry_that_commits_out_of_serial_order(

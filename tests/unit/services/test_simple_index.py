@@ -131,24 +131,6 @@ def test_json_follows_pep_691_and_700() -> None:
     assert third["yanked"] == "why"
 
 
-def test_project_list_names_projects_with_their_serials(db: Session, make: Factory) -> None:
-    first = make.package("Zeta_Project")
-    make.package("alpha")
-    serial = journal.record(db, first, journal.Action.CREATE)
-
-    projects = simple_index.project_list(db)
-
-    assert projects.projects == (("alpha", 0), ("Zeta_Project", serial))
-    assert projects.last_serial == serial
-    page = simple_index.list_html(projects).decode()
-    assert '<a href="zeta-project/">Zeta_Project</a>' in page
-    document = json.loads(simple_index.list_json(projects))
-    assert document["projects"] == [
-        {"name": "alpha", "_last-serial": 0},
-        {"name": "Zeta_Project", "_last-serial": serial},
-    ]
-
-
 def test_metadata_path_sits_beside_the_blob() -> None:
     release_file = ReleaseFile(filename="demo-1.0-py3-none-any.whl", blake2_256_digest="ab" * 32)
     assert simple_index.metadata_path(release_file) == (
