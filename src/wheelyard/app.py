@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from wheelyard.api.simple_fast_path import CachedSimplePages
+from wheelyard.api.simple_fast_path import CachedPages
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.services.downloads import DownloadRecorder
@@ -45,8 +45,9 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(SecurityHeadersMiddleware),
-            # Cached simple pages leave here, before the layers only people's pages need.
-            Middleware(CachedSimplePages),
+            # Cached simple pages, JSON documents and known files leave here, before the
+            # layers only people's pages need.
+            Middleware(CachedPages),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

@@ -18,13 +18,15 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
-from wheelyard.api.simple import not_found
+from wheelyard.api.simple import not_found, refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import simple_index
+from wheelyard.services import served_files, simple_index
 from wheelyard.services.downloads import DownloadEvent, DownloadRecorder, find_served_file
-from wheelyard.services.page_cache import etag_matches
+from wheelyard.services.page_cache import PageCache, etag_matches
+from wheelyard.services.served_files import ServedFile
 from wheelyard.storage.base import FileStorage, StorageError, presigned_url
 from wheelyard.web.transaction import transaction
 
@@ -45,6 +47,7 @@ MEDIA_TYPES = (
     (".tar", "application/x-tar"),
 )
 CHUNK_SIZE = 64 * 1024
+PREFIX = "/packages/"
 
 
 def media_type(filename: str) -> str:
@@ -59,48 +62,109 @@ def _find(request: Request, filename: str) -> ReleaseFile | None:
         return find_served_file(db, filename)
 
 
+def _find_served(request: Request, pages: PageCache, filename: str) -> ServedFile | None:
+    ticket = pages.files.ticket()
+    with transaction(request) as db:
+        served = served_files.find(db, filename)
+    if served is not None:
+        pages.files.store(ticket, served)
+    return served
+
+
 async def serve(request: Request) -> Response:
     path: str = request.path_params["path"]
-    wants_metadata = path.endswith(simple_index.METADATA_SUFFIX)
-    dist_path = path.removesuffix(simple_index.METADATA_SUFFIX) if wants_metadata else path
-    release_file = await run_in_threadpool(_find, request, dist_path.rsplit("/", 1)[-1])
-    # Only the exact path we link to serves a file: no other spelling, nothing unlisted.
-    if release_file is None or release_file.storage_path != dist_path:
-        return not_found()
-    if wants_metadata:
+    if path.endswith(simple_index.METADATA_SUFFIX):
+        dist_path = path.removesuffix(simple_index.METADATA_SUFFIX)
+        release_file = await run_in_threadpool(_find, request, dist_path.rsplit("/", 1)[-1])
+        # Only the exact path we link to serves a file: no other spelling, nothing unlisted.
+        if release_file is None or release_file.storage_path != dist_path:
+            return not_found()
         return await _serve_metadata(request, release_file)
-    return await _serve_file(request, release_file)
+    await refresh_if_due(request)
+    pages: PageCache = request.app.state.pages
+    filename = path.rsplit("/", 1)[-1]
+    served = pages.files.lookup(filename)
+    if served is None:
+        served = await run_in_threadpool(_find_served, request, pages, filename)
+    if served is None or served.storage_path != path:
+        return not_found()
+    return await _serve_file(request, served)
 
 
-async def _serve_file(request: Request, release_file: ReleaseFile) -> Response:
-    assert release_file.storage_path is not None
-    headers = {"ETag": f'"{release_file.sha256_digest}"', "Cache-Control": IMMUTABLE}
+def cached_download(scope: Scope) -> Response | None:
+    """A download of a file already known to this worker and held in local storage, answered
+    without a query or a thread (see api/simple_fast_path.py); None to take the ordinary path.
+    """
+    pages: PageCache = scope["app"].state.pages
+    path: str = scope["path"].removeprefix(PREFIX)
+    if path.endswith(simple_index.METADATA_SUFFIX) or pages.check_due():
+        return None
+    served = pages.files.lookup(path.rsplit("/", 1)[-1])
+    if served is None or served.storage_path != path:
+        return None
+    request = Request(scope)
+    return _local_file(request, served)
+
+
+def _local_file(request: Request, served: ServedFile) -> Response | None:
+    """304, the file from local storage, or a 404 for a blob gone missing; None when the
+    storage is not local."""
+    assert served.storage_path is not None
+    storage: FileStorage = request.app.state.storage
+    local = storage.local_path(served.storage_path)
+    if local is None:
+        return None
+    headers = _headers(served)
+    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    try:
+        # On the event loop: a stat of a local file takes microseconds, a thread hop longer.
+        stat = os.stat(local)
+    except FileNotFoundError:
+        return _missing_blob(served)
+    _record_if_counted(request, served)
+    return FileResponse(
+        local, headers=headers, media_type=media_type(served.filename), stat_result=stat
+    )
+
+
+def _headers(served: ServedFile) -> dict[str, str]:
+    return {"ETag": f'"{served.sha256_digest}"', "Cache-Control": IMMUTABLE}
+
+
+async def _serve_file(request: Request, served: ServedFile) -> Response:
+    assert served.storage_path is not None
+    local = _local_file(request, served)
+    if local is not None:
+        return local
+    headers = _headers(served)
     if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(status_code=304, headers=headers)
     storage: FileStorage = request.app.state.storage
-    kind = media_type(release_file.filename)
-    local = storage.local_path(release_file.storage_path)
     response: Response
-    if local is not None:
-        try:
-            stat = await run_in_threadpool(os.stat, local)
-        except FileNotFoundError:
-            return _missing_blob(release_file)
-        response = FileResponse(local, headers=headers, media_type=kind, stat_result=stat)
-    elif (redirect := _presigned(request, storage, release_file.storage_path)) is not None:
+    if (redirect := _presigned(request, storage, served.storage_path)) is not None:
         # The object store serves the bytes; the download still counts here.
         response = RedirectResponse(redirect, status_code=302)
     else:
         try:
-            blob = await run_in_threadpool(storage.open, release_file.storage_path)
+            blob = await run_in_threadpool(storage.open, served.storage_path)
         except StorageError:
-            return _missing_blob(release_file)
-        headers["Content-Length"] = str(release_file.size)
-        response = StreamingResponse(_chunks(blob), headers=headers, media_type=kind)
+            return _missing_blob(served)
+        headers["Content-Length"] = str(served.size)
+        response = StreamingResponse(
+            _chunks(blob), headers=headers, media_type=media_type(served.filename)
+        )
+    _record_if_counted(request, served)
+    return response
+
+
+def _record_if_counted(request: Request, served: ServedFile) -> None:
     settings: Settings = request.app.state.settings
     if request.method == "GET" and "range" not in request.headers and settings.record_downloads:
-        _record(request, release_file)
-    return response
+        recorder: DownloadRecorder = request.app.state.downloads
+        client = request.client.host if request.client else None
+        event = DownloadEvent.of_served(served, client, request.headers.get("user-agent"))
+        recorder.record(event)
 
 
 def _presigned(request: Request, storage: FileStorage, path: str) -> str | None:
@@ -108,12 +172,6 @@ def _presigned(request: Request, storage: FileStorage, path: str) -> str | None:
     if request.method != "GET" or settings.presigned_download_seconds <= 0:
         return None
     return presigned_url(storage, path, settings.presigned_download_seconds)
-
-
-def _record(request: Request, release_file: ReleaseFile) -> None:
-    recorder: DownloadRecorder = request.app.state.downloads
-    client = request.client.host if request.client else None
-    recorder.record(DownloadEvent.of(release_file, client, request.headers.get("user-agent")))
 
 
 async def _chunks(blob: BinaryIO) -> AsyncIterator[bytes]:
@@ -124,9 +182,9 @@ async def _chunks(blob: BinaryIO) -> AsyncIterator[bytes]:
         blob.close()
 
 
-def _missing_blob(release_file: ReleaseFile) -> Response:
+def _missing_blob(served: ServedFile) -> Response:
     # The row says we hold the file but the storage does not: an operator must look.
-    log.error("blob of %s missing at %s", release_file.filename, release_file.storage_path)
+    log.error("blob of %s missing at %s", served.filename, served.storage_path)
     return not_found()
 
 
@@ -144,4 +202,4 @@ async def _serve_metadata(request: Request, release_file: ReleaseFile) -> Respon
     return Response(data, media_type=METADATA_TYPE, headers=headers)
 
 
-routes: list[BaseRoute] = [Route("/packages/{path:path}", serve, methods=["GET"])]
+routes: list[BaseRoute] = [Route(PREFIX + "{path:path}", serve, methods=["GET"])]

@@ -36,13 +36,18 @@ def _project_id(request: Request, suffix: str) -> str | Response:
     return project_id
 
 
+def project_variant(request: Request) -> Hashable:
+    """The cache variant of a project's document: its file URLs name the host asked."""
+    return ("project", str(request.base_url))
+
+
 async def project_document(request: Request) -> Response:
     project_id = _project_id(request, "json")
     if isinstance(project_id, Response):
         return project_id
     base_url = str(request.base_url)
     storage = request.app.state.storage
-    variant = ("project", base_url)
+    variant = project_variant(request)
 
     def render(db: Session) -> dict[Hashable, RenderedPage] | None:
         document = project_json.project_document(db, storage, project_id, base_url)

@@ -33,6 +33,7 @@ from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.services.served_files import ServedFile
 from wheelyard.services.user_agents import parse_user_agent_cached
 
 log = logging.getLogger(__name__)
@@ -110,15 +111,21 @@ class DownloadEvent:
     def of(
         cls, release_file: ReleaseFile, ip_address: str | None, user_agent: str | None
     ) -> DownloadEvent:
+        return cls.of_served(ServedFile.of(release_file), ip_address, user_agent)
+
+    @classmethod
+    def of_served(
+        cls, served: ServedFile, ip_address: str | None, user_agent: str | None
+    ) -> DownloadEvent:
         return cls(
-            package_id=release_file.release.package_id,
-            release_id=release_file.release_id,
-            file_id=release_file.id,
+            package_id=served.package_id,
+            release_id=served.release_id,
+            file_id=served.file_id,
             ip_address=ip_address[:MAX_IP_ADDRESS] if ip_address else None,
             user_agent=_clean_agent(user_agent),
             created_date=utcnow(),
-            version=release_file.release.version,
-            packagetype=release_file.packagetype,
+            version=served.version,
+            packagetype=served.packagetype,
         )
 
 

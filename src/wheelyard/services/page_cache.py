@@ -1,6 +1,7 @@
 """A per-worker cache of rendered pages, kept honest by the journal.
 
-Simple and JSON API pages are rendered once and then served from memory, without touching
+Simple and JSON API pages are rendered once (and what downloads need of each file is looked
+up once) and then served from memory, without touching
 the database, until their project changes. Every change writes a journal row in its own
 transaction, so each worker reads the journal since the serial it last saw, at most once
 per ``check_interval`` (one indexed query), and drops the pages of the projects named there.
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
+from wheelyard.services.served_files import ServedFiles
 from wheelyard.services.simple_listing import ProjectListing
 
 _CHANGED = "wheelyard.page_cache.changed"
@@ -134,6 +136,8 @@ class PageCache:
         self._pages: OrderedDict[str, dict[Hashable, _Cached]] = OrderedDict()
         # The /simple/ list of every project, in chunks that changes drop one by one.
         self.listing = ProjectListing(max_age=max_age, clock=clock)
+        # What downloads need of each file, dropped with its package's pages.
+        self.files = ServedFiles()
         # Bumped by every invalidation; a render that started before one is not stored.
         self._generation = 0
         self._next_check = float("-inf")
@@ -182,12 +186,14 @@ class PageCache:
             for key in keys:
                 self._pages.pop(key, None)
             self.listing.drop(keys)
+            self.files.drop(keys)
 
     def clear(self) -> None:
         with self._lock:
             self._generation += 1
             self._pages.clear()
             self.listing.clear()
+            self.files.clear()
 
     # --- following the journal -------------------------------------------------------------
 
@@ -233,6 +239,7 @@ class PageCache:
 
     def _drop_older_than(self, changes: Mapping[str, int]) -> None:
         self.listing.drop_older_than(changes)
+        self.files.drop(changes)
         dropped = False
         for key, serial in changes.items():
             variants = self._pages.get(key)

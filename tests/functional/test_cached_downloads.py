@@ -1,0 +1,144 @@
+"""Downloads and JSON documents answered from the worker's cache, before the session layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from tests.dists import Project, wheel
+from tests.factories import Factory
+from tests.functional.test_files import Stored
+from wheelyard.api import json_api
+from wheelyard.data.download import Download
+from wheelyard.services import journal, project_admin, served_files
+from wheelyard.services.audit import Origin
+from wheelyard.storage.base import FileStorage
+
+UNSTABLE = {"date", "server"}
+
+
+@pytest.fixture
+def client(app: Starlette) -> Iterator[TestClient]:
+    app.state.downloads.interval = 3600  # written only when a test flushes
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def stored(make: Factory, app: Starlette, db: Session) -> Stored:
+    storage: FileStorage = app.state.storage
+    owner = make.user()
+    package = make.package("cached-files", versions=(), owner=owner)
+    release = make.release(package, "1.0", with_file=False)
+    dist = wheel(Project(name="cached-files", version="1.0"))
+    found = Stored(make.stored_file(release, dist, storage), dist)
+    db.commit()
+    return found
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The filenames downloads looked up in the database."""
+    seen: list[str] = []
+    original = served_files.find
+
+    def counting(db: Session, filename: str) -> served_files.ServedFile | None:
+        seen.append(filename)
+        return original(db, filename)
+
+    monkeypatch.setattr(served_files, "find", counting)
+    return seen
+
+
+def answer(client: TestClient, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    response = client.get(path, headers=headers)
+    kept = {k: v for k, v in response.headers.items() if k not in UNSTABLE}
+    return response.status_code, kept, response.content
+
+
+def test_a_known_file_is_served_without_a_query_and_still_counted(
+    client: TestClient, app: Starlette, stored: Stored, lookups: list[str], db: Session
+) -> None:
+    first = answer(client, stored.url)
+    second = answer(client, stored.url)
+    assert lookups == [stored.dist.filename]
+    assert first == second
+    status, headers, body = second
+    assert status == 200
+    assert body == stored.dist.content
+    assert "set-cookie" not in headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert client.get(stored.url, headers={"If-None-Match": headers["etag"]}).status_code == 304
+    assert client.head(stored.url).status_code == 200
+    assert lookups == [stored.dist.filename]
+
+    assert app.state.downloads.flush() == 2  # the two GETs; not the 304 nor the HEAD
+    rows = db.scalars(sa.select(Download.file_id)).all()
+    assert rows == [stored.file.id, stored.file.id]
+
+
+def test_other_paths_to_a_known_file_are_still_404(
+    client: TestClient, stored: Stored, lookups: list[str]
+) -> None:
+    assert client.get(stored.url).status_code == 200
+    wrong = stored.url.replace("/packages/", "/packages/00/", 1)
+    assert client.get(wrong).status_code == 404
+    assert client.get(stored.url + "?x=1").status_code == 200
+
+
+def test_a_removed_file_is_gone_at_once(
+    client: TestClient, stored: Stored, make: Factory, db: Session
+) -> None:
+    assert client.get(stored.url).status_code == 200
+    package = stored.file.release.package
+    owner = package.maintainers[0]
+    project_admin.remove_file(
+        db, package, stored.dist.filename, actor=owner, origin=Origin("127.0.0.1", "tests")
+    )
+    db.commit()
+    assert client.get(stored.url).status_code == 404
+
+
+def test_a_cached_json_document_is_the_same_answer_without_the_router(
+    client: TestClient, stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routed: list[str] = []
+    original = json_api.cached_page
+
+    async def counting(request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        routed.append(request.url.path)
+        return await original(request, *args, **kwargs)
+
+    monkeypatch.setattr(json_api, "cached_page", counting)
+    first = answer(client, "/pypi/cached-files/json")
+    second = answer(client, "/pypi/cached-files/json")
+    assert routed == ["/pypi/cached-files/json"]
+    assert first == second
+    status, headers, body = second
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "*"
+    assert "set-cookie" not in headers
+    assert b"http://testserver/packages/" in body
+
+    # File URLs are absolute: another host name is another document.
+    other = client.get("/pypi/cached-files/json", headers={"Host": "mirror.example"})
+    assert b"http://mirror.example/packages/" in other.content
+    assert routed == ["/pypi/cached-files/json"] * 2
+
+
+def test_a_json_document_follows_a_change_at_once(
+    client: TestClient, stored: Stored, db: Session
+) -> None:
+    before = client.get("/pypi/cached-files/json").json()
+    assert before["releases"]["1.0"][0]["yanked"] is False
+    release = stored.file.release
+    release.yanked, release.yanked_reason = True, "broken"
+    journal.record(db, release.package, journal.Action.YANK, version="1.0")
+    db.commit()
+    after = client.get("/pypi/cached-files/json").json()
+    assert after["releases"]["1.0"][0]["yanked"] is True
