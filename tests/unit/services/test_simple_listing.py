@@ -178,3 +178,13 @@ def test_etags_follow_the_content_and_the_type(
     changed = listing.page(db)
     assert changed.etag(HTML, False) != first.etag(HTML, False)
     assert changed.etag(JSON, True) != first.etag(JSON, True)
+
+
+def test_names_outside_the_plain_alphabet_are_escaped(
+    listing: ProjectListing, db: Session, make: Factory
+) -> None:
+    make.package('odd"<&>name', versions=())
+    page = listing.page(db)
+    text = body(page, False).decode()
+    assert "odd&quot;&lt;&amp;&gt;name</a>" in text
+    assert 'odd"<&>name' in names(page)
