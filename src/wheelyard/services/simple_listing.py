@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -160,16 +161,28 @@ def _ordered_id(db: Session) -> sa.ColumnElement[str]:
 def read_range(db: Session, low: str, high: str | None) -> Iterator[Row]:
     """Projects with ``low <= id < high`` (``high`` None: to the end), in id order.
 
-    Core rows, not ORM ones, streamed in batches: a whole read is a million of them.
+    A whole read is a million rows: they come straight from the driver's cursor, in batches
+    (a server-side cursor on PostgreSQL), which takes half the time of result rows.
     """
     key = _ordered_id(db)
     columns = _PACKAGES.c
     query = sa.select(columns.id, columns.name, columns.last_serial).where(key >= low)
     if high is not None:
         query = query.where(key < high)
-    yield from db.connection().execute(
-        query.order_by(key), execution_options={"yield_per": FETCH_SIZE}
-    )
+    connection = db.connection()
+    compiled = query.order_by(key).compile(dialect=connection.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = [compiled.params[name] for name in compiled.positiontup]
+    raw: Any = connection.connection.dbapi_connection
+    postgres = connection.dialect.name == "postgresql"
+    cursor = raw.cursor(name="simple_listing") if postgres else raw.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        while batch := cursor.fetchmany(FETCH_SIZE):
+            yield from batch
+    finally:
+        cursor.close()
 
 
 def _cut(rows: Iterable[Row], size: int) -> Iterator[tuple[str, list[Row]]]:
