@@ -5,15 +5,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from wheelyard.data.modelbase import SqlAlchemyBase
 
-# PostgreSQL writers spread over this many rows (by transaction id), so concurrent uploads
-# rarely wait for each other's commit; SQLite has one writer at a time and uses row 0.
-COUNT_SLOTS = 16
-
 
 class IndexCount(SqlAlchemyBase):
     """The index's running totals, kept by database triggers (migration 0005).
 
-    The totals are the sums over all slots. Every insert or delete of a project, release,
+    The totals are the sums over all slots: 16 rows, over which PostgreSQL writers spread by
+    transaction id so that concurrent uploads rarely wait for each other's commit (SQLite has
+    one writer at a time and uses slot 0). Every insert or delete of a project, release,
     file or user adjusts one slot in the same transaction, bulk loaders included, so the
     home page reads a handful of rows instead of counting millions.
     """
