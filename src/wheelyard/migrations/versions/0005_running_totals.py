@@ -19,8 +19,9 @@ counts per row, has one writer at a time and uses slot 0.
 
 ``package_sizes`` has no foreign key: the package's trigger removes its row, and on
 PostgreSQL a key check would refuse the size updates that a project's removal cascades into
-(its releases go after it). A release removal takes its files' bytes off its package *before* the row goes: the files
-then go by cascade, and by then their release (the way to their package) is gone.
+(its releases go after it). A release removal takes its files' bytes off its package
+*before* the row goes: the files then go by cascade, and by then their release (the way to
+their package) is gone.
 
 On PostgreSQL the tables are locked while the totals are backfilled, so a write running
 during the migration cannot be missed; the key-order index on ``packages.id`` (COLLATE "C")
