@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from wheelyard.web.security_headers import ALL_HEADERS
 from wheelyard.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = "Something went wrong on our side. It has been logged."
+    # Sent from outside the security headers middleware (see web.security_headers).
     if not _wants_html(request):
-        return PlainTextResponse(message, status_code=500)
-    return render(request, "errors/error.html", status_code=500, status=500, message=message)
+        return PlainTextResponse(message, status_code=500, headers=ALL_HEADERS)
+    return render(
+        request,
+        "errors/error.html",
+        status_code=500,
+        headers=ALL_HEADERS,
+        status=500,
+        message=message,
+    )
