@@ -320,6 +320,7 @@ def memory_summary(samples: list[rss.Sample], root: int, warmup: float) -> dict[
                 "command": process.command[:80],
                 "warm_kib": before.rss_kib if before else None,
                 "end_kib": process.rss_kib,
+                "threads_end": process.threads,
                 "max_kib": max((p.rss_kib for s in samples if (p := s.of(process.pid))), default=0),
                 "growth_percent": (
                     round(rss.growth_percent(before.rss_kib, process.rss_kib), 2)
@@ -341,10 +342,21 @@ def memory_summary(samples: list[rss.Sample], root: int, warmup: float) -> dict[
                 "s": round(s.seconds, 1),
                 "total_kib": s.total_kib,
                 "by_pid": {str(p.pid): p.rss_kib for p in s.processes},
+                "threads": {str(p.pid): p.threads for p in s.processes},
             }
             for s in samples
         ],
     }
+
+
+def server_cpu_percent(samples: list[rss.Sample]) -> float:
+    """The server's CPU use over the load, in percent of one core (200 = both of 2 cores)."""
+    first, last = samples[0], samples[-1]
+    used = 0.0
+    for process in last.processes:
+        before = first.of(process.pid)
+        used += process.cpu_seconds - (before.cpu_seconds if before else 0.0)
+    return round(used * 100 / max(last.seconds - first.seconds, 1e-9), 1)
 
 
 def check_uploads(server: SoakServer, load: dict[str, Any]) -> dict[str, Any]:
@@ -439,8 +451,9 @@ def render(results: dict[str, Any]) -> str:
         f"{'all':<14}{load['requests']:>10,}{load['errors']:>8,}",
         "",
         f"{load['requests']:,} requests in {load['seconds']:.0f} s = {load['rps']:,.0f} req/s at "
-        f"concurrency {load['concurrency']}; the load generator used "
-        f"{load['generator_cpu_percent']:.0f}% of one core",
+        f"concurrency {load['concurrency']}; the server's processes used "
+        f"{load['server_cpu_percent']:.0f}% of one core, the load generator "
+        f"{load['generator_cpu_percent']:.0f}% ({os.cpu_count()} cores in all)",
         "",
         f"RSS of the server's processes (MiB): warm-up ({memory['baseline_at_s']:.0f} s) "
         f"{memory['warm_kib'] / 1024:,.1f}, end ({memory['end_at_s']:.0f} s) "
@@ -452,7 +465,7 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"  {process['role']:<7} pid {process['pid']:<8} "
             f"{(warm or 0) / 1024:8.1f} -> {process['end_kib'] / 1024:8.1f} "
-            f"(max {process['max_kib'] / 1024:.1f})"
+            f"(max {process['max_kib'] / 1024:.1f}), {process['threads_end']} threads"
             + (
                 f"  {process['growth_percent']:+.2f}%"
                 if process["growth_percent"] is not None
@@ -495,6 +508,7 @@ def soak(options: Options, results: dict[str, Any]) -> None:
         load, samples = run_load(server, plan, options)
         results["load"] = {k: v for k, v in load.items() if k != "uploads"}
         results["memory"] = memory_summary(samples, server.pid, options.warmup)
+        results["load"]["server_cpu_percent"] = server_cpu_percent(samples)
         wheel = load["kinds"].get("wheel", {"statuses": {}})
         results["downloads"] = {
             "served": int(wheel["statuses"].get("200", 0)),

@@ -7,7 +7,7 @@ import sys
 import pytest
 from benchmarks import rss
 
-STATUS = "Name:\tpython\nVmPeak:\t  20000 kB\nVmRSS:\t   12345 kB\nThreads:\t1\n"
+STATUS = "Name:\tpython\nVmPeak:\t  20000 kB\nVmRSS:\t   12345 kB\nThreads:\t7\n"
 
 
 def test_vmrss_is_read_in_kib() -> None:
@@ -47,3 +47,12 @@ def test_a_sample_holds_this_process_and_its_child() -> None:
     assert theirs.parent == os.getpid()
     assert mine.rss_kib > 0 and theirs.rss_kib > 0
     assert sample.total_kib >= mine.rss_kib + theirs.rss_kib
+
+
+def test_cpu_time_is_user_plus_system_ticks() -> None:
+    stat = "99 (x y) S 1 99 99 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 1 0 117310 3133440 382"
+    assert rss.parse_cpu_ticks(stat) == 300
+
+
+def test_threads_are_counted() -> None:
+    assert rss.parse_threads(STATUS) == 7
