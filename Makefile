@@ -55,3 +55,10 @@ bench: install
 		apt-get update -qq && export DEBIAN_FRONTEND=noninteractive && \
 		{ apt-get install -y -qq wrk nginx-light || apt-get install -y -qq wrk nginx; }; }
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Five minutes of mixed installs, uploads and page views at concurrency 32 against one
+# `wheelyard serve`, on loopback: zero errors and RSS growth under 10% (benchmarks/README.md).
+# SOAK_ARGS='--duration 60 --concurrency 16', or --database-url for PostgreSQL.
+.PHONY: soak
+soak: install
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
