@@ -404,6 +404,9 @@ def prune_downloads(db: Session, before: dt.datetime, limit: int = 50_000) -> in
 
 # --- the recorder -----------------------------------------------------------------------------
 
+# Seconds between flushes: what a crash of the server may lose is the downloads of one.
+FLUSH_INTERVAL = 0.5
+
 
 class DownloadRecorder:
     """Queues download events and writes them in batches, off the request path.
@@ -416,7 +419,7 @@ class DownloadRecorder:
         self,
         sessions: Callable[[], sessionmaker[Session]],
         *,
-        interval: float = 0.5,
+        interval: float = FLUSH_INTERVAL,
         batch_size: int = 5_000,
         max_pending: int = 1_000_000,
     ) -> None:
