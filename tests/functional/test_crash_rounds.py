@@ -3,8 +3,9 @@
 A hundred rounds on one database and one storage folder (SQLite, or PostgreSQL when the
 suite runs there). Each round starts the server, checks what the last crash left as a client
 sees it, fires uploads from several threads and kills the server's whole process group
-(granian leader and worker) after a random delay, mid-upload as often as not. Then, with
-nothing running:
+(granian leader and worker) once 0, 1 or 2 uploads have been answered, after a further
+random part of the time an upload takes: mid-upload as often as not. Then, with nothing
+running:
 
 - every release_files row has its blob, of the row's size and sha256 (and a wheel its
   PEP 658 metadata, of the row's metadata_sha256);
@@ -28,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -56,8 +58,12 @@ from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 
 ROUNDS = 100
 UPLOADERS = 3
-# Kills land anywhere from before the first upload arrives to after several have finished.
-MAX_KILL_DELAY = 0.6
+# Kills come after 0, 1 or 2 uploads have been answered in the round, then after a random
+# part of the time an upload takes (measured as the rounds go): anywhere in an upload, on a
+# fast machine as on a busy one, and every round gets somewhere.
+ANSWERED_BEFORE_KILL = (0, 0, 1, 2)
+FIRST_LATENCY_GUESS = 0.3
+ANSWER_TIMEOUT = 60.0
 METADATA_SUFFIX = ".metadata"
 # The recorder's flush interval, and how long after a batch of downloads the test waits
 # before killing: several intervals, so that a flush has started and finished meanwhile
@@ -107,7 +113,8 @@ class Round:
 
     acknowledged: list[Dist] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: list[float] = field(default_factory=list)  # of the acknowledged uploads
+    answered: threading.Condition = field(default_factory=threading.Condition)
 
 
 def dists_for(round_number: int, uploader: int) -> Iterator[tuple[Dist, Project]]:
@@ -138,20 +145,26 @@ def keep_uploading(
     index: Index, server: WarmServer, round_number: int, uploader: int, seen: Round
 ) -> None:
     """Uploads one file after another until the server dies under them."""
-    with httpx.Client(auth=("__token__", index.token), timeout=30) as client:
+    with httpx.Client(auth=("__token__", index.token), timeout=ANSWER_TIMEOUT) as client:
         for dist, project in dists_for(round_number, uploader):
+            started = time.monotonic()
             try:
                 status = upload(client, server, dist, project)
             except httpx.TransportError:
                 return  # killed
-            with seen.lock:
+            with seen.answered:
                 if status == 200:
                     seen.acknowledged.append(dist)
+                    seen.latencies.append(time.monotonic() - started)
                 else:
                     seen.refused.append(f"{dist.filename}: {status}")
+                seen.answered.notify_all()
 
 
-def crash_round(index: Index, server: WarmServer, round_number: int, delay: float) -> Round:
+def crash_round(
+    index: Index, server: WarmServer, round_number: int, answered: int, delay: float
+) -> Round:
+    """Uploads until ``answered`` have been acknowledged, then ``delay`` seconds, then kill -9."""
     seen = Round()
     uploaders = [
         threading.Thread(target=keep_uploading, args=(index, server, round_number, n, seen))
@@ -159,10 +172,14 @@ def crash_round(index: Index, server: WarmServer, round_number: int, delay: floa
     ]
     for thread in uploaders:
         thread.start()
+    with seen.answered:
+        assert seen.answered.wait_for(
+            lambda: len(seen.acknowledged) >= answered or bool(seen.refused), ANSWER_TIMEOUT
+        ), f"round {round_number}: no upload answered in {ANSWER_TIMEOUT}s"
     time.sleep(delay)
     kill_hard(server)
     for thread in uploaders:
-        thread.join(timeout=60)
+        thread.join(timeout=ANSWER_TIMEOUT)
     return seen
 
 
@@ -245,10 +262,14 @@ def test_kill_9_during_uploads_leaves_rows_and_blobs_consistent(
     new_rows: list[Row] = []
     orphans: set[str] = set()
     acknowledged = 0
+    latencies: list[float] = []
     for round_number in range(ROUNDS):
         server = servers.start(index.var_dir, index.database_url)
         check_served(server, new_rows, orphans)
-        seen = crash_round(index, server, round_number, rng.uniform(0, MAX_KILL_DELAY))
+        latency = statistics.median(latencies[-20:]) if latencies else FIRST_LATENCY_GUESS
+        answered = rng.choice(ANSWERED_BEFORE_KILL)
+        seen = crash_round(index, server, round_number, answered, rng.uniform(0, latency))
+        latencies += seen.latencies
 
         assert seen.refused == [], f"round {round_number} {context}: {seen.refused}"
         now = rows(index)
