@@ -443,7 +443,9 @@ def test_the_account_page_lists_the_accounts_own_events_only(world: World, make:
         browser.post("/account/tokens", "/account/tokens", description="laptop").status_code == 200
     )
 
-    events = _table(browser.client.get("/account").text, "account-events")
+    page = browser.client.get("/account")
+    assert page.headers["cache-control"] == "no-store"  # addresses are not for shared caches
+    events = _table(page.text, "account-events")
     rows = re.findall(r'<tr data-action="([^"]+)">(.*?)</tr>', events, re.S)
     # Newest first; Olive's failed login from the stranger's machine is hers to see.
     assert [action for action, _ in rows] == [
@@ -473,7 +475,9 @@ def test_a_long_user_agent_is_shortened_on_the_page_and_kept_whole_in_its_title(
     agent = "LongAgent/1.0 " + "x" * 300
     browser = Browser(world.app, user_agent=agent)
     assert browser.log_in(world.owner.email).status_code == 303
-    events = _table(browser.client.get("/account").text, "account-events")
+    page = browser.client.get("/account")
+    assert page.headers["cache-control"] == "no-store"  # addresses are not for shared caches
+    events = _table(page.text, "account-events")
     assert f'title="{agent}"' in events
     shown = re.search(r'<td class="user-agent"[^>]*>([^<]*)</td>', events)
     assert shown is not None

@@ -358,7 +358,8 @@ def _account_page(
         request,
         "account/index.html",
         status_code=status_code,
-        headers=headers,
+        # The page lists addresses and user agents from the account's security events.
+        headers={**_NO_STORE, **(headers or {})},
         user=user,
         projects=maintainers.projects_of(db, user.id),
         events=audit.recent_for_user(db, user.id, limit=_SECURITY_EVENTS),
