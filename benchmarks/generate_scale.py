@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from benchmarks.generate_projects import (
     BATCH_SIZE,
@@ -258,14 +259,6 @@ class Generator:
         # Ids before each project's first release and each release's first file.
         self.releases_before = array("Q", itertools.accumulate(self.releases, initial=0))
         self.files_before = array("Q", itertools.accumulate(self.files, initial=0))
-
-    def next_id(self, table: str) -> int:
-        return {
-            "users": self.sizes.users + 1,
-            "releases": self.sizes.releases + 1,
-            "release_files": self.sizes.files + 1,
-            "journal": self.sizes.projects + self.sizes.releases + self.sizes.files + 1,
-        }[table]
 
     def users(self) -> Rows:
         rng = random.Random(self.seed + 11)
@@ -623,13 +616,29 @@ def _download_worker(engine: sa.Engine, plan: DayPlan, sizes: Sizes, now: dt.dat
                 kept = int(fetched[0]) if fetched else 0
             raw.commit()
             with plan.lock:
-                plan.keep_rate = max(0.5, kept / rows)
+                plan.keep_rate = max(0.1, kept / rows)
                 plan.kept += kept
                 print(f"\r{day}: {plan.kept:,} downloads", end="", file=sys.stderr, flush=True)
 
 
-def fill_downloads(engine: sa.Engine, sizes: Sizes, now: dt.datetime, workers: int) -> int:
-    with engine.connect() as connection:
+def fill_downloads(
+    engine: sa.Engine, sizes: Sizes, seed: int, now: dt.datetime, workers: int
+) -> int:
+    with engine.begin() as connection:
+        if not connection.scalar(sa.text("SELECT count(*) FROM scale_clients")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO scale_clients"
+                    " VALUES (:slot, :installer, :python, :system, :mirror)"
+                ),
+                [
+                    dict(
+                        zip(("slot", "installer", "python", "system", "mirror"), slot, strict=True)
+                    )
+                    for slot in client_slots(random.Random(seed + 9))
+                ],
+            )
+        connection.exec_driver_sql("ANALYZE scale_popularity, scale_files, scale_clients")
         done = dict(connection.execute(sa.text("SELECT day, downloads FROM scale_days")).all())
     plan = plan_days(sizes.downloads, now.date(), set(done))
     plan.kept = sum(done.values())
@@ -648,9 +657,10 @@ def fill_downloads(engine: sa.Engine, sizes: Sizes, now: dt.datetime, workers: i
 # --- the whole run ----------------------------------------------------------------------------
 
 
-STEPS = ("base", "downloads", "finish")
-# What the forked writers share: the database URL, the plan and the batch size.
-_SHARED: tuple[str, Generator, int] | None = None
+STEPS = ("base", "downloads", "finish", "cleanup")
+# What the forked writers share: the database URL, the plan, the batch size and whether
+# batches written by an earlier, interrupted run are to be skipped.
+_SHARED: tuple[str, Generator, int, bool] | None = None
 
 
 def _write_slice(slice_number: int, slices: int) -> None:
@@ -660,7 +670,7 @@ def _write_slice(slice_number: int, slices: int) -> None:
     before it) but builds and writes the rows of its own batches only.
     """
     assert _SHARED is not None
-    url, generator, batch_size = _SHARED
+    url, generator, batch_size, resuming = _SHARED
     engine = create_engine(url)
     postgres = engine.dialect.name == "postgresql"
     raw = engine.raw_connection()
@@ -670,6 +680,8 @@ def _write_slice(slice_number: int, slices: int) -> None:
         batches = _batches(generate(generator.sizes.projects, generator.seed), batch_size)
         for number, batch in enumerate(batches):
             if number % slices != slice_number:
+                continue
+            if resuming and _written(connection, batch[0].id):
                 continue
             rows = generator.batch(number * batch_size, batch)
             tables = rows.tables
@@ -691,6 +703,16 @@ def _write_slice(slice_number: int, slices: int) -> None:
         engine.dispose()
 
 
+def _written(connection: DBAPIConnection, project_id: str) -> bool:
+    """Whether a batch starting with this project is in: each batch is one transaction."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SELECT 1 FROM packages WHERE id = %s", (project_id,))
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
+
+
 def fill(
     engine: sa.Engine,
     sizes: Sizes,
@@ -708,10 +730,12 @@ def fill(
         fill_base(engine, sizes, seed, batch_size, now, timings, workers)
     if postgres and sizes.downloads and "downloads" in steps:
         with timings.step(f"downloads + rollups ({sizes.downloads:,} wanted)"):
-            written = fill_downloads(engine, sizes, now, workers)
+            written = fill_downloads(engine, sizes, seed, now, workers)
         print(f"{written:,} downloads written", file=sys.stderr)
     if "finish" in steps:
         finish(engine, timings)
+    if "cleanup" in steps:
+        cleanup(engine)
     timings.report()
     with engine.connect() as connection:
         for table in (*BULK_TABLES, "packages"):
@@ -734,27 +758,41 @@ def fill_base(
         migrations.upgrade(engine)
     with engine.begin() as connection:
         already = connection.scalar(sa.text("SELECT count(*) FROM packages")) or 0
-        if already:
+        # An interrupted base step of ours left its helper tables: go on where it stopped.
+        resuming = postgres and bool(
+            connection.scalar(sa.text("SELECT to_regclass('scale_popularity')"))
+        )
+        has_users = bool(connection.scalar(sa.text("SELECT count(*) FROM users")))
+        if already and not resuming:
             sys.exit(f"the database already has {already:,} projects; use an empty one")
-        _lookup_rows(connection)
-        if postgres:
-            connection.exec_driver_sql(HELPER_TABLES)
-            defer_constraints(connection)
+        if not resuming:
+            _lookup_rows(connection)
+            if postgres:
+                connection.exec_driver_sql(HELPER_TABLES)
+                defer_constraints(connection)
     with timings.step("plan (release and file counts, popularity)"):
         generator = Generator(sizes, seed, now)
     raw = engine.raw_connection()
     try:
         connection = raw.dbapi_connection
         assert connection is not None
-        with timings.step(f"users ({sizes.users:,})"):
-            write_rows(connection, dialect, [generator.users()])
+        if resuming:
+            print(f"resuming: {already:,} projects are in", file=sys.stderr)
+        if not has_users:
+            with timings.step(f"users ({sizes.users:,})"):
+                write_rows(connection, dialect, [generator.users()])
         with timings.step(
             f"projects, releases, files, maintainers, journal ({sizes.projects:,} projects)"
         ):
             # SQLite takes one writer at a time; PostgreSQL takes the slices in parallel.
             slices = processes if postgres else 1
             global _SHARED
-            _SHARED = (engine.url.render_as_string(hide_password=False), generator, batch_size)
+            _SHARED = (
+                engine.url.render_as_string(hide_password=False),
+                generator,
+                batch_size,
+                resuming,
+            )
             if slices == 1:
                 _write_slice(0, 1)
             else:
@@ -763,25 +801,6 @@ def fill_base(
             print(file=sys.stderr)
     finally:
         raw.close()
-    if not postgres:
-        return
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO scale_clients VALUES (:slot, :installer, :python, :system, :mirror)"
-            ),
-            [
-                dict(zip(("slot", "installer", "python", "system", "mirror"), slot, strict=True))
-                for slot in client_slots(random.Random(seed + 9))
-            ],
-        )
-        connection.exec_driver_sql("ANALYZE scale_popularity, scale_files, scale_clients")
-        # The sequences go on from the ids written explicitly.
-        for table in ("users", "releases", "release_files", "journal"):
-            connection.execute(
-                sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
-                {"table": table, "last": max(1, generator.next_id(table) - 1)},
-            )
 
 
 def finish(engine: sa.Engine, timings: Timings) -> None:
@@ -791,13 +810,27 @@ def finish(engine: sa.Engine, timings: Timings) -> None:
             connection.exec_driver_sql("ANALYZE")
         return
     restore_constraints(engine, timings)
+    with engine.begin() as connection:
+        # The sequences go on from the ids written explicitly.
+        for table in ("users", "releases", "release_files", "journal"):
+            connection.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608 - ours
+                f" (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql(
-            "DROP TABLE scale_popularity, scale_files, scale_clients, scale_days, scale_deferred"
-        )
         with timings.step("VACUUM ANALYZE"):
             connection.exec_driver_sql("VACUUM ANALYZE")
+
+
+def cleanup(engine: sa.Engine) -> None:
+    """Drop the helper tables: base and downloads can no longer resume afterwards."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "DROP TABLE IF EXISTS scale_popularity, scale_files, scale_clients, scale_days,"
+                " scale_deferred"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -819,8 +852,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--steps",
         default=",".join(STEPS),
-        help="base (everything but downloads), downloads (resumes: skips the days written),"
-        " finish (constraints, indexes, VACUUM ANALYZE); default: all three",
+        help="base (everything but downloads; resumes an interrupted one), downloads (resumes:"
+        " skips the days written), finish (constraints, indexes, VACUUM ANALYZE), cleanup"
+        " (drops the helper tables, after which nothing resumes); default: all four",
     )
     options = parser.parse_args(argv)
     if not options.projects <= options.releases <= options.files:
