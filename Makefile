@@ -62,3 +62,13 @@ bench: install
 .PHONY: soak
 soak: install
 	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
+
+# wheelyard's pages at PyPI's size against the scale bars (benchmarks/README.md,
+# "PyPI scale"), on a database benchmarks/generate_scale.py filled; nothing is written to it.
+# SCALE_ARGS="--database-url sqlite:////work/scale-data/wheelyard-1m.db" for another one.
+SCALE_ARGS ?= --database-url postgresql+psycopg://postgres@127.0.0.1/wheelyard_scale
+.PHONY: bench-scale
+bench-scale: install
+	@command -v wrk >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m benchmarks.scale $(SCALE_ARGS)
