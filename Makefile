@@ -55,3 +55,20 @@ bench: install
 		apt-get update -qq && export DEBIAN_FRONTEND=noninteractive && \
 		{ apt-get install -y -qq wrk nginx-light || apt-get install -y -qq wrk nginx; }; }
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Five minutes of mixed installs, uploads and page views at concurrency 32 against one
+# `wheelyard serve`, on loopback: zero errors and RSS growth under 10% (benchmarks/README.md).
+# SOAK_ARGS='--duration 60 --concurrency 16', or --database-url for PostgreSQL.
+.PHONY: soak
+soak: install
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
+
+# wheelyard's pages at PyPI's size against the scale bars (benchmarks/README.md,
+# "PyPI scale"), on a database benchmarks/generate_scale.py filled; nothing is written to it.
+# SCALE_ARGS="--database-url sqlite:////work/scale-data/wheelyard-1m.db" for another one.
+SCALE_ARGS ?= --database-url postgresql+psycopg://postgres@127.0.0.1/wheelyard_scale
+.PHONY: bench-scale
+bench-scale: install
+	@command -v wrk >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m benchmarks.scale $(SCALE_ARGS)

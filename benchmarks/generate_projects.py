@@ -35,6 +35,7 @@ search costs when other programs keep the CPUs busy.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import itertools
 import os
@@ -42,11 +43,12 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
 
 from wheelyard.data.db_session import create_engine
@@ -329,78 +331,88 @@ def _lookup_rows(connection: sa.Connection) -> None:
     connection.execute(sa.text("INSERT INTO languages (id) VALUES (:id)"), languages)
 
 
-def _insert_sqlite(engine: sa.Engine, batches: Iterator[list[Project]]) -> int:
-    written = 0
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for batch in batches:
-            cursor.execute("BEGIN")
-            cursor.executemany(
-                "INSERT INTO packages (id, name, summary, description, keywords, license_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(p.id, p.name, p.summary, p.description, p.keywords, p.license_id) for p in batch],
-            )
-            cursor.executemany(
-                "INSERT INTO package_languages (package_id, language_id) VALUES (?, ?)",
-                [(p.id, language) for p in batch for language in p.languages],
-            )
-            cursor.executemany(
-                "INSERT INTO package_classifiers (package_id, classifier) VALUES (?, ?)",
-                [(p.id, classifier) for p in batch for classifier in p.classifiers],
-            )
-            cursor.execute("COMMIT")
-            written += len(batch)
-            _progress(written)
-        cursor.close()
-    finally:
-        raw.close()
-    return written
+# A batch of rows for one table: "table (column, ...)" and the rows, in column order.
+Rows = tuple[str, Iterable[Sequence[object]]]
 
 
-def _copy_text(rows: Iterator[Sequence[str | None]]) -> str:
+def project_rows(batch: Sequence[Project]) -> list[Rows]:
+    """The rows of ``batch`` in the project tables (packages, languages, classifiers)."""
+    return [
+        (
+            "packages (id, name, summary, description, keywords, license_id)",
+            ((p.id, p.name, p.summary, p.description, p.keywords, p.license_id) for p in batch),
+        ),
+        (
+            "package_languages (package_id, language_id)",
+            ((p.id, language) for p in batch for language in p.languages),
+        ),
+        (
+            "package_classifiers (package_id, classifier)",
+            ((p.id, classifier) for p in batch for classifier in p.classifiers),
+        ),
+    ]
+
+
+def _sqlite_value(value: object) -> object:
+    # As SQLAlchemy stores them on SQLite: text with microseconds, ISO dates.
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _copy_field(value: object) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    return str(value)
+
+
+def _copy_text(rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     for row in rows:
-        fields = (
-            "\\N"
-            if value is None
-            else value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            for value in row
-        )
-        out.write("\t".join(fields) + "\n")
+        out.write("\t".join(_copy_field(value) for value in row) + "\n")
     return out.getvalue()
 
 
-def _insert_postgres(engine: sa.Engine, batches: Iterator[list[Project]]) -> int:
+def write_rows(connection: DBAPIConnection, dialect: str, tables: Iterable[Rows]) -> None:
+    """Write each table's rows in one transaction: COPY on PostgreSQL, executemany on SQLite."""
+    cursor = connection.cursor()
+    try:
+        if dialect == "sqlite":
+            cursor.execute("BEGIN")
+        for target, rows in tables:
+            if dialect == "postgresql":
+                with cursor.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    copy.write(_copy_text(rows))
+            else:
+                width = target.count(",") + 1
+                cursor.executemany(
+                    f"INSERT INTO {target} VALUES ({', '.join('?' * width)})",  # noqa: S608 - our own table names
+                    [tuple(_sqlite_value(value) for value in row) for row in rows],
+                )
+        if dialect == "sqlite":
+            cursor.execute("COMMIT")
+        else:
+            connection.commit()
+    finally:
+        cursor.close()
+
+
+def _insert(engine: sa.Engine, batches: Iterator[list[Project]]) -> int:
     written = 0
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
         for batch in batches:
-            copies = (
-                (
-                    "packages (id, name, summary, description, keywords, license_id)",
-                    (
-                        (p.id, p.name, p.summary, p.description, p.keywords, p.license_id)
-                        for p in batch
-                    ),
-                ),
-                (
-                    "package_languages (package_id, language_id)",
-                    ((p.id, language) for p in batch for language in p.languages),
-                ),
-                (
-                    "package_classifiers (package_id, classifier)",
-                    ((p.id, classifier) for p in batch for classifier in p.classifiers),
-                ),
-            )
-            for target, rows in copies:
-                with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                    copy.write(_copy_text(rows))
-            raw.commit()
+            write_rows(raw.dbapi_connection, engine.dialect.name, project_rows(batch))  # type: ignore[arg-type]
             written += len(batch)
             _progress(written)
-        cursor.close()
     finally:
         raw.close()
     return written
@@ -419,14 +431,13 @@ def fill(engine: sa.Engine, count: int, seed: int, batch_size: int) -> None:
             sys.exit(f"the database already has {already:,} projects; use an empty one")
         _lookup_rows(connection)
     batches = _batches(generate(count, seed), batch_size)
+    written = _insert(engine, batches)
     if engine.dialect.name == "postgresql":
-        written = _insert_postgres(engine, batches)
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                 "VACUUM ANALYZE"
             )
     else:
-        written = _insert_sqlite(engine, batches)
         with engine.begin() as connection:
             # Merge the FTS5 segments written batch by batch, as a quiet night would.
             connection.exec_driver_sql("INSERT INTO packages_fts(packages_fts) VALUES('optimize')")

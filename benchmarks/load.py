@@ -42,6 +42,7 @@ class WrkResult:
     bytes_per_response: float
     non_2xx: int  # wrk counts 4xx/5xx answers as "status errors"
     socket_errors: int
+    p95_ms: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +64,7 @@ def combine(rounds: Sequence[WrkResult]) -> WrkResult:
         rps=requests / seconds if seconds else 0.0,
         p50_ms=statistics.median(r.p50_ms for r in rounds),
         p90_ms=statistics.median(r.p90_ms for r in rounds),
+        p95_ms=statistics.median(r.p95_ms for r in rounds),
         p99_ms=statistics.median(r.p99_ms for r in rounds),
         mean_ms=sum(r.mean_ms * r.requests for r in rounds) / requests if requests else 0.0,
         max_ms=max(r.max_ms for r in rounds),
@@ -120,15 +122,27 @@ def drain(url: str, headers: Mapping[str, str]) -> None:
 
 
 def measure(
-    load: Load, url: str, headers: Mapping[str, str] | None = None, *, warm_up: bool = True
+    load: Load,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    warm_up: bool = True,
+    script: str = "report.lua",
+    script_args: Sequence[str] = (),
 ) -> WrkResult:
-    """One round on ``url`` (after a warm-up if asked); wrk's numbers, read from report.lua."""
+    """One round on ``url`` (after a warm-up if asked); wrk's numbers, read from report.lua.
+
+    ``script`` may be another script of lua/ that reports through report.lua (one that picks
+    the paths, say); ``script_args`` go to its init().
+    """
     headers = headers or {}
     drain(url, headers)
+    extra = ["--", *script_args] if script_args else []
     if warm_up and load.warmup > 0:
-        _run([*_argv(load, url, load.warmup, headers), url], load.warmup)
+        warm = [*_argv(load, url, load.warmup, headers), "-s", str(LUA / script), url, *extra]
+        _run(warm, load.warmup)
         drain(url, headers)
-    argv = [*_argv(load, url, load.duration, headers), "-s", str(LUA / "report.lua"), url]
+    argv = [*_argv(load, url, load.duration, headers), "-s", str(LUA / script), url, *extra]
     raw = _tagged_json(_run(argv, load.duration), "WRK_RESULT")
     seconds = raw["duration_us"] / 1e6
     requests = raw["requests"]
@@ -138,6 +152,7 @@ def measure(
         rps=requests / seconds if seconds else 0.0,
         p50_ms=raw["p50_us"] / 1000,
         p90_ms=raw["p90_us"] / 1000,
+        p95_ms=raw["p95_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         mean_ms=raw["mean_us"] / 1000,
         max_ms=raw["max_us"] / 1000,

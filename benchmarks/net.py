@@ -94,9 +94,10 @@ def link_to(page_url: str, html: str, filename: str) -> str:
 # --- uploads through the legacy API, as twine sends them ----------------------------------
 
 
-def _multipart(
+def multipart(
     fields: Sequence[tuple[str, str]], filename: str, content: bytes
 ) -> tuple[str, bytes]:
+    """A ``multipart/form-data`` body: the text fields, then the file as ``content``."""
     boundary = uuid.uuid4().hex
     chunks: list[bytes] = []
     for name, value in fields:
@@ -132,7 +133,7 @@ def upload_wheel(url: str, path: Path, auth: Mapping[str, str]) -> int:
         ("pyversion", "py3"),
         ("sha256_digest", hashlib.sha256(content).hexdigest()),
     ]
-    content_type, body = _multipart(fields, path.name, content)
+    content_type, body = multipart(fields, path.name, content)
     headers = {"Content-Type": content_type, **auth}
     return request("POST", url, headers=headers, body=body, timeout=300).status
 

@@ -8,10 +8,11 @@ done = function(summary, latency, requests)
     'WRK_RESULT {"duration_us": %d, "requests": %d, "bytes": %d, '
       .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, '
       .. '"status_errors": %d, "timeouts": %d, '
-      .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "mean_us": %.1f, "max_us": %d}\n',
+      .. '"p50_us": %d, "p90_us": %d, "p95_us": %d, "p99_us": %d, "mean_us": %.1f, "max_us": %d}\n',
     summary.duration, summary.requests, summary.bytes,
     errors.connect, errors.read, errors.write, errors.status, errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(50), latency:percentile(90), latency:percentile(95),
+    latency:percentile(99),
     latency.mean, latency.max
   ))
 end

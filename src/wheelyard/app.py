@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -59,7 +60,12 @@ def create_app(settings: Settings) -> Starlette:
             # Inside SessionMiddleware: it reads the session that one has just decoded.
             Middleware(SessionCheckMiddleware),
         ],
-        exception_handlers={HTTPException: errors.http_error, 500: errors.server_error},
+        exception_handlers={
+            HTTPException: errors.http_error,
+            # A database that is down or restarting: 503 rather than 500, until it is back.
+            DBAPIError: errors.database_error,
+            500: errors.server_error,
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings

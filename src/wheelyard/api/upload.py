@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive
 
 from wheelyard.config import Settings
+from wheelyard.data.db_session import database_unavailable
 from wheelyard.services import upload_auth, uploads
 from wheelyard.services.audit import Origin
 from wheelyard.services.upload_auth import AuthenticationError, Credentials, Uploader
@@ -221,6 +222,8 @@ def _authenticate(request: Request, origin: Origin) -> Uploader:
             try:
                 return _authenticate_once(request, credentials, origin)
             except sa.exc.OperationalError as error:
+                if database_unavailable(error):
+                    raise  # not a collision: retrying now is no use (the app answers 503)
                 # SQLite refuses a writer whose snapshot another writer has moved past.
                 log.info("authentication collided (attempt %d): %s", attempt, error)
                 _pause(attempt)
@@ -280,6 +283,8 @@ def _register(
             log.exception("storing %s failed", incoming.filename)
             return refusal(503, STORAGE_FAILED)
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as error:
+            if database_unavailable(error):
+                raise  # not a collision: retrying now is no use (the app answers 503)
             # A unique key taken by a concurrent upload, or SQLite refusing a second writer.
             log.info("upload of %s collided (attempt %d): %s", incoming.filename, attempt, error)
             _pause(attempt)

@@ -7,6 +7,7 @@ from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.serve import serve
 from wheelyard.cli.stats import stats
+from wheelyard.cli.storage import storage
 from wheelyard.cli.tokens import token
 from wheelyard.cli.users import user
 
@@ -16,5 +17,6 @@ main.add_command(user)
 main.add_command(token)
 main.add_command(import_)
 main.add_command(stats)
+main.add_command(storage)
 
 __all__ = ["main"]

@@ -57,7 +57,7 @@ def token_create(
             audit.Action.TOKEN_CREATED,
             user_id=account.id,
             package_id=package_id,
-            detail=f"token {api_token.id}: {api_token.description} (command line)",
+            detail=f"{tokens.describe(api_token)} (command line)",
         )
         scope = package_id or "all projects"
         click.echo(f"created token {api_token.id} for {account.email} ({scope})")

@@ -48,6 +48,31 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     return sa.create_engine(url, **kwargs)
 
 
+# PostgreSQL's SQLSTATEs for a server that is shutting down, crashed or not ready yet.
+_SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached now (down, restarting, the
+    connection lost), rather than that the work itself failed.
+
+    Such errors pass once the database is back: requests answer 503, and queued writes wait
+    instead of being dropped. SQLite's "database is locked" is not one of them.
+    """
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    # psycopg gives every server error a SQLSTATE; class 08 is "connection exception". A
+    # connection that could not be made or broke on our side has none.
+    sqlstate = getattr(error.orig, "sqlstate", False)
+    if sqlstate is None:
+        return isinstance(error, sa.exc.OperationalError)
+    return isinstance(sqlstate, str) and (
+        sqlstate.startswith("08") or sqlstate in _SERVER_GOING_AWAY
+    )
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     database = sa.make_url(url).database
     if database and database != ":memory:":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -10,15 +11,31 @@ from sqlalchemy.orm import Session
 from wheelyard.data.audit import AuditEvent
 
 
-class Action:
+class Action(StrEnum):
+    """Every kind of row the trail holds; the values are what the ``action`` column stores.
+
+    The rate limits count some of them (failed logins, sign-ups, codes and reset requests),
+    so a value, once stored, is never renamed.
+    """
+
     LOGIN = "login"
     LOGIN_FAILED = "login failed"
     LOGOUT = "logout"
     REGISTER = "register"
+    # An address already in use was tried at sign-up: counted by the registration limits.
+    REGISTER_FAILED = "register failed"
     PASSWORD_CHANGED = "password changed"  # noqa: S105 (an action name)
+    PASSWORD_RESET_REQUESTED = "password reset requested"  # noqa: S105 (an action name)
+    PASSWORD_RESET = "password reset"  # noqa: S105 (an action name)
     TOKEN_CREATED = "token created"  # noqa: S105 (an action name)
     TOKEN_USED = "token used"  # noqa: S105 (an action name)
     TOKEN_REVOKED = "token revoked"  # noqa: S105 (an action name)
+    TWO_FACTOR_ENABLED = "two-factor enabled"
+    TWO_FACTOR_DISABLED = "two-factor disabled"
+    # A wrong TOTP or recovery code: counted by the two-factor limits.
+    TWO_FACTOR_FAILED = "two-factor failed"
+    RECOVERY_CODE_USED = "recovery code used"
+    RECOVERY_CODES_REPLACED = "recovery codes replaced"
     UPLOAD = "upload"
     YANK = "yank"
     UNYANK = "unyank"
@@ -27,6 +44,47 @@ class Action:
     ADD_MAINTAINER = "add maintainer"
     REMOVE_MAINTAINER = "remove maintainer"
     CHANGE_ROLE = "change role"
+    REQUIRE_2FA_ON = "require two-factor on"
+    REQUIRE_2FA_OFF = "require two-factor off"
+
+
+# How the account and manage pages say what happened.
+WORDING: dict[Action, str] = {
+    Action.LOGIN: "Logged in",
+    Action.LOGIN_FAILED: "Failed login",
+    Action.LOGOUT: "Logged out",
+    Action.REGISTER: "Account created",
+    Action.REGISTER_FAILED: "Sign-up with an address in use",
+    Action.PASSWORD_CHANGED: "Password changed",
+    Action.PASSWORD_RESET_REQUESTED: "Password reset link asked for",
+    Action.PASSWORD_RESET: "Password reset with an emailed link",
+    Action.TOKEN_CREATED: "API token created",
+    Action.TOKEN_USED: "API token used to upload",
+    Action.TOKEN_REVOKED: "API token revoked",
+    Action.TWO_FACTOR_ENABLED: "Two-factor login turned on",
+    Action.TWO_FACTOR_DISABLED: "Two-factor login turned off",
+    Action.TWO_FACTOR_FAILED: "Wrong two-factor code",
+    Action.RECOVERY_CODE_USED: "Recovery code used",
+    Action.RECOVERY_CODES_REPLACED: "New recovery codes made",
+    Action.UPLOAD: "File uploaded",
+    Action.YANK: "Release yanked",
+    Action.UNYANK: "Release no longer yanked",
+    Action.REMOVE_FILE: "File deleted",
+    Action.REMOVE_RELEASE: "Release deleted",
+    Action.ADD_MAINTAINER: "Maintainer added",
+    Action.REMOVE_MAINTAINER: "Maintainer removed",
+    Action.CHANGE_ROLE: "Maintainer's role changed",
+    Action.REQUIRE_2FA_ON: "Two-factor login required for uploads",
+    Action.REQUIRE_2FA_OFF: "Two-factor login no longer required for uploads",
+}
+
+
+def describe(action: str) -> str:
+    """The wording for a stored action; a value no longer in ``Action`` shows as stored."""
+    try:
+        return WORDING[Action(action)]
+    except ValueError:
+        return action
 
 
 @dataclass(frozen=True)
@@ -42,7 +100,7 @@ _MAX_USER_AGENT = 512
 
 def record(
     db: Session,
-    action: str,
+    action: Action,
     *,
     origin: Origin = Origin(),
     user_id: int | None = None,
@@ -50,7 +108,7 @@ def record(
     detail: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        action=action,
+        action=action.value,
         user_id=user_id,
         package_id=package_id,
         ip_address=origin.ip_address,

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager, sessionmaker
 
-from wheelyard.data.db_session import transaction
+from wheelyard.data.db_session import database_unavailable, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
 from wheelyard.data.download_count import DownloadCount
@@ -411,6 +411,9 @@ def prune_downloads(db: Session, before: dt.datetime, limit: int = 50_000) -> in
 
 # --- the recorder -----------------------------------------------------------------------------
 
+# Seconds between flushes: what a crash of the server may lose is the downloads of one.
+FLUSH_INTERVAL = 0.5
+
 
 class DownloadRecorder:
     """Queues download events and writes them in batches, off the request path.
@@ -423,7 +426,7 @@ class DownloadRecorder:
         self,
         sessions: Callable[[], sessionmaker[Session]],
         *,
-        interval: float = 0.5,
+        interval: float = FLUSH_INTERVAL,
         batch_size: int = 5_000,
         max_pending: int = 1_000_000,
     ) -> None:
@@ -464,6 +467,11 @@ class DownloadRecorder:
             self._thread.join()
             self._thread = None
         self.flush()
+        if self._pending:
+            # The database is unreachable as we shut down: these die with the process.
+            log.error("download recorder: %d downloads lost at shutdown", len(self._pending))
+            self.lost += len(self._pending)
+            self._pending.clear()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -478,7 +486,18 @@ class DownloadRecorder:
         with self._flush_lock:
             while self._pending:
                 batch = self._take(self.batch_size)
-                stored += self._write(batch)
+                try:
+                    stored += self._write(batch)
+                except _DatabaseUnavailable as error:
+                    # Back to the front of the queue, in order: a later flush writes them
+                    # once the database is back (a restart must not cost the downloads).
+                    self._pending.extendleft(reversed(error.unwritten))
+                    log.warning(
+                        "download recorder: database unavailable, %d downloads wait: %s",
+                        len(self._pending),
+                        error.__cause__,
+                    )
+                    break
         return stored
 
     def _take(self, limit: int) -> list[DownloadEvent]:
@@ -490,7 +509,9 @@ class DownloadRecorder:
     def _write(self, batch: Sequence[DownloadEvent]) -> int:
         try:
             self._insert(batch)
-        except Exception:
+        except Exception as error:
+            if database_unavailable(error):
+                raise _DatabaseUnavailable(batch) from error
             log.exception(
                 "download recorder: a batch of %d rows failed; retrying singly", len(batch)
             )
@@ -501,10 +522,13 @@ class DownloadRecorder:
     def _write_singly(self, batch: Sequence[DownloadEvent]) -> int:
         # One bad row (say, its project was deleted in between) must not cost the others.
         stored = 0
-        for event in batch:
+        for number, event in enumerate(batch):
             try:
                 self._insert([event])
             except Exception as error:
+                if database_unavailable(error):
+                    self.written += stored
+                    raise _DatabaseUnavailable(batch[number:]) from error
                 self.lost += 1
                 log.warning("download recorder: dropped %s: %s", event, error)
             else:
@@ -515,3 +539,11 @@ class DownloadRecorder:
     def _insert(self, batch: Sequence[DownloadEvent]) -> None:
         with transaction(self._sessions()) as db:
             store_downloads(db, batch)
+
+
+class _DatabaseUnavailable(Exception):
+    """A write failed because the database cannot be reached; ``unwritten`` wait for it."""
+
+    def __init__(self, unwritten: Sequence[DownloadEvent]) -> None:
+        super().__init__(f"{len(unwritten)} downloads unwritten")
+        self.unwritten = unwritten

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from wheelyard.data.password_reset import PasswordReset
 from wheelyard.data.user import User
 from wheelyard.services import audit, mail, rate_limit, users
-from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Origin
 from wheelyard.services.passwords import Passwords
 
@@ -53,7 +52,7 @@ def request_reset(db: Session, *, email: str, origin: Origin, minutes: int) -> R
     user = users.find_user_by_email(db, email)
     audit.record(
         db,
-        AccountAction.PASSWORD_RESET_REQUESTED,
+        audit.Action.PASSWORD_RESET_REQUESTED,
         origin=origin,
         user_id=user.id if user else None,
         detail=email,
@@ -99,7 +98,7 @@ def redeem(
         db.delete(reset)
         return None
     users.change_password(db, passwords, user, new_password)
-    audit.record(db, AccountAction.PASSWORD_RESET, origin=origin, user_id=user.id)
+    audit.record(db, audit.Action.PASSWORD_RESET, origin=origin, user_id=user.id)
     return user
 
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.modelbase import utcnow
-from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Action
 
 
@@ -117,7 +116,7 @@ def registration_limit_reached(
     per IP and per normalized address, as failed logins are.
     """
     now = _database_now(db)
-    failed = AuditEvent.action == AccountAction.REGISTER_FAILED
+    failed = AuditEvent.action == Action.REGISTER_FAILED
     if email is not None and _reached(
         db, FAILED_REGISTRATIONS_PER_ADDRESS, now, failed, AuditEvent.detail == email
     ):
@@ -135,7 +134,7 @@ def registration_limit_reached(
 def two_factor_limit_reached(db: Session, *, user_id: int, ip_address: str | None) -> Limit | None:
     """The limit another two-factor code for this account would exceed, or None."""
     now = _database_now(db)
-    failed = AuditEvent.action == AccountAction.TWO_FACTOR_FAILED
+    failed = AuditEvent.action == Action.TWO_FACTOR_FAILED
     account = FAILED_CODES_PER_ACCOUNT
     if _reached(
         db, account, now, failed, AuditEvent.user_id == user_id, *_since_last_login(db, user_id)
@@ -153,7 +152,7 @@ def reset_limit_reached(db: Session, *, email: str, ip_address: str | None) -> L
     Counted by the address typed in, known or not, so the answer is the same for both.
     """
     now = _database_now(db)
-    requested = AuditEvent.action == AccountAction.PASSWORD_RESET_REQUESTED
+    requested = AuditEvent.action == Action.PASSWORD_RESET_REQUESTED
     if _reached(db, RESETS_PER_ADDRESS, now, requested, AuditEvent.detail == email):
         return RESETS_PER_ADDRESS
     if ip_address is not None and _reached(db, RESETS_PER_IP, now, requested, _from(ip_address)):

@@ -58,6 +58,11 @@ def create_token(
     return token, secret
 
 
+def describe(token: ApiToken) -> str:
+    """How the audit trail names a token: its id and description, never anything secret."""
+    return f"token {token.id}: {token.description}"
+
+
 def find_valid_token(db: Session, secret: str) -> ApiToken | None:
     """The token a secret stands for, with last_used updated; None if it cannot be used."""
     if not secret.startswith(PREFIX) or len(secret) > _MAX_SECRET_LENGTH:
@@ -77,14 +82,14 @@ def find_valid_token(db: Session, secret: str) -> ApiToken | None:
     return token
 
 
-def revoke(db: Session, token_id: int, user_id: int) -> bool:
-    """Delete the token if ``user_id`` owns it; False when there is no such token of theirs."""
+def revoke(db: Session, token_id: int, user_id: int) -> ApiToken | None:
+    """Delete the token if ``user_id`` owns it and return it; None when they own no such token."""
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
-        return False
+        return None
     db.delete(token)
     db.flush()
-    return True
+    return token
 
 
 def list_for_user(db: Session, user_id: int) -> list[ApiToken]:

@@ -25,7 +25,6 @@ from wheelyard.data.package import Package
 from wheelyard.data.recovery_code import RecoveryCode
 from wheelyard.data.user import User
 from wheelyard.services import audit, maintainers, rate_limit
-from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Origin
 
 RECOVERY_CODE_COUNT = 10
@@ -134,7 +133,7 @@ def enable(
     user.totp_pending_secret = None
     user.totp_last_counter = step
     codes = replace_recovery_codes(db, user)
-    audit.record(db, AccountAction.TWO_FACTOR_ENABLED, origin=origin, user_id=user.id)
+    audit.record(db, audit.Action.TWO_FACTOR_ENABLED, origin=origin, user_id=user.id)
     return codes
 
 
@@ -186,12 +185,10 @@ def check_code(
     recovery = _recovery_code(code)
     if recovery is not None and _use_recovery_code(db, user, recovery):
         audit.record(
-            db, AccountAction.RECOVERY_CODE_USED, origin=origin, user_id=user.id, detail=purpose
+            db, audit.Action.RECOVERY_CODE_USED, origin=origin, user_id=user.id, detail=purpose
         )
         return CodeCheck(method=Method.RECOVERY_CODE)
-    audit.record(
-        db, AccountAction.TWO_FACTOR_FAILED, origin=origin, user_id=user.id, detail=purpose
-    )
+    audit.record(db, audit.Action.TWO_FACTOR_FAILED, origin=origin, user_id=user.id, detail=purpose)
     return CodeCheck()
 
 
@@ -212,7 +209,7 @@ def disable(db: Session, user: User, *, origin: Origin) -> None:
     user.totp_pending_secret = None
     user.totp_last_counter = None
     db.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record(db, AccountAction.TWO_FACTOR_DISABLED, origin=origin, user_id=user.id)
+    audit.record(db, audit.Action.TWO_FACTOR_DISABLED, origin=origin, user_id=user.id)
 
 
 # --- projects that require two-factor uploads ------------------------------------------------
@@ -254,7 +251,7 @@ def set_require_2fa(
     package.require_2fa = value
     audit.record(
         db,
-        AccountAction.REQUIRE_2FA_ON if value else AccountAction.REQUIRE_2FA_OFF,
+        audit.Action.REQUIRE_2FA_ON if value else audit.Action.REQUIRE_2FA_OFF,
         origin=origin,
         user_id=actor.id,
         package_id=package.id,

@@ -5,6 +5,10 @@ token as the password, or an account's email and password (while the index allow
 ``Settings.password_uploads``). A token scoped to one project travels with the uploader so
 that the upload can refuse every other project. Wrong passwords count towards the same
 rate limits as the login page, since both guess the same secret.
+
+Each request a token authenticates leaves a "token used" row in the audit trail, whatever
+becomes of the upload after: its owner can then see every use, refused ones included.
+Uploads are rare next to downloads, which are never recorded this way.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.api_token import ApiToken
 from wheelyard.data.user import User
-from wheelyard.services import logins, tokens, users
+from wheelyard.services import audit, logins, tokens, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.passwords import Passwords
 
@@ -106,7 +110,8 @@ def authenticate(
     """The uploader the credentials stand for; AuthenticationError when they stand for none.
 
     A wrong password is recorded in the audit trail before the error is raised (the rate
-    limits count those rows), so the caller commits its transaction even on failure.
+    limits count those rows), so the caller commits its transaction even on failure; a
+    valid token's use is recorded too.
     """
     if credentials is None:
         raise AuthenticationError(NO_CREDENTIALS, status=401)
@@ -114,6 +119,14 @@ def authenticate(
         token = tokens.find_valid_token(db, credentials.password)
         if token is None:
             raise AuthenticationError(INVALID_CREDENTIALS)
+        audit.record(
+            db,
+            audit.Action.TOKEN_USED,
+            origin=origin,
+            user_id=token.user_id,
+            package_id=token.package_id,
+            detail=tokens.describe(token),
+        )
         return Uploader(user=token.user, token=token)
     if not password_uploads:
         raise AuthenticationError(PASSWORDS_OFF)

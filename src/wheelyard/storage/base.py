@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -24,9 +26,22 @@ def content_path(blake2_256: str, filename: str) -> str:
     return f"{blake2_256[:2]}/{blake2_256[2:4]}/{blake2_256[4:]}/{filename}"
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    """One blob as a listing sees it."""
+
+    path: str
+    size: int
+    modified: dt.datetime  # aware, UTC: when it was last written or put again
+
+
 class FileStorage(Protocol):
     def put(self, path: str, source: BinaryIO) -> None:
-        """Store the bytes of ``source`` at ``path`` atomically; an existing blob is kept."""
+        """Store the bytes of ``source`` at ``path`` atomically; an existing blob is kept.
+
+        Putting an existing blob again makes it new (its ``modified`` time is now): garbage
+        collection spares young blobs, and an upload may be about to commit a row for it.
+        """
 
     def open(self, path: str) -> BinaryIO:
         """The stored bytes; StorageError when there are none."""
@@ -41,8 +56,20 @@ class FileStorage(Protocol):
     def local_path(self, path: str) -> Path | None:
         """A filesystem path to serve directly from, when the backend has one."""
 
+    def modified(self, path: str) -> dt.datetime:
+        """When the blob was last written or put again (aware, UTC); StorageError if absent."""
+
     def iter_paths(self) -> Iterator[str]:
         """Every stored path (for garbage collection and checks)."""
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        """Every stored blob with its size and age, as ``iter_paths`` lists them."""
+
+    def remove_leftovers(self, older_than: dt.datetime) -> int:
+        """Remove what writes cut short (by a crash) left before ``older_than``; how many.
+
+        Never a blob: only the backend's half-written pieces, which no reader can see.
+        """
 
 
 @runtime_checkable

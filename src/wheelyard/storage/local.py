@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO
 
-from wheelyard.storage.base import StorageError
+from wheelyard.storage.base import StorageError, StoredBlob
 
 # Temporary files sit beside their target (same filesystem, so rename is atomic) and are
 # named so that listings and garbage collection can tell them apart.
@@ -31,7 +33,12 @@ class LocalStorage:
     def put(self, path: str, source: BinaryIO) -> None:
         target = self._resolve(path)
         if target.exists():
-            return  # content-addressed: the same path already holds the same bytes
+            # Content-addressed: the same path already holds the same bytes. It may be the
+            # orphan of a crashed upload that this upload is about to claim: make it young,
+            # so garbage collection leaves it alone until the row is committed.
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(target)
+                return
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
         try:
@@ -69,9 +76,44 @@ class LocalStorage:
     def local_path(self, path: str) -> Path | None:
         return self._resolve(path)
 
+    def modified(self, path: str) -> dt.datetime:
+        try:
+            return _mtime(self._resolve(path).stat())
+        except FileNotFoundError as error:
+            raise StorageError(f"no such blob: {path}") from error
+
     def iter_paths(self) -> Iterator[str]:
+        for blob in self.iter_blobs():
+            yield blob.path
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        for file, stat in self._files():
+            if not file.name.startswith(TEMP_PREFIX):
+                path = file.relative_to(self.root).as_posix()
+                yield StoredBlob(path, stat.st_size, _mtime(stat))
+
+    def remove_leftovers(self, older_than: dt.datetime) -> int:
+        # A process killed while writing leaves its temporary file; younger ones may still
+        # be being written.
+        removed = 0
+        for file, stat in self._files():
+            if file.name.startswith(TEMP_PREFIX) and _mtime(stat) < older_than:
+                with contextlib.suppress(FileNotFoundError):
+                    file.unlink()
+                    removed += 1
+        return removed
+
+    def _files(self) -> Iterator[tuple[Path, os.stat_result]]:
         if not self.root.exists():
             return
         for file in self.root.rglob("*"):
-            if file.is_file() and not file.name.startswith(TEMP_PREFIX):
-                yield file.relative_to(self.root).as_posix()
+            try:
+                stat = file.stat()
+            except FileNotFoundError:
+                continue  # removed while we walked
+            if S_ISREG(stat.st_mode):
+                yield file, stat
+
+
+def _mtime(stat: os.stat_result) -> dt.datetime:
+    return dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)

@@ -15,6 +15,7 @@ s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucket (without ListBucket, 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wheelyard.storage.base import StorageError
+from wheelyard.storage.base import StorageError, StoredBlob
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -148,7 +149,7 @@ class S3Storage:
 
     def put(self, path: str, source: BinaryIO) -> None:
         key = self._key(path)
-        if self.exists(path):
+        if self._renew(path, key):
             return  # content-addressed: the same path already holds the same bytes
         parts = _parts(source, self.part_size)
         first = next(parts, b"")
@@ -166,6 +167,38 @@ class S3Storage:
             # write is still in flight, S3 answers 409 ConditionalRequestConflict instead:
             # that is a StorageError, and the upload may simply be retried.)
             return
+
+    def _renew(self, path: str, key: str) -> bool:
+        """Make an existing object new again; False when there is none.
+
+        It may be the orphan of a crashed upload that this upload is about to claim: a
+        fresh LastModified keeps garbage collection off it until the row is committed.
+        Copying an object onto itself (allowed when its metadata is replaced) rewrites it
+        inside the store, without the bytes passing through us. Rare: a file already
+        registered never gets this far.
+        """
+        if not self.exists(path):
+            return False
+        try:
+            with _storage_errors("renew", path):
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": key},
+                    MetadataDirective="REPLACE",
+                )
+        except _MissingBlob:
+            return False  # collected in between: store it anew
+        return True
+
+    def _abort(self, key: str, upload_id: str) -> int:
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                return 0  # it finished or was aborted since the listing
+            raise
+        return 1
 
     def _put_in_parts(self, path: str, key: str, parts: Iterator[bytes]) -> None:
         with _storage_errors("store", path):
@@ -226,6 +259,11 @@ class S3Storage:
         with _storage_errors("delete", path):
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
+    def modified(self, path: str) -> dt.datetime:
+        key = self._key(path)
+        with _storage_errors("check", path):
+            return self.client.head_object(Bucket=self.bucket, Key=key)["LastModified"]
+
     def local_path(self, path: str) -> Path | None:
         self._key(path)  # the same paths are refused as by every other method
         return None
@@ -242,6 +280,10 @@ class S3Storage:
             )
 
     def iter_paths(self) -> Iterator[str]:
+        for blob in self.iter_blobs():
+            yield blob.path
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
         prefix = self.location.prefix
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
@@ -252,7 +294,22 @@ class S3Storage:
                     key = entry["Key"]
                     # Consoles create "folder/" markers; they hold no blob.
                     if not key.endswith("/"):
-                        yield key[len(prefix) :]
+                        yield StoredBlob(key[len(prefix) :], entry["Size"], entry["LastModified"])
+
+    def remove_leftovers(self, older_than: dt.datetime) -> int:
+        # A process killed during a multipart upload leaves its parts stored (and billed)
+        # until the upload is aborted; younger uploads may still be under way.
+        prefix = self.location.prefix
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        removed = 0
+        with _storage_errors("list uploads in", f"s3://{self.bucket}/{prefix}"):
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < older_than:
+                        removed += self._abort(upload["Key"], upload["UploadId"])
+        return removed
 
 
 def _parts(source: BinaryIO, size: int) -> Iterator[bytes]:

@@ -8,6 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from wheelyard.data.db_session import database_unavailable
+from wheelyard.web.security_headers import ALL_HEADERS
 from wheelyard.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,33 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# Long enough for a database restart, short enough that clients (pip retries 5xx) come back.
+DATABASE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE = "The database is unavailable at the moment; try again shortly."
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """503 while the database cannot be reached; any other database error is a 500."""
+    if not database_unavailable(exc):
+        # Re-raised so the outermost layer renders the 500 page, as for any other bug.
+        raise exc
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    # Plain text for people too: the HTML page's layout may itself need the database.
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    return PlainTextResponse(DATABASE_UNAVAILABLE, status_code=503, headers=headers)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = "Something went wrong on our side. It has been logged."
+    # Sent from outside the security headers middleware (see web.security_headers).
     if not _wants_html(request):
-        return PlainTextResponse(message, status_code=500)
-    return render(request, "errors/error.html", status_code=500, status=500, message=message)
+        return PlainTextResponse(message, status_code=500, headers=ALL_HEADERS)
+    return render(
+        request,
+        "errors/error.html",
+        status_code=500,
+        headers=ALL_HEADERS,
+        status=500,
+        message=message,
+    )

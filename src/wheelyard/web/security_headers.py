@@ -1,4 +1,9 @@
-"""Security headers on every response, as a pure ASGI middleware (no per-request objects)."""
+"""Security headers on every response, as a pure ASGI middleware (no per-request objects).
+
+The one answer the middleware cannot reach is the 500 page: Starlette renders it in its
+outermost layer, outside every middleware of the app, so that page adds ``ALL_HEADERS``
+itself.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+
+# The same headers for a response built by hand (the 500 page).
+ALL_HEADERS: dict[str, str] = {
+    CSP_HEADER.decode(): CONTENT_SECURITY_POLICY,
+    **{name.decode(): value.decode() for name, value in HEADERS},
+}
 
 
 class SecurityHeadersMiddleware:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from wheelyard.services import audit
 from wheelyard.web import csrf, session_auth
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -42,7 +43,13 @@ def number(value: int | None) -> str:
 def create_templates(site_name: str) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
-    env.filters.update(filesize=filesize, date=date, datetime_utc=datetime_utc, number=number)
+    env.filters.update(
+        filesize=filesize,
+        date=date,
+        datetime_utc=datetime_utc,
+        number=number,
+        audit_action=audit.describe,
+    )
     env.globals.update(site_name=site_name, csrf_token=csrf.token_for)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import time
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -130,25 +131,45 @@ def test_a_failing_batch_keeps_its_good_rows_and_the_recorder_goes_on(
     assert [row.user_agent for row in rows(db)] == ["before", "after", "later"]
 
 
-def test_an_unreachable_database_loses_the_batch_not_the_recorder(
+def unreachable() -> sa.exc.OperationalError:
+    """What connecting to a PostgreSQL server that is down raises."""
+    return sa.exc.OperationalError("connect", {}, psycopg.OperationalError("connection refused"))
+
+
+def test_downloads_wait_while_the_database_is_unreachable(
     sessions: sessionmaker[Session], db: Session, release_file: ReleaseFile
 ) -> None:
     reachable = False
 
     def current_sessions() -> sessionmaker[Session]:
         if not reachable:
-            raise sa.exc.OperationalError("connect", {}, Exception("database is down"))
+            raise unreachable()
         return sessions
 
-    recorder = DownloadRecorder(current_sessions)
-    recorder.record(event(release_file))
+    recorder = DownloadRecorder(current_sessions, batch_size=2)
+    for agent in ("first", "second", "third"):
+        recorder.record(event(release_file, agent))
     assert recorder.flush() == 0
-    assert recorder.lost == 1
+    assert (recorder.pending, recorder.lost) == (3, 0)
 
     reachable = True
+    recorder.record(event(release_file, "fourth"))
+    assert recorder.flush() == 4
+    # In the order they were served.
+    assert [row.user_agent for row in rows(db)] == ["first", "second", "third", "fourth"]
+
+
+def test_downloads_still_unwritten_at_shutdown_are_counted_lost(
+    release_file: ReleaseFile,
+) -> None:
+    def down() -> sessionmaker[Session]:
+        raise unreachable()
+
+    recorder = DownloadRecorder(down)
     recorder.record(event(release_file))
-    assert recorder.flush() == 1
-    assert len(rows(db)) == 1
+    recorder.record(event(release_file))
+    recorder.stop()
+    assert (recorder.pending, recorder.lost, recorder.written) == (0, 2, 0)
 
 
 def test_the_queue_is_bounded(sessions: sessionmaker[Session], release_file: ReleaseFile) -> None:

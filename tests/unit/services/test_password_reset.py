@@ -10,8 +10,7 @@ from tests.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.password_reset import PasswordReset
 from wheelyard.services import mail, password_reset, rate_limit, users
-from wheelyard.services.account_actions import AccountAction
-from wheelyard.services.audit import Origin
+from wheelyard.services.audit import Action, Origin
 from wheelyard.services.passwords import Passwords
 
 HERE = Origin("192.0.2.1", "tests")
@@ -30,7 +29,7 @@ def test_a_request_for_an_account_makes_a_hashed_token(db: Session, make: Factor
     assert dt.timedelta(minutes=59) < stored.expires - users.utcnow() <= dt.timedelta(minutes=60)
     event = db.scalars(sa.select(AuditEvent)).one()
     assert (event.action, event.user_id, event.detail) == (
-        AccountAction.PASSWORD_RESET_REQUESTED,
+        Action.PASSWORD_RESET_REQUESTED,
         ada.id,
         "ada@example.com",
     )
@@ -82,7 +81,7 @@ def test_redeeming_changes_the_password_once_and_ends_sessions(
     assert user.session_generation != generation
     assert resets(db) == []
     assert password_reset.redeem(db, passwords, token, "another one!", origin=HERE) is None
-    assert db.scalars(sa.select(AuditEvent.action)).all() == [AccountAction.PASSWORD_RESET]
+    assert db.scalars(sa.select(AuditEvent.action)).all() == [Action.PASSWORD_RESET]
 
 
 def test_a_token_of_a_disabled_account_is_worthless(

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from tests.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.services import audit, rate_limit
-from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Action, Origin
 
 HERE = Origin("192.0.2.1", "tests")
@@ -103,7 +102,7 @@ def test_logins_allow_ten_failures_in_five_minutes_per_address_and_per_ip() -> N
 def test_failed_registrations_limit_the_address_and_the_ip(db: Session) -> None:
     attempts = rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts
     for _ in range(attempts):
-        audit.record(db, AccountAction.REGISTER_FAILED, origin=ELSEWHERE, detail="ada@example.com")
+        audit.record(db, Action.REGISTER_FAILED, origin=ELSEWHERE, detail="ada@example.com")
     db.flush()
     assert (
         rate_limit.registration_limit_reached(db, ip_address=None, email="ada@example.com")
@@ -119,7 +118,7 @@ def test_failed_registrations_limit_the_address_and_the_ip(db: Session) -> None:
 
 def code_failures(db: Session, user_id: int, origin: Origin = HERE, times: int = 1) -> None:
     for _ in range(times):
-        audit.record(db, AccountAction.TWO_FACTOR_FAILED, origin=origin, user_id=user_id)
+        audit.record(db, Action.TWO_FACTOR_FAILED, origin=origin, user_id=user_id)
     db.flush()
 
 
@@ -152,9 +151,7 @@ def test_a_login_clears_the_wrong_codes_of_the_account(db: Session, make: Factor
 
 def test_reset_requests_are_limited_per_address_and_per_ip(db: Session) -> None:
     for _ in range(rate_limit.RESETS_PER_ADDRESS.attempts):
-        audit.record(
-            db, AccountAction.PASSWORD_RESET_REQUESTED, origin=ELSEWHERE, detail="a@example.com"
-        )
+        audit.record(db, Action.PASSWORD_RESET_REQUESTED, origin=ELSEWHERE, detail="a@example.com")
     db.flush()
     assert (
         rate_limit.reset_limit_reached(db, email="a@example.com", ip_address=None)
@@ -162,9 +159,7 @@ def test_reset_requests_are_limited_per_address_and_per_ip(db: Session) -> None:
     )
     assert rate_limit.reset_limit_reached(db, email="b@example.com", ip_address=None) is None
     for n in range(rate_limit.RESETS_PER_IP.attempts):
-        audit.record(
-            db, AccountAction.PASSWORD_RESET_REQUESTED, origin=HERE, detail=f"{n}@example.com"
-        )
+        audit.record(db, Action.PASSWORD_RESET_REQUESTED, origin=HERE, detail=f"{n}@example.com")
     db.flush()
     assert (
         rate_limit.reset_limit_reached(db, email="b@example.com", ip_address="192.0.2.1")

@@ -85,12 +85,12 @@ def test_find_valid_token_refuses_tokens_of_inactive_users(db: Session, make: Fa
 def test_only_the_owner_revokes(db: Session, make: Factory) -> None:
     owner, other = make.user(), make.user()
     token, secret = tokens.create_token(db, owner, description="laptop")
-    assert tokens.revoke(db, token.id, other.id) is False
+    assert tokens.revoke(db, token.id, other.id) is None
     assert tokens.find_valid_token(db, secret) is not None
-    assert tokens.revoke(db, token.id, owner.id) is True
+    assert tokens.revoke(db, token.id, owner.id) is token
     assert db.get(ApiToken, token.id) is None
     assert tokens.find_valid_token(db, secret) is None
-    assert tokens.revoke(db, token.id, owner.id) is False
+    assert tokens.revoke(db, token.id, owner.id) is None
 
 
 def test_list_for_user_lists_only_theirs(db: Session, make: Factory) -> None:

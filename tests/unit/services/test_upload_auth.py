@@ -117,6 +117,24 @@ def test_tokens_work_even_when_password_uploads_are_off(
     assert uploader.token is not None
 
 
+def test_each_use_of_a_token_is_recorded_by_name_not_by_secret(
+    db: Session, passwords: Passwords, make: Factory
+) -> None:
+    user = make.user()
+    package = make.package("scoped-project", owner=user)
+    token, secret = tokens.create_token(db, user, description="ci", package_id=package.id)
+    for _ in range(2):
+        login(db, passwords, Credentials("__token__", secret))
+    db.flush()
+    rows = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(row.action, row.user_id, row.package_id) for row in rows] == [
+        (audit.Action.TOKEN_USED, user.id, package.id)
+    ] * 2
+    assert {(row.detail, row.ip_address, row.user_agent) for row in rows} == {
+        (f"token {token.id}: ci", "192.0.2.7", "twine/7")
+    }
+
+
 @pytest.mark.parametrize("secret", ["wheelyard-unknown", "", "not-even-ours", PASSWORD])
 def test_an_unknown_token_is_refused(
     db: Session, passwords: Passwords, make: Factory, secret: str
@@ -124,6 +142,7 @@ def test_an_unknown_token_is_refused(
     tokens.create_token(db, make.user(), description="ci")
     error = refused(db, passwords, Credentials("__token__", secret))
     assert (error.status, error.message) == (403, upload_auth.INVALID_CREDENTIALS)
+    assert db.scalars(sa.select(AuditEvent)).all() == []
 
 
 def test_an_expired_token_is_refused(db: Session, passwords: Passwords, make: Factory) -> None:

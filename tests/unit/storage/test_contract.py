@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import random
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,6 +100,32 @@ def test_missing_blob_raises_storage_error(storage: FileStorage) -> None:
         storage.open(path)
     with pytest.raises(StorageError):
         storage.size(path)
+    with pytest.raises(StorageError):
+        storage.modified(path)
+
+
+def test_blobs_are_listed_with_size_and_time(storage: FileStorage) -> None:
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=1)
+    paths = {blob_path(b"one"): 3, blob_path(b"three", "demo-3.0.tar.gz"): 5}
+    for path in paths:
+        storage.put(path, io.BytesIO(b"one" if paths[path] == 3 else b"three"))
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    listed = {blob.path: blob for blob in storage.iter_blobs()}
+    assert {path: blob.size for path, blob in listed.items()} == paths
+    for path, blob in listed.items():
+        assert before <= blob.modified <= after
+        assert storage.modified(path) == blob.modified
+
+
+def test_putting_an_existing_blob_again_renews_it(storage: FileStorage) -> None:
+    """Garbage collection spares young blobs: an upload claiming an old orphan makes it young."""
+    path = blob_path(b"orphan")
+    storage.put(path, io.BytesIO(b"orphan"))
+    first = storage.modified(path)
+    time.sleep(1.1)  # S3 keeps LastModified to the second
+    storage.put(path, io.BytesIO(b"orphan"))
+    assert storage.modified(path) > first
+    assert read_all(storage, path) == b"orphan"
 
 
 def test_a_directory_of_blobs_is_not_a_blob(storage: FileStorage) -> None:

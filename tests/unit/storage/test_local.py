@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,23 @@ def test_delete_removes_and_tolerates_absence(storage: LocalStorage) -> None:
     storage.delete(path)
     storage.delete(path)
     assert not storage.exists(path)
+
+
+def test_leftovers_of_a_killed_write_are_removed_once_old(storage: LocalStorage) -> None:
+    """A process killed mid-write leaves its temporary file; a young one may be in use."""
+    kept = blob_path(b"kept")
+    storage.put(kept, io.BytesIO(b"kept"))
+    folder = storage.root / kept.rsplit("/", 1)[0]
+    old = folder / f"{TEMP_PREFIX}killed"
+    old.write_bytes(b"half a wh")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    young = folder / f"{TEMP_PREFIX}writing"
+    young.write_bytes(b"being writ")
+    assert list(storage.iter_paths()) == [kept]
+
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert storage.remove_leftovers(hour_ago) == 1
+
+    assert not old.exists()
+    assert young.exists()
+    assert storage.exists(kept)

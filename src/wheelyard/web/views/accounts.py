@@ -1,5 +1,5 @@
-"""Accounts: register, log in (with a second factor when on), log out, the account page,
-password change and reset, and two-factor set-up.
+"""Accounts: register, log in (with a second factor when on), log out, the account page
+(with the account's recent security events), password change and reset, two-factor set-up.
 
 Also the helpers the other signed-in pages share: who is asking, from where, and where to
 send them back to after logging in.
@@ -30,7 +30,6 @@ from wheelyard.services import (
     two_factor,
     users,
 )
-from wheelyard.services.account_actions import AccountAction
 from wheelyard.services.audit import Origin
 from wheelyard.services.passwords import Passwords
 from wheelyard.web import session_auth
@@ -46,6 +45,8 @@ _MAX_CODE_LENGTH = 64
 _NOTICE = "account_notice"
 # Pages that show a secret (recovery codes, a reset link's form) must not be kept anywhere.
 _NO_STORE = {"Cache-Control": "no-store"}
+# Rows of the account page's "Recent security events".
+_SECURITY_EVENTS = 20
 
 LOGIN_FAILED_MESSAGE = "The email address or password is not right."
 LOGINS_LIMITED_MESSAGE = "Too many failed logins. Wait a while, then try again."
@@ -230,7 +231,7 @@ async def register(request: Request) -> Response:
             )
         except users.AccountError as error:
             # Counted: trying addresses at sign-up is a way to learn which have accounts.
-            audit.record(db, AccountAction.REGISTER_FAILED, origin=origin, detail=email)
+            audit.record(db, audit.Action.REGISTER_FAILED, origin=origin, detail=email)
             form.errors.append(str(error))
             return render(request, "account/register.html", status_code=400, form=form)
         audit.record(db, audit.Action.REGISTER, origin=origin, user_id=user.id)
@@ -357,9 +358,11 @@ def _account_page(
         request,
         "account/index.html",
         status_code=status_code,
-        headers=headers,
+        # The page lists addresses and user agents from the account's security events.
+        headers={**_NO_STORE, **(headers or {})},
         user=user,
         projects=maintainers.projects_of(db, user.id),
+        events=audit.recent_for_user(db, user.id, limit=_SECURITY_EVENTS),
         two_factor_on=two_factor.is_enabled(user),
         notice=_take_notice(request),
         form=password_form,
@@ -597,7 +600,7 @@ async def two_factor_recovery_codes(request: Request) -> Response:
         if refused is not None:
             return refused
         codes = two_factor.replace_recovery_codes(db, user)
-        audit.record(db, AccountAction.RECOVERY_CODES_REPLACED, origin=origin, user_id=user.id)
+        audit.record(db, audit.Action.RECOVERY_CODES_REPLACED, origin=origin, user_id=user.id)
     return _recovery_codes_page(request, codes, first_time=False)
 
 

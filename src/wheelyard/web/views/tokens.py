@@ -100,7 +100,7 @@ async def token_list(request: Request) -> Response:
                     origin=origin_of(request),
                     user_id=user.id,
                     package_id=token.package_id,
-                    detail=f"token {token.id}: {token.description}",
+                    detail=tokens.describe(token),
                 )
                 # The answer to this POST is the only place the secret ever appears: no
                 # redirect (it would have to carry the secret in the cookie or the URL).
@@ -133,14 +133,16 @@ async def revoke(request: Request) -> Response:
         user = signed_in_user(request, db)
         if user is None:
             return login_redirect(request)
-        if not tokens.revoke(db, int(token_id), user.id):
+        revoked = tokens.revoke(db, int(token_id), user.id)
+        if revoked is None:
             raise HTTPException(404, "That is not a token of yours.")
         audit.record(
             db,
             audit.Action.TOKEN_REVOKED,
             origin=origin_of(request),
             user_id=user.id,
-            detail=f"token {token_id}",
+            package_id=revoked.package_id,
+            detail=tokens.describe(revoked),
         )
     return RedirectResponse("/account/tokens", status_code=303)
 

@@ -1,0 +1,505 @@
+"""The audit trail over HTTP: every action leaves its row, with where it came from.
+
+Each action of ``audit.Action`` has a scenario here that brings it about the way people do,
+through the web forms or the upload API, from a browser with a known address and user
+agent. The test is parametrized over the whole list, so an action added without a scenario
+fails until it gets one. The account page then lists the account's rows (and nobody
+else's), and the manage page the project's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from httpx2 import Response
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from tests.dists import Project, wheel
+from tests.factories import Factory
+from tests.functional.test_accounts import PASSWORD, csrf_from, log_in
+from tests.functional.test_password_reset import Inbox
+from tests.functional.test_two_factor import enable_two_factor, next_code
+from tests.functional.test_upload import basic, twine_fields
+from tests.live_server import free_port
+from wheelyard.data.audit import AuditEvent
+from wheelyard.data.maintainer import Maintainer, Role
+from wheelyard.data.package import Package
+from wheelyard.data.user import User
+from wheelyard.services import tokens
+from wheelyard.services.audit import Action
+
+IP = "192.0.2.10"
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; audit test) Firefox/128.0"
+NEW_PASSWORD = "a brand new password"
+MANAGE = "/manage/project/demo/"
+
+
+class Browser:
+    """A person's browser: its own cookies, address and user agent."""
+
+    def __init__(self, app: Starlette, ip: str = IP, user_agent: str = USER_AGENT) -> None:
+        self.client = TestClient(
+            app,
+            base_url="http://testserver",
+            client=(ip, 50000),
+            headers={"user-agent": user_agent},
+        )
+
+    def log_in(self, email: str, password: str = PASSWORD) -> Response:
+        return log_in(self.client, email, password)
+
+    def post(self, path: str, form_page: str, **fields: str) -> Response:
+        fields["csrf_token"] = csrf_from(self.client, form_page)
+        return self.client.post(path, data=fields, follow_redirects=False)
+
+    def upload(self, project: Project, secret: str) -> Response:
+        dist = wheel(project)
+        files = {"content": (dist.filename, dist.content, "application/octet-stream")}
+        headers = basic("__token__", secret)
+        return self.client.post("/legacy/", data=twine_fields(dist), files=files, headers=headers)
+
+
+@dataclass
+class World:
+    """Olive owns "demo" (1.0 and 2.0); Hugo is an account she may add as maintainer."""
+
+    app: Starlette
+    db: Session
+    browser: Browser
+    owner: User
+    helper: User
+    package: Package
+    inbox: Inbox
+
+    def owner_logged_in(self) -> Browser:
+        response = self.browser.log_in(self.owner.email)
+        assert (response.status_code, response.headers["location"]) == (303, "/account")
+        return self.browser
+
+    def helper_maintains(self) -> None:
+        self.db.add(Maintainer(user=self.helper, package=self.package, role=Role.MAINTAINER))
+        self.db.commit()
+
+    def token(self, package_id: str | None = None) -> str:
+        _token, secret = tokens.create_token(
+            self.db, self.owner, description="ci", package_id=package_id
+        )
+        self.db.commit()
+        return secret
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Whom the row must name."""
+
+    user_id: int | None
+    package_id: str | None = None
+
+
+@pytest.fixture
+def mail(app: Starlette) -> Iterator[Inbox]:
+    """The app sending email to a sink on a loopback port (for password resets)."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.state.settings = dataclasses.replace(
+        app.state.settings, smtp_host="127.0.0.1", smtp_port=port, smtp_from="index@example.com"
+    )
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def world(client: TestClient, app: Starlette, db: Session, make: Factory, mail: Inbox) -> World:
+    # ``client`` runs the app's lifespan, which the browsers below share.
+    owner = make.user(name="Olive Owner", email="owner@example.com")
+    helper = make.user(name="Hugo Helper", email="helper@example.com")
+    package = make.package("demo", versions=("1.0", "2.0"), owner=owner)
+    db.commit()
+    return World(app, db, Browser(app), owner, helper, package, mail)
+
+
+# --- one scenario per action -----------------------------------------------------------------
+
+
+def _login(world: World) -> Expected:
+    world.owner_logged_in()
+    return Expected(world.owner.id)
+
+
+def _login_failed(world: World) -> Expected:
+    assert world.browser.log_in(world.owner.email, "not the password").status_code == 400
+    return Expected(world.owner.id)
+
+
+def _logout(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    assert browser.post("/account/logout", "/account").status_code == 303
+    return Expected(world.owner.id)
+
+
+def _register(world: World) -> Expected:
+    response = world.browser.post(
+        "/account/register",
+        "/account/register",
+        name="Grace Hopper",
+        email="grace@example.com",
+        password=PASSWORD,
+        confirm=PASSWORD,
+    )
+    assert response.status_code == 303, response.text
+    grace = world.db.scalars(sa.select(User).where(User.email == "grace@example.com")).one()
+    return Expected(grace.id)
+
+
+def _register_failed(world: World) -> Expected:
+    response = world.browser.post(
+        "/account/register",
+        "/account/register",
+        name="Not Olive",
+        email=world.owner.email,
+        password=PASSWORD,
+        confirm=PASSWORD,
+    )
+    assert response.status_code == 400
+    # Nobody signed in to be named: the row keeps the address tried, for the limits.
+    return Expected(None)
+
+
+def _change_password(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    response = browser.post(
+        "/account/password",
+        "/account",
+        current_password=PASSWORD,
+        new_password=NEW_PASSWORD,
+        confirm=NEW_PASSWORD,
+    )
+    assert response.status_code == 303
+    return Expected(world.owner.id)
+
+
+def _ask_for_reset(world: World) -> Expected:
+    response = world.browser.post("/account/reset", "/account/reset", email=world.owner.email)
+    assert response.status_code == 200
+    return Expected(world.owner.id)
+
+
+def _reset_password(world: World) -> Expected:
+    _ask_for_reset(world)
+    url, _token = world.inbox.only_link()
+    path = "/account/reset/" + url.rsplit("/", 1)[1]
+    response = world.browser.post(path, path, new_password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    assert response.status_code == 200, response.text
+    return Expected(world.owner.id)
+
+
+def _create_token(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    response = browser.post(
+        "/account/tokens",
+        "/account/tokens",
+        description="laptop",
+        scope="demo",
+        expires_in_days="",
+    )
+    assert response.status_code == 200, response.text
+    return Expected(world.owner.id, "demo")
+
+
+def _use_token(world: World) -> Expected:
+    response = world.browser.upload(Project("demo", "3.0"), world.token())
+    assert response.status_code == 200, response.text
+    return Expected(world.owner.id)
+
+
+def _revoke_token(world: World) -> Expected:
+    secret = world.token(package_id="demo")
+    token = tokens.find_valid_token(world.db, secret)
+    assert token is not None
+    browser = world.owner_logged_in()
+    response = browser.post("/account/tokens/revoke", "/account/tokens", token_id=str(token.id))
+    assert response.status_code == 303
+    return Expected(world.owner.id, "demo")
+
+
+def _enable_two_factor(world: World) -> Expected:
+    enable_two_factor(world.owner_logged_in().client)
+    return Expected(world.owner.id)
+
+
+def _disable_two_factor(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    secret, _codes = enable_two_factor(browser.client)
+    form = "/account/two-factor"
+    response = browser.post("/account/two-factor/disable", form, code=next_code(secret))
+    assert response.status_code == 303
+    return Expected(world.owner.id)
+
+
+def _wrong_code(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    enable_two_factor(browser.client)
+    form = "/account/two-factor"
+    response = browser.post("/account/two-factor/disable", form, code="000000")
+    assert response.status_code == 400
+    return Expected(world.owner.id)
+
+
+def _use_recovery_code(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    _secret, codes = enable_two_factor(browser.client)
+    assert browser.post("/account/logout", "/account").status_code == 303
+    response = browser.log_in(world.owner.email)
+    assert response.headers["location"] == "/account/login/two-factor"
+    form = "/account/login/two-factor"
+    assert browser.post(form, form, code=codes[0]).status_code == 303
+    return Expected(world.owner.id)
+
+
+def _replace_recovery_codes(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    secret, _codes = enable_two_factor(browser.client)
+    form = "/account/two-factor"
+    response = browser.post("/account/two-factor/recovery-codes", form, code=next_code(secret))
+    assert response.status_code == 200
+    return Expected(world.owner.id)
+
+
+def _upload(world: World) -> Expected:
+    return dataclasses.replace(_use_token(world), package_id="demo")
+
+
+def _manage(world: World, action: str, browser: Browser | None = None, **fields: str) -> Expected:
+    browser = browser or world.owner_logged_in()
+    response = browser.post(MANAGE + action, MANAGE, **fields)
+    assert (response.status_code, response.headers["location"]) == (303, MANAGE), response.text
+    return Expected(world.owner.id, "demo")
+
+
+def _yank(world: World) -> Expected:
+    return _manage(world, "release/yank", version="1.0", reason="broken")
+
+
+def _unyank(world: World) -> Expected:
+    _yank(world)
+    return _manage(world, "release/unyank", world.browser, version="1.0")
+
+
+def _remove_file(world: World) -> Expected:
+    filename = "demo-1.0-py3-none-any.whl"
+    return _manage(world, "file/delete", filename=filename, confirm=filename)
+
+
+def _remove_release(world: World) -> Expected:
+    return _manage(world, "release/delete", version="1.0", confirm="1.0")
+
+
+def _add_maintainer(world: World) -> Expected:
+    return _manage(world, "maintainers/add", email=world.helper.email, role="Maintainer")
+
+
+def _remove_maintainer(world: World) -> Expected:
+    world.helper_maintains()
+    return _manage(world, "maintainers/remove", user_id=str(world.helper.id))
+
+
+def _change_role(world: World) -> Expected:
+    world.helper_maintains()
+    return _manage(world, "maintainers/role", user_id=str(world.helper.id), role="Owner")
+
+
+def _require_two_factor(world: World) -> Expected:
+    browser = world.owner_logged_in()
+    enable_two_factor(browser.client)
+    return _manage(world, "require-2fa", browser, require="1")
+
+
+def _stop_requiring_two_factor(world: World) -> Expected:
+    _require_two_factor(world)
+    return _manage(world, "require-2fa", world.browser, require="0")
+
+
+SCENARIOS: dict[Action, Callable[[World], Expected]] = {
+    Action.LOGIN: _login,
+    Action.LOGIN_FAILED: _login_failed,
+    Action.LOGOUT: _logout,
+    Action.REGISTER: _register,
+    Action.REGISTER_FAILED: _register_failed,
+    Action.PASSWORD_CHANGED: _change_password,
+    Action.PASSWORD_RESET_REQUESTED: _ask_for_reset,
+    Action.PASSWORD_RESET: _reset_password,
+    Action.TOKEN_CREATED: _create_token,
+    Action.TOKEN_USED: _use_token,
+    Action.TOKEN_REVOKED: _revoke_token,
+    Action.TWO_FACTOR_ENABLED: _enable_two_factor,
+    Action.TWO_FACTOR_DISABLED: _disable_two_factor,
+    Action.TWO_FACTOR_FAILED: _wrong_code,
+    Action.RECOVERY_CODE_USED: _use_recovery_code,
+    Action.RECOVERY_CODES_REPLACED: _replace_recovery_codes,
+    Action.UPLOAD: _upload,
+    Action.YANK: _yank,
+    Action.UNYANK: _unyank,
+    Action.REMOVE_FILE: _remove_file,
+    Action.REMOVE_RELEASE: _remove_release,
+    Action.ADD_MAINTAINER: _add_maintainer,
+    Action.REMOVE_MAINTAINER: _remove_maintainer,
+    Action.CHANGE_ROLE: _change_role,
+    Action.REQUIRE_2FA_ON: _require_two_factor,
+    Action.REQUIRE_2FA_OFF: _stop_requiring_two_factor,
+}
+
+
+def rows_of(db: Session, action: Action) -> list[AuditEvent]:
+    db.expire_all()
+    query = sa.select(AuditEvent).where(AuditEvent.action == action.value)
+    return list(db.scalars(query.order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize("action", list(Action), ids=lambda action: action.name)
+def test_each_action_over_http_leaves_one_row_with_its_origin(world: World, action: Action) -> None:
+    scenario = SCENARIOS.get(action)
+    assert scenario is not None, f"no scenario brings about {action!r} over HTTP: add one"
+    assert rows_of(world.db, action) == []
+    expected = scenario(world)
+    [row] = rows_of(world.db, action)
+    assert (row.user_id, row.package_id) == (expected.user_id, expected.package_id)
+    assert (row.ip_address, row.user_agent) == (IP, USER_AGENT)
+
+
+def test_every_scenario_is_for_an_action_that_exists() -> None:
+    assert set(SCENARIOS) == set(Action)
+
+
+# --- tokens: named, never revealed; downloads leave nothing -----------------------------------
+
+
+def test_a_refused_upload_still_records_the_tokens_use_without_its_secret(
+    world: World, make: Factory
+) -> None:
+    make.package("other", owner=world.owner)
+    world.db.commit()
+    secret = world.token(package_id="other")
+    response = world.browser.upload(Project("demo", "3.0"), secret)
+    assert response.status_code == 403
+    [row] = rows_of(world.db, Action.TOKEN_USED)
+    token = tokens.find_valid_token(world.db, secret)
+    assert token is not None
+    assert row.detail == f"token {token.id}: ci"
+    assert (row.user_id, row.package_id, row.ip_address) == (world.owner.id, "other", IP)
+    every_value = [
+        str(value)
+        for event in world.db.scalars(sa.select(AuditEvent))
+        for value in (event.detail, event.user_agent, event.ip_address)
+    ]
+    assert not any(secret in value or secret[10:30] in value for value in every_value)
+    assert rows_of(world.db, Action.UPLOAD) == []
+
+
+def test_downloads_and_index_pages_write_no_audit_rows(world: World) -> None:
+    _use_token(world)
+    count = sa.select(sa.func.count()).select_from(AuditEvent)
+    before = world.db.scalar(count)
+    client = world.browser.client
+    page = client.get("/simple/demo/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    [url] = [file["url"] for file in page.json()["files"] if file["filename"].startswith("demo-3")]
+    for _ in range(3):
+        assert client.get(str(page.url.join(url))).status_code == 200
+    assert client.get("/pypi/demo/json").status_code == 200
+    world.db.expire_all()
+    assert world.db.scalar(count) == before
+
+
+# --- the pages that list the rows -------------------------------------------------------------
+
+
+def _table(page: str, css_class: str) -> str:
+    match = re.search(rf'<table class="data audit-events {css_class}">(.*?)</table>', page, re.S)
+    assert match, f"no {css_class} table"
+    return match.group(1)
+
+
+def test_the_account_page_lists_the_accounts_own_events_only(world: World, make: Factory) -> None:
+    make.user(name="Stranger", email="stranger@example.com")
+    world.db.commit()
+    stranger = Browser(world.app, ip="198.51.100.99", user_agent="stranger-agent/9")
+    assert stranger.log_in("stranger@example.com").status_code == 303
+    assert stranger.log_in(world.owner.email, "a guess").status_code == 400  # Olive's row
+
+    browser = world.owner_logged_in()
+    enable_two_factor(browser.client)
+    assert (
+        browser.post("/account/tokens", "/account/tokens", description="laptop").status_code == 200
+    )
+
+    page = browser.client.get("/account")
+    assert page.headers["cache-control"] == "no-store"  # addresses are not for shared caches
+    events = _table(page.text, "account-events")
+    rows = re.findall(r'<tr data-action="([^"]+)">(.*?)</tr>', events, re.S)
+    # Newest first; Olive's failed login from the stranger's machine is hers to see.
+    assert [action for action, _ in rows] == [
+        Action.TOKEN_CREATED,
+        Action.TWO_FACTOR_ENABLED,
+        Action.LOGIN,
+        Action.LOGIN_FAILED,
+    ]
+    cells = dict(rows)
+    assert "API token created" in cells[Action.TOKEN_CREATED]
+    assert re.search(r"token \d+: laptop", cells[Action.TOKEN_CREATED])
+    assert "Two-factor login turned on" in cells[Action.TWO_FACTOR_ENABLED]
+    assert "Logged in" in cells[Action.LOGIN]
+    assert IP in cells[Action.LOGIN] and "Mozilla/5.0" in cells[Action.LOGIN]
+    assert "Failed login" in cells[Action.LOGIN_FAILED]
+    assert "198.51.100.99" in cells[Action.LOGIN_FAILED]
+    assert "stranger-agent/9" in cells[Action.LOGIN_FAILED]
+    # The stranger's own login is theirs alone.
+    for action, shown in rows:
+        if action != Action.LOGIN_FAILED:
+            assert "stranger-agent" not in shown and "198.51.100.99" not in shown
+
+
+def test_a_long_user_agent_is_shortened_on_the_page_and_kept_whole_in_its_title(
+    world: World,
+) -> None:
+    agent = "LongAgent/1.0 " + "x" * 300
+    browser = Browser(world.app, user_agent=agent)
+    assert browser.log_in(world.owner.email).status_code == 303
+    page = browser.client.get("/account")
+    assert page.headers["cache-control"] == "no-store"  # addresses are not for shared caches
+    events = _table(page.text, "account-events")
+    assert f'title="{agent}"' in events
+    shown = re.search(r'<td class="user-agent"[^>]*>([^<]*)</td>', events)
+    assert shown is not None
+    assert shown.group(1).startswith("LongAgent/1.0") and shown.group(1).endswith("…")
+    assert len(shown.group(1)) <= 48
+
+
+def test_the_manage_page_lists_the_projects_events_with_their_origin(
+    world: World, make: Factory
+) -> None:
+    make.package("elsewhere", owner=world.owner)
+    world.db.commit()
+    _yank(world)
+    browser = world.browser
+    other = "/manage/project/elsewhere/"
+    response = browser.post(other + "release/yank", other, version="1.0", reason="elsewhere only")
+    assert response.status_code == 303
+
+    events = _table(browser.client.get(MANAGE).text, "project-activity")
+    rows = re.findall(r'<tr data-action="([^"]+)">(.*?)</tr>', events, re.S)
+    assert [action for action, _ in rows] == [Action.YANK]
+    [(_, cells)] = rows
+    for shown in ("Olive Owner", "Release yanked", "1.0: broken", IP, "Mozilla/5.0"):
+        assert shown in cells
+    assert "elsewhere only" not in events
