@@ -243,7 +243,7 @@ def test_twine_shows_the_reason_with_verbose(uploaded: Index, tmp_path: Path) ->
 # --- racing uploads ---------------------------------------------------------------------------
 
 
-def _post(url: str, dist: Dist, email: str) -> int:
+def _post(url: str, dist: Dist, email: str) -> tuple[int, str]:
     auth = base64.b64encode(f"{email}:{PASSWORD}".encode()).decode()
     fields = {
         ":action": "file_upload",
@@ -262,12 +262,12 @@ def _post(url: str, dist: Dist, email: str) -> int:
         headers={"Authorization": f"Basic {auth}"},
         timeout=60,
     )
-    return response.status_code
+    return response.status_code, response.text[:200]
 
 
-def _race(url: str, entrants: dict[str, Dist]) -> dict[str, int]:
-    """Post each entrant's file at the same moment; the status each one got."""
-    statuses: dict[str, int] = {}
+def _race(url: str, entrants: dict[str, Dist]) -> dict[str, tuple[int, str]]:
+    """Post each entrant's file at the same moment; the status and reason each one got."""
+    statuses: dict[str, tuple[int, str]] = {}
     start = threading.Barrier(len(entrants))
 
     def enter(email: str, dist: Dist) -> None:
@@ -304,7 +304,7 @@ def test_two_users_racing_to_create_a_project_never_see_a_500(index: Index) -> N
             },
         )
         # One creates the project; the other then finds it is not theirs.
-        assert sorted(statuses.values()) == [200, 403], statuses
+        assert sorted(status for status, _ in statuses.values()) == [200, 403], statuses
         with index.engine.connect() as connection:
             owners = connection.scalars(
                 sa.select(Maintainer.user_id).where(Maintainer.package_id == name)
