@@ -43,7 +43,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.dists import Dist, Project, sdist, wheel
+from tests.dists import Dist, Project, sdist, upload_form, wheel
 from tests.factories import Factory
 from tests.live_server import scratch_database
 from tests.warm_server import Forker, WarmServer, forker, kill_hard
@@ -126,17 +126,7 @@ def dists_for(round_number: int, uploader: int) -> Iterator[tuple[Dist, Project]
 
 
 def upload(client: httpx.Client, server: WarmServer, dist: Dist, project: Project) -> int:
-    form = {
-        ":action": "file_upload",
-        "protocol_version": "1",
-        "metadata_version": project.metadata_version,
-        "name": project.name,
-        "version": project.version,
-        "summary": project.summary,
-        "filetype": "sdist" if dist.filename.endswith(".tar.gz") else "bdist_wheel",
-        "pyversion": "source" if dist.filename.endswith(".tar.gz") else "py3",
-        "sha256_digest": dist.sha256,
-    }
+    form = upload_form(dist, project)
     files = {"content": (dist.filename, dist.content, "application/octet-stream")}
     return client.post(server.url + "/legacy/", data=form, files=files).status_code
 

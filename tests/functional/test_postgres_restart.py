@@ -16,7 +16,6 @@ and every download it served is written, those queued during the outage included
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -29,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.dists import Dist, Project, wheel
+from tests.dists import Dist, Project, upload_form, wheel
 from tests.factories import Factory
 from tests.live_server import LiveServer, launched, wait_until_up
 from tests.private_postgres import Cluster, binaries, private_cluster
@@ -139,17 +138,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 
 
 def upload(server: LiveServer, token: str, dist: Dist, project: Project) -> int:
-    form = {
-        ":action": "file_upload",
-        "protocol_version": "1",
-        "metadata_version": project.metadata_version,
-        "name": project.name,
-        "version": project.version,
-        "summary": project.summary,
-        "filetype": "bdist_wheel",
-        "pyversion": "py3",
-        "sha256_digest": hashlib.sha256(dist.content).hexdigest(),
-    }
+    form = upload_form(dist, project)
     with httpx.Client(auth=("__token__", token), timeout=ANSWER_SECONDS * 3) as client:
         response = client.post(
             server.url + "/legacy/",

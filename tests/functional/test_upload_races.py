@@ -9,7 +9,6 @@ does (run_server gives the server a database of its own either way).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.conftest import POSTGRES_URL_VARIABLE
-from tests.dists import Dist, Project, wheel
+from tests.dists import Dist, Project, upload_form, wheel
 from tests.live_server import LiveServer, run_server
 from tests.unit.services.test_index_totals import counted
 from wheelyard.data.db_session import create_engine
@@ -92,20 +91,6 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
             engine.dispose()
 
 
-def _form(dist: Dist, project: Project) -> dict[str, str]:
-    return {
-        ":action": "file_upload",
-        "protocol_version": "1",
-        "metadata_version": project.metadata_version,
-        "name": project.name,
-        "version": project.version,
-        "summary": project.summary,
-        "filetype": "bdist_wheel",
-        "pyversion": "py3",
-        "sha256_digest": hashlib.sha256(dist.content).hexdigest(),
-    }
-
-
 @dataclass(frozen=True)
 class Result:
     status: int
@@ -122,7 +107,7 @@ def race(index: Index, entrants: Sequence[tuple[Dist, Project]]) -> list[Result]
             start.wait()
             response = client.post(
                 index.server.url + "/legacy/",
-                data=_form(dist, project),
+                data=upload_form(dist, project),
                 files={"content": (dist.filename, dist.content, "application/octet-stream")},
             )
         results[number] = Result(response.status_code, response.text)
