@@ -45,10 +45,10 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes(),
         middleware=[
-            Middleware(SecurityHeadersMiddleware),
             # Cached simple pages, JSON documents and known files leave here, before the
-            # layers only people's pages need.
+            # layers only people's pages need; they bring their own security headers.
             Middleware(CachedPages),
+            Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

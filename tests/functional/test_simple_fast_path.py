@@ -79,11 +79,34 @@ def test_the_project_list_takes_the_ordinary_path_and_answers_alike(
     assert b"fast-lane" in body
 
 
-def test_a_conditional_request_is_answered_304(client: TestClient, project: str) -> None:
-    etag = client.get("/simple/fast-lane/").headers["etag"]
-    response = client.get("/simple/fast-lane/", headers={"If-None-Match": etag})
-    assert response.status_code == 304
-    assert response.headers["etag"] == etag
+@pytest.mark.parametrize("path", ["/simple/fast-lane/", "/pypi/fast-lane/json"])
+def test_a_conditional_request_is_answered_304_alike_on_both_paths(
+    client: TestClient, project: str, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    etag = client.get(path).headers["etag"]
+    fast = answer(client, path, **{"If-None-Match": etag})
+    # The same request with the fast path's cache out of reach: the ordinary handler's 304.
+    monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
+    ordinary = answer(client, path, **{"If-None-Match": etag})
+    assert fast == ordinary
+    status, sent, body = fast
+    assert (status, body, sent["etag"]) == (304, b"", etag)
+    assert sent["x-frame-options"] == "DENY"
+
+
+def test_a_cached_json_document_is_the_same_answer_without_the_router(
+    client: TestClient, project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = answer(client, "/pypi/fast-lane/json")  # rendered by the handler, then cached
+    second = answer(client, "/pypi/fast-lane/json")  # from the cache
+    monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
+    third = answer(client, "/pypi/fast-lane/json")  # the handler again, cache or not
+    assert first == second == third
+    status, sent, _ = second
+    assert status == 200
+    assert sent["access-control-allow-origin"] == "*"
+    assert sent["content-security-policy"].startswith("default-src 'self'")
+    assert "set-cookie" not in sent
 
 
 def test_other_spellings_and_queries_take_the_ordinary_path(

@@ -61,6 +61,11 @@ class RenderedPage:
     media_type: str
     serial: int  # the journal serial the page reflects (the project's last_serial)
     etag: str = field(init=False)
+    # What the HTTP layer builds once per page and reuses for every request that gets it
+    # (the response headers of api/simple_fast_path.py), keyed as that layer likes.
+    prepared: dict[Hashable, object] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "etag", etag_for(self.body, self.media_type))

@@ -30,6 +30,30 @@ ALL_HEADERS: dict[str, str] = {
 }
 
 
+# The same headers as raw ASGI pairs, for responses whose headers are built once and kept
+# (the cached pages of api/simple_fast_path.py).
+RAW_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (CSP_HEADER, CONTENT_SECURITY_POLICY.encode()),
+    *HEADERS,
+)
+
+
+def with_security_headers(send: Send) -> Send:
+    """``send``, adding the headers to the response's start message."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            # A response with a policy of its own (an SVG chart) keeps it: two policies
+            # would both apply, and the stricter site one would break the chart.
+            if not any(name.lower() == CSP_HEADER for name, _ in headers):
+                headers.append((CSP_HEADER, CONTENT_SECURITY_POLICY.encode()))
+            message["headers"] = headers + HEADERS
+        await send(message)
+
+    return send_with_headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,15 +62,4 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                # A response with a policy of its own (an SVG chart) keeps it: two policies
-                # would both apply, and the stricter site one would break the chart.
-                if not any(name.lower() == CSP_HEADER for name, _ in headers):
-                    headers.append((CSP_HEADER, CONTENT_SECURITY_POLICY.encode()))
-                message["headers"] = headers + HEADERS
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, with_security_headers(send))
