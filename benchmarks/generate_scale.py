@@ -35,7 +35,8 @@ Shapes:
   rows to ``download_counts`` and ``download_breakdowns`` by GROUP BY over exactly the rows
   it inserted, with the categories ``services.downloads.add_to_rollups`` uses, so the
   rollups are consistent with the raw rows by construction (``wheelyard stats rebuild``
-  recounts them to the same numbers, only much more slowly).
+  recounts them to the same numbers, only much more slowly). The finish step sums the daily
+  breakdowns by month into ``download_breakdown_months``, as migration 0007 does.
 
 On PostgreSQL the projects go in from ``--workers`` processes (each writes every n-th batch;
 a project's rows are one transaction with its batch). The foreign keys, unique constraints
@@ -92,9 +93,10 @@ BULK_TABLES = (
     "downloads",
     "download_counts",
     "download_breakdowns",
+    "download_breakdown_months",
 )
 # Primary keys rebuilt after the load: filled in random key order, they are cheaper sorted.
-REBUILT_PRIMARY_KEYS = ("download_counts", "download_breakdowns")
+REBUILT_PRIMARY_KEYS = ("download_counts", "download_breakdowns", "download_breakdown_months")
 RELEASES_ALPHA = 1.4
 MAX_RELEASES = 1_000
 # Wheels per release and how often: most releases are an sdist plus at most one wheel.
@@ -438,9 +440,9 @@ class Generator:
 # --- PostgreSQL: constraints around the load --------------------------------------------------
 
 
-def defer_constraints(connection: sa.Connection) -> None:
-    """Drop the bulk tables' constraints and indexes; ``scale_deferred`` keeps their DDL."""
-    tables = list(BULK_TABLES)
+def defer_constraints(connection: sa.Connection, tables: Sequence[str] = BULK_TABLES) -> None:
+    """Drop the tables' constraints and indexes; ``scale_deferred`` keeps their DDL."""
+    tables = list(tables)
     constraints = connection.execute(
         sa.text(
             "SELECT c.conrelid::regclass::text, c.conname, c.contype,"
@@ -449,7 +451,7 @@ def defer_constraints(connection: sa.Connection) -> None:
             " AND (c.contype IN ('f', 'u')"
             "      OR (c.contype = 'p' AND c.conrelid::regclass::text = ANY(:rebuilt)))"
         ),
-        {"tables": tables, "rebuilt": list(REBUILT_PRIMARY_KEYS)},
+        {"tables": tables, "rebuilt": [t for t in REBUILT_PRIMARY_KEYS if t in tables]},
     ).all()
     indexes = connection.execute(
         sa.text(
@@ -813,6 +815,8 @@ def finish(engine: sa.Engine, timings: Timings) -> None:
             connection.exec_driver_sql("INSERT INTO packages_fts(packages_fts) VALUES('optimize')")
             connection.exec_driver_sql("ANALYZE")
         return
+    with timings.step("download_breakdown_months from the daily rows"):
+        fill_months(engine)
     restore_constraints(engine, timings)
     with engine.begin() as connection:
         # The sequences go on from the ids written explicitly.
@@ -825,6 +829,24 @@ def finish(engine: sa.Engine, timings: Timings) -> None:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         with timings.step("VACUUM ANALYZE"):
             connection.exec_driver_sql("VACUUM ANALYZE")
+
+
+def fill_months(engine: sa.Engine) -> None:
+    """Sum the daily breakdown rows by month, as migration 0007 does for an existing index;
+    the daily rows are final by now. Does nothing when the months are already in."""
+    with engine.begin() as connection:
+        if connection.scalar(sa.text("SELECT count(*) FROM download_breakdown_months")):
+            return
+        # A database migrated to 0007 after its base step still has this table's keys.
+        defer_constraints(connection, ["download_breakdown_months"])
+        connection.exec_driver_sql("SET LOCAL work_mem = '1GB'")
+        connection.exec_driver_sql(
+            "INSERT INTO download_breakdown_months"
+            " (package_id, dimension, month, category, is_mirror, downloads, created_date)"
+            " SELECT package_id, dimension, CAST(date_trunc('month', day) AS date), category,"
+            " is_mirror, sum(downloads), min(created_date) FROM download_breakdowns"
+            " GROUP BY 1, 2, 3, 4, 5"
+        )
 
 
 def cleanup(engine: sa.Engine) -> None:

@@ -6,10 +6,10 @@ the ``DownloadRecorder``, which only appends it to an in-memory queue. A backgro
 writes the queue in batches at least once a second, and once more when the application
 stops. Each batch is one transaction: the raw rows (executemany on SQLite, COPY on
 PostgreSQL) and their counts added to the rollups (``download_counts``,
-``download_breakdowns``), aggregated in Python first so a batch of thousands of downloads
-touches a few rollup rows. Stats never scan raw rows, so raw rows can be pruned
-(``prune_downloads``) while the rollups are kept; ``rebuild_rollups`` recomputes rollups
-from raw rows for data that arrived another way.
+``download_breakdowns`` and its sums by month, ``download_breakdown_months``), aggregated
+in Python first so a batch of thousands of downloads touches a few rollup rows. Stats never
+scan raw rows, so raw rows can be pruned (``prune_downloads``) while the rollups are kept;
+``rebuild_rollups`` recomputes rollups from raw rows for data that arrived another way.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, contains_eager, sessionmaker
 
 from wheelyard.data.db_session import database_unavailable, transaction
 from wheelyard.data.download import Download
-from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
+from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown, DownloadBreakdownMonth
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
@@ -47,6 +47,7 @@ CLASSIFY_CHUNK = 5_000
 DOWNLOADS = cast(sa.Table, Download.__table__)
 COUNTS = cast(sa.Table, DownloadCount.__table__)
 BREAKDOWNS = cast(sa.Table, DownloadBreakdown.__table__)
+MONTHS = cast(sa.Table, DownloadBreakdownMonth.__table__)
 # The raw column each breakdown dimension counts by.
 DIMENSION_COLUMNS = {
     Dimension.VERSION: "version",
@@ -223,6 +224,37 @@ def add_to_rollups(db: Session, rows: Iterable[tuple[Mapping[str, Any], int]]) -
             for (p, dim, d, c, m), n in sorted(breakdowns.items())
         ],
     )
+    _add_to_months(db, breakdowns)
+
+
+def month_of(day: dt.date) -> dt.date:
+    """The first day of ``day``'s month: the key of its ``download_breakdown_months`` row."""
+    return day.replace(day=1)
+
+
+def _add_to_months(
+    db: Session, breakdowns: Mapping[tuple[str, str, dt.date, str, bool], int]
+) -> None:
+    """Add daily breakdown counts (negative ones take away) to their months' rows."""
+    months: Counter[tuple[str, str, dt.date, str, bool]] = Counter()
+    for (package_id, dimension, day, category, mirror), downloads in breakdowns.items():
+        months[package_id, dimension, month_of(day), category, mirror] += downloads
+    _upsert(
+        db,
+        MONTHS,
+        [
+            {
+                "package_id": p,
+                "dimension": dim,
+                "month": month,
+                "category": c,
+                "is_mirror": m,
+                "downloads": n,
+            }
+            for (p, dim, month, c, m), n in sorted(months.items())
+            if n
+        ],
+    )
 
 
 def _upsert(db: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -292,6 +324,7 @@ def rebuild_day(db: Session, day: dt.date) -> int:
     # Writes first: on SQLite the first write takes the write lock, and a transaction that
     # had read before a flush committed could not take it afterwards.
     db.execute(sa.delete(COUNTS).where(COUNTS.c.day == day))
+    _take_day_from_months(db, day)
     db.execute(sa.delete(BREAKDOWNS).where(BREAKDOWNS.c.day == day))
     start = start_of(day)
     in_day = sa.and_(
@@ -308,7 +341,20 @@ def rebuild_day(db: Session, day: dt.date) -> int:
         .group_by(*categories, DOWNLOADS.c.is_mirror)
     ).all()
     add_to_rollups(db, (({**row._mapping, "created_date": start}, row[-1]) for row in grouped))
+    # Categories the day no longer has leave rows of zero in its month.
+    db.execute(sa.delete(MONTHS).where(MONTHS.c.month == month_of(day), MONTHS.c.downloads == 0))
     return sum(row[-1] for row in grouped)
+
+
+def _take_day_from_months(db: Session, day: dt.date) -> None:
+    """Subtract one day's breakdown rows from its month, before they are replaced."""
+    b = BREAKDOWNS.c
+    old = db.execute(
+        sa.select(b.package_id, b.dimension, b.category, b.is_mirror, b.downloads).where(
+            b.day == day
+        )
+    )
+    _add_to_months(db, {(p, dim, day, c, bool(m)): -n for p, dim, c, m, n in old})
 
 
 def _hold_off_recorders(db: Session) -> None:
@@ -321,7 +367,10 @@ def _hold_off_recorders(db: Session) -> None:
     """
     if _dialect(db) == "postgresql":
         db.execute(
-            sa.text("LOCK TABLE download_counts, download_breakdowns IN SHARE ROW EXCLUSIVE MODE")
+            sa.text(
+                "LOCK TABLE download_counts, download_breakdowns, download_breakdown_months"
+                " IN SHARE ROW EXCLUSIVE MODE"
+            )
         )
 
 

@@ -7,7 +7,10 @@ leave out mirrors (bandersnatch, devpi, Artifactory...), as pypistats.org's do: 
 copying every file is not a user. ``today`` parameters exist for tests and reports.
 
 Every function reads ``download_counts`` or ``download_breakdowns`` by (project, day range):
-one project's figures cost the same however many downloads it has.
+one project's figures cost the same however many downloads it has. A breakdown's total over
+a period reads whole months from ``download_breakdown_months`` and only the days at the
+period's ends from the daily rows (``month_spans``), so a project with a thousand versions
+costs tens of rows per version rather than one per day.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
+from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown, DownloadBreakdownMonth
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.package import Package
-from wheelyard.services.downloads import utcnow
+from wheelyard.services.downloads import month_of, utcnow
 
 DAY, WEEK, MONTH = 1, 7, 30
 # pypistats.org keeps 180 days of time series; so do the API and the default chart.
@@ -192,6 +195,72 @@ def _ranked(counts: Iterable[tuple[str | None, int]]) -> list[CategoryCount]:
     ]
 
 
+class Span(NamedTuple):
+    """Days ``first`` to ``last`` read from the daily rows, or the month that starts on
+    ``first`` from the monthly rows; added (``sign`` 1) or taken away (-1)."""
+
+    whole_month: bool
+    first: dt.date
+    last: dt.date
+    sign: int
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _days_read(first: dt.date, last: dt.date, now: dt.date) -> int:
+    """Daily rows per category a read of ``first``..``last`` costs: days after ``now`` have
+    none yet."""
+    return max(0, (min(last, now) - first).days + 1)
+
+
+def month_spans(first: dt.date, last: dt.date, now: dt.date | None = None) -> list[Span]:
+    """What to read for the days ``first`` to ``last``, as few rows per category as can be.
+
+    A month wholly inside is one monthly row. A month the period cuts is either its days
+    inside, or its monthly row less its days outside, whichever reads fewer daily rows
+    (``now``, today by default, counts the days that can have rows): a period that ends
+    today takes this month's row whole, since no later day has any downloads yet.
+    """
+    now = now or today_utc()
+    spans: list[Span] = []
+    month = month_of(first)
+    while month <= last:
+        following = _next_month(month)
+        month_last = following - dt.timedelta(days=1)
+        start, end = max(first, month), min(last, month_last)
+        before = [(month, start - dt.timedelta(days=1))] if start > month else []
+        after = [(end + dt.timedelta(days=1), month_last)] if end < month_last else []
+        outside = before + after
+        cost_outside = 1 + sum(_days_read(a, b, now) for a, b in outside)
+        if not outside or cost_outside < _days_read(start, end, now):
+            spans.append(Span(True, month, month, 1))
+            spans.extend(Span(False, a, b, -1) for a, b in outside)
+        else:
+            spans.append(Span(False, start, end, 1))
+        month = following
+    return spans
+
+
+def _span_rows(
+    package_id: str, dimension: Dimension, mirrors: bool, span: Span
+) -> sa.Select[str, int]:
+    table = DownloadBreakdownMonth if span.whole_month else DownloadBreakdown
+    when = (
+        DownloadBreakdownMonth.month == span.first
+        if span.whole_month
+        else DownloadBreakdown.day.between(span.first, span.last)
+    )
+    conditions = [table.package_id == package_id, table.dimension == dimension.value, when]
+    if not mirrors:
+        conditions.append(table.is_mirror.is_(False))
+    downloads = table.downloads if span.sign > 0 else -table.downloads
+    return sa.select(table.category.label("category"), downloads.label("downloads")).where(
+        *conditions
+    )
+
+
 def breakdown(
     db: Session,
     package_id: str,
@@ -206,11 +275,11 @@ def breakdown(
     ``Dimension.VERSION`` keeps counting versions whose release has since been deleted;
     ``Dimension.PYTHON`` is by minor version ("3.11"), see ``by_python_major`` for "3".
     """
-    query = (
-        sa.select(DownloadBreakdown.category, sa.func.sum(DownloadBreakdown.downloads))
-        .where(*_breakdown_conditions(package_id, dimension, days, mirrors, today))
-        .group_by(DownloadBreakdown.category)
-    )
+    today = today or today_utc()
+    spans = month_spans(first_day(days, today), today)
+    parts = sa.union_all(*(_span_rows(package_id, dimension, mirrors, span) for span in spans))
+    rows = parts.subquery()
+    query = sa.select(rows.c.category, sa.func.sum(rows.c.downloads)).group_by(rows.c.category)
     return _ranked((category or None, int(n)) for category, n in db.execute(query))
 
 

@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections import Counter
 
 import psycopg
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import Factory
 from wheelyard.data.download import Download
-from wheelyard.data.download_breakdown import DownloadBreakdown
+from wheelyard.data.download_breakdown import DownloadBreakdown, DownloadBreakdownMonth
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.downloads import (
@@ -20,7 +21,9 @@ from wheelyard.services.downloads import (
     DownloadEvent,
     DownloadRecorder,
     find_served_file,
+    month_of,
     prune_downloads,
+    rebuild_day,
     rebuild_days,
     rebuild_rollups,
     retention_cutoff,
@@ -236,7 +239,9 @@ def at(release_file: ReleaseFile, when: dt.datetime, agent: str | None = PIP) ->
 
 
 def rollups(db: Session) -> Rollups:
-    """Both rollup tables' rows, without created_date, in key order."""
+    """Both daily rollup tables' rows, without created_date, in key order; first checks that
+    the monthly rows are exactly the daily breakdowns summed by month."""
+    assert months(db) == months_from_days(db)
     counts = db.execute(
         sa.select(
             DownloadCount.package_id,
@@ -264,9 +269,28 @@ def rollups(db: Session) -> Rollups:
     return [tuple(row) for row in counts], [tuple(row) for row in breakdowns]
 
 
+def months(db: Session) -> dict[tuple[object, ...], int]:
+    m = DownloadBreakdownMonth
+    found = db.execute(
+        sa.select(m.package_id, m.dimension, m.month, m.category, m.is_mirror, m.downloads)
+    )
+    return {tuple(key): n for *key, n in found}
+
+
+def months_from_days(db: Session) -> dict[tuple[object, ...], int]:
+    b = DownloadBreakdown
+    summed: Counter[tuple[object, ...]] = Counter()
+    for package_id, dimension, day, category, mirror, n in db.execute(
+        sa.select(b.package_id, b.dimension, b.day, b.category, b.is_mirror, b.downloads)
+    ):
+        summed[package_id, dimension, month_of(day), category, mirror] += n
+    return dict(summed)
+
+
 def clear_rollups(db: Session) -> None:
     db.execute(sa.delete(DownloadCount))
     db.execute(sa.delete(DownloadBreakdown))
+    db.execute(sa.delete(DownloadBreakdownMonth))
 
 
 def test_a_flush_stores_categories_and_adds_to_the_rollups(
@@ -425,6 +449,35 @@ def test_deleting_a_release_or_file_keeps_its_counts(
     clear_rollups(db)
     rebuild_rollups(db)
     assert rollups(db) == before
+
+
+def test_a_rebuilt_day_replaces_its_share_of_the_month(
+    db: Session, make: Factory, release_file: ReleaseFile
+) -> None:
+    other = make.package("other-project", versions=("3.0",)).releases[0].files[0]
+    # Two days of one month, when today allows it, and the last day of the month before.
+    day = MIDNIGHT if TODAY.day > 1 else MIDNIGHT - dt.timedelta(days=1)
+    last_month = day.replace(day=1) - dt.timedelta(days=1)
+    store_downloads(
+        db,
+        [
+            at(release_file, day),
+            at(release_file, day + dt.timedelta(hours=1), UV),
+            at(other, day + dt.timedelta(minutes=5), BANDERSNATCH),
+            at(release_file, last_month, UV),
+        ],
+    )
+    # The day's uv download and the other project's download are gone from the raw rows.
+    db.execute(sa.delete(Download).where(Download.created_date >= day, Download.installer != "pip"))
+    assert rebuild_day(db, day.date()) == 1
+    rollups(db)  # months still equal the days summed
+    found = months(db)
+    assert found[("counted", "installer", month_of(day.date()), "pip", False)] == 1
+    # uv keeps its month before; the emptied categories are gone, not left at zero.
+    uv_months = {key[2] for key in found if key[:2] == ("counted", "installer") and key[3] == "uv"}
+    assert uv_months == {month_of(last_month.date())}
+    assert not any(key[0] == "other-project" for key in found)
+    assert 0 not in found.values()
 
 
 def test_the_rebuild_never_reaches_before_the_oldest_raw_row(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import Factory
 from wheelyard.data.download import Download
-from wheelyard.data.download_breakdown import Dimension
+from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import stats
 from wheelyard.services.downloads import DownloadEvent, store_downloads
@@ -165,3 +166,78 @@ def test_a_project_without_downloads(db: Session, files: dict[str, ReleaseFile])
     assert stats.breakdown(db, "charted", Dimension.SYSTEM, today=TODAY) == []
     assert stats.by_python_major(db, "charted", today=TODAY) == []
     assert stats.total(db, "charted") == 0
+
+
+# --- whole months -----------------------------------------------------------------------------
+
+
+def d(month: int, day: int) -> dt.date:
+    return dt.date(2026, month, day)
+
+
+def test_a_period_ending_today_takes_this_month_whole() -> None:
+    # Nothing after today has downloads yet: the month's row is cheaper than its 28 days.
+    assert stats.month_spans(d(11, 1), d(11, 28), now=d(11, 28)) == [
+        stats.Span(True, d(11, 1), d(11, 1), 1),
+        stats.Span(False, d(11, 29), d(11, 30), -1),
+    ]
+
+
+def test_a_period_takes_whole_months_and_the_cheaper_side_of_each_cut() -> None:
+    spans = stats.month_spans(d(6, 2), d(11, 28), now=d(11, 28))
+    assert spans == [
+        # June less its first day: 2 rows per category instead of 29.
+        stats.Span(True, d(6, 1), d(6, 1), 1),
+        stats.Span(False, d(6, 1), d(6, 1), -1),
+        *(stats.Span(True, d(m, 1), d(m, 1), 1) for m in (7, 8, 9, 10, 11)),
+        stats.Span(False, d(11, 29), d(11, 30), -1),
+    ]
+    # A few days at the end of a month are cheaper read as days.
+    assert stats.month_spans(d(10, 29), d(11, 3), now=d(11, 3))[0] == stats.Span(
+        False, d(10, 29), d(10, 31), 1
+    )
+    # A period inside one month, seen from later on: its own days.
+    assert stats.month_spans(d(3, 10), d(3, 12), now=d(11, 28)) == [
+        stats.Span(False, d(3, 10), d(3, 12), 1)
+    ]
+
+
+def test_breakdowns_from_months_equal_the_sum_of_their_days(
+    db: Session, files: dict[str, ReleaseFile]
+) -> None:
+    """Every period from 1 to 75 days, ending on several days, across month ends."""
+    rng = random.Random(7)
+    agents = [PIP_311_LINUX, PIP_312_MAC, UV_313_WINDOWS, UV_27_FREEBSD, BANDERSNATCH, None]
+    events = [
+        download(files[rng.choice(("1.0", "2.0"))], rng.randrange(90), rng.choice(agents))
+        for _ in range(600)
+    ]
+    store_downloads(db, events)
+    b = DownloadBreakdown
+
+    def from_days(
+        dimension: Dimension, first: dt.date, last: dt.date
+    ) -> list[tuple[str | None, int]]:
+        query = (
+            sa.select(b.category, sa.func.sum(b.downloads))
+            .where(
+                b.package_id == "charted",
+                b.dimension == dimension.value,
+                b.day.between(first, last),
+                b.is_mirror.is_(False),
+            )
+            .group_by(b.category)
+        )
+        found = sorted(
+            ((c or None, int(n)) for c, n in db.execute(query)),
+            key=lambda r: (-r[1], r[0] is None, r[0] or ""),
+        )
+        return [row for row in found if row[1]]
+
+    # Ending on a month's last day, two days before it (its row less days with data), mid-month.
+    for today in (TODAY, *(TODAY - dt.timedelta(days=n) for n in (31, 33, 45))):
+        for days in range(1, 76):
+            for dimension in (Dimension.VERSION, Dimension.INSTALLER):
+                expected = from_days(dimension, stats.first_day(days, today), today)
+                got = stats.breakdown(db, "charted", dimension, days=days, today=today)
+                assert got == expected, (today, days, dimension)
