@@ -36,7 +36,8 @@ Shapes:
   it inserted, with the categories ``services.downloads.add_to_rollups`` uses, so the
   rollups are consistent with the raw rows by construction (``wheelyard stats rebuild``
   recounts them to the same numbers, only much more slowly). The finish step sums the daily
-  breakdowns by month into ``download_breakdown_months``, as migration 0007 does.
+  breakdowns by month into ``download_breakdown_months``, as migration 0007 does, the days
+  into the site's ``download_totals`` and the last 30 days into ``download_recent`` (0008).
 
 On PostgreSQL the projects go in from ``--workers`` processes (each writes every n-th batch;
 a project's rows are one transaction with its batch). The foreign keys, unique constraints
@@ -65,6 +66,7 @@ from html import escape
 
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.orm import Session
 
 from benchmarks.generate_projects import (
     BATCH_SIZE,
@@ -79,7 +81,7 @@ from benchmarks.generate_projects import (
 )
 from wheelyard import versions
 from wheelyard.data.db_session import create_engine
-from wheelyard.services import migrations
+from wheelyard.services import migrations, recent_downloads
 from wheelyard.storage.base import content_path
 
 # The tables written in bulk; their constraints and indexes wait until the rows are in.
@@ -818,6 +820,8 @@ def finish(engine: sa.Engine, timings: Timings) -> None:
     with timings.step("download_breakdown_months from the daily rows"):
         fill_months(engine)
     restore_constraints(engine, timings)
+    with timings.step("download_totals and download_recent from download_counts"):
+        fill_site_rollups(engine)
     with engine.begin() as connection:
         # The sequences go on from the ids written explicitly.
         for table in ("users", "releases", "release_files", "journal"):
@@ -847,6 +851,20 @@ def fill_months(engine: sa.Engine) -> None:
             " is_mirror, sum(downloads), min(created_date) FROM download_breakdowns"
             " GROUP BY 1, 2, 3, 4, 5"
         )
+
+
+def fill_site_rollups(engine: sa.Engine) -> None:
+    """The site's daily totals, and the 30-day sums for today by the server's own code."""
+    with engine.begin() as connection:
+        if not connection.scalar(sa.text("SELECT count(*) FROM download_totals")):
+            connection.exec_driver_sql(
+                "INSERT INTO download_totals (day, is_mirror, downloads, created_date)"
+                " SELECT day, is_mirror, sum(downloads), min(created_date)"
+                " FROM download_counts GROUP BY day, is_mirror"
+            )
+        with Session(connection) as db:
+            recent_downloads.settle_window(db)
+            db.flush()
 
 
 def cleanup(engine: sa.Engine) -> None:

@@ -7,6 +7,8 @@ from wheelyard.data import (
     download,
     download_breakdown,
     download_count,
+    download_recent,
+    download_total,
     file_registry,
     index_count,
     journal,

@@ -6,9 +6,10 @@ the ``DownloadRecorder``, which only appends it to an in-memory queue. A backgro
 writes the queue in batches at least once a second, and once more when the application
 stops. Each batch is one transaction: the raw rows (executemany on SQLite, COPY on
 PostgreSQL) and their counts added to the rollups (``download_counts``,
-``download_breakdowns`` and its sums by month, ``download_breakdown_months``), aggregated
-in Python first so a batch of thousands of downloads touches a few rollup rows. Stats never
-scan raw rows, so raw rows can be pruned (``prune_downloads``) while the rollups are kept;
+``download_breakdowns`` and its sums by month, ``download_breakdown_months``, the site's
+``download_totals`` and the 30-day sums of ``download_recent``), aggregated in Python first
+so a batch of thousands of downloads touches a few rollup rows. Stats never scan raw rows,
+so raw rows can be pruned (``prune_downloads``) while the rollups are kept;
 ``rebuild_rollups`` recomputes rollups from raw rows for data that arrived another way.
 """
 
@@ -31,8 +32,10 @@ from wheelyard.data.db_session import database_unavailable, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown, DownloadBreakdownMonth
 from wheelyard.data.download_count import DownloadCount
+from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.services import recent_downloads
 from wheelyard.services.served_files import ServedFile
 from wheelyard.services.user_agents import parse_user_agent_cached
 
@@ -48,6 +51,7 @@ DOWNLOADS = cast(sa.Table, Download.__table__)
 COUNTS = cast(sa.Table, DownloadCount.__table__)
 BREAKDOWNS = cast(sa.Table, DownloadBreakdown.__table__)
 MONTHS = cast(sa.Table, DownloadBreakdownMonth.__table__)
+TOTALS = cast(sa.Table, DownloadTotal.__table__)
 # The raw column each breakdown dimension counts by.
 DIMENSION_COLUMNS = {
     Dimension.VERSION: "version",
@@ -187,6 +191,9 @@ def add_to_rollups(db: Session, rows: Iterable[tuple[Mapping[str, Any], int]]) -
 
     The recorder and the rebuild both count through here, so they cannot disagree.
     """
+    # First, as every writer does: it may move the 30-day window, and it makes concurrent
+    # writers take turns (see services.recent_downloads).
+    window = recent_downloads.settle_window(db)
     # Downloads of one batch share a few combinations of categories: count those first, so
     # the per-dimension counting below runs per combination, not per download.
     combinations: Counter[tuple[Any, ...]] = Counter()
@@ -199,8 +206,17 @@ def add_to_rollups(db: Session, rows: Iterable[tuple[Mapping[str, Any], int]]) -
         totals[package_id, day, mirror] += downloads
         for dimension, value in zip(DIMENSION_NAMES, values, strict=True):
             breakdowns[package_id, dimension, day, value or "", mirror] += downloads
+    site: Counter[tuple[dt.date, bool]] = Counter()
+    for (_package_id, day, mirror), downloads in totals.items():
+        site[day, mirror] += downloads
     # Sorted keys: workers flushing at once lock rollup rows in the same order, so on
     # PostgreSQL they wait for each other instead of deadlocking.
+    _upsert(
+        db,
+        TOTALS,
+        [{"day": d, "is_mirror": m, "downloads": n} for (d, m), n in sorted(site.items())],
+    )
+    recent_downloads.add(db, window, totals)
     _upsert(
         db,
         COUNTS,
@@ -320,10 +336,19 @@ def rebuild_rollups(db: Session, since: dt.date | None = None, until: dt.date | 
 
 def rebuild_day(db: Session, day: dt.date) -> int:
     """Replace one UTC day's rollups with counts of its raw rows; returns how many rows."""
+    # The window's lock before the tables': the order every writer takes them in.
+    window = recent_downloads.settle_window(db)
     _hold_off_recorders(db)
     # Writes first: on SQLite the first write takes the write lock, and a transaction that
     # had read before a flush committed could not take it afterwards.
+    old_counts = db.execute(
+        sa.select(COUNTS.c.package_id, COUNTS.c.is_mirror, COUNTS.c.downloads).where(
+            COUNTS.c.day == day
+        )
+    )
+    recent_downloads.add(db, window, {(p, day, bool(m)): -n for p, m, n in old_counts})
     db.execute(sa.delete(COUNTS).where(COUNTS.c.day == day))
+    db.execute(sa.delete(TOTALS).where(TOTALS.c.day == day))
     _take_day_from_months(db, day)
     db.execute(sa.delete(BREAKDOWNS).where(BREAKDOWNS.c.day == day))
     start = start_of(day)
@@ -341,8 +366,9 @@ def rebuild_day(db: Session, day: dt.date) -> int:
         .group_by(*categories, DOWNLOADS.c.is_mirror)
     ).all()
     add_to_rollups(db, (({**row._mapping, "created_date": start}, row[-1]) for row in grouped))
-    # Categories the day no longer has leave rows of zero in its month.
+    # Categories the day no longer has leave rows of zero in its month, projects in the window.
     db.execute(sa.delete(MONTHS).where(MONTHS.c.month == month_of(day), MONTHS.c.downloads == 0))
+    recent_downloads.drop_empty(db)
     return sum(row[-1] for row in grouped)
 
 
@@ -368,8 +394,8 @@ def _hold_off_recorders(db: Session) -> None:
     if _dialect(db) == "postgresql":
         db.execute(
             sa.text(
-                "LOCK TABLE download_counts, download_breakdowns, download_breakdown_months"
-                " IN SHARE ROW EXCLUSIVE MODE"
+                "LOCK TABLE download_counts, download_breakdowns, download_breakdown_months,"
+                " download_totals, download_recent IN SHARE ROW EXCLUSIVE MODE"
             )
         )
 

@@ -25,7 +25,10 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown, DownloadBreakdownMonth
 from wheelyard.data.download_count import DownloadCount
+from wheelyard.data.download_recent import DownloadRecent
+from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.package import Package
+from wheelyard.services import recent_downloads
 from wheelyard.services.downloads import month_of, utcnow
 
 DAY, WEEK, MONTH = 1, 7, 30
@@ -74,22 +77,31 @@ def first_day(days: int, today: dt.date | None = None) -> dt.date:
 
 def _counts(
     package_id: str | None, since: dt.date | None, mirrors: bool
-) -> list[sa.ColumnElement[bool]]:
+) -> tuple[type[DownloadCount] | type[DownloadTotal], list[sa.ColumnElement[bool]]]:
+    """The table to read and the conditions: one project's rows, or the site's daily totals
+    when ``package_id`` is None (rather than every project's rows)."""
+    table: type[DownloadCount] | type[DownloadTotal] = DownloadTotal
     conditions: list[sa.ColumnElement[bool]] = []
     if package_id is not None:
+        table = DownloadCount
         conditions.append(DownloadCount.package_id == package_id)
     if since is not None:
-        conditions.append(DownloadCount.day >= since)
+        conditions.append(table.day >= since)
     if not mirrors:
-        conditions.append(DownloadCount.is_mirror.is_(False))
-    return conditions
+        conditions.append(table.is_mirror.is_(False))
+    return table, conditions
 
 
-def _per_day(db: Session, conditions: list[sa.ColumnElement[bool]]) -> dict[dt.date, int]:
+def _per_day(
+    db: Session,
+    rows: tuple[type[DownloadCount] | type[DownloadTotal], list[sa.ColumnElement[bool]]],
+    until: dt.date | None = None,
+) -> dict[dt.date, int]:
+    table, conditions = rows
+    if until is not None:
+        conditions = [*conditions, table.day <= until]
     query = (
-        sa.select(DownloadCount.day, sa.func.sum(DownloadCount.downloads))
-        .where(*conditions)
-        .group_by(DownloadCount.day)
+        sa.select(table.day, sa.func.sum(table.downloads)).where(*conditions).group_by(table.day)
     )
     # PostgreSQL sums BIGINTs into NUMERIC (Decimal): make every count an int.
     return {day: int(n) for day, n in db.execute(query)}
@@ -117,12 +129,10 @@ def recent(
 def total(db: Session, package_id: str | None, *, mirrors: bool = False) -> int:
     """Every download ever counted; ``package_id`` None = the whole index.
 
-    For one project this reads one row per day it was downloaded; for the whole index one
-    per project and day, which grows with time: prefer ``recent`` on busy pages.
+    Reads one row per day with downloads (two for the whole index, mirrors apart).
     """
-    found = db.scalar(
-        sa.select(sa.func.sum(DownloadCount.downloads)).where(*_counts(package_id, None, mirrors))
-    )
+    table, conditions = _counts(package_id, None, mirrors)
+    found = db.scalar(sa.select(sa.func.sum(table.downloads)).where(*conditions))
     return int(found or 0)
 
 
@@ -137,7 +147,7 @@ def daily(
     """Downloads per day for the ``days`` days ending today, oldest first, zero-filled."""
     today = today or today_utc()
     since = first_day(days, today)
-    found = _per_day(db, [*_counts(package_id, since, mirrors), DownloadCount.day <= today])
+    found = _per_day(db, _counts(package_id, since, mirrors), until=today)
     return [(day, found.get(day, 0)) for day in (since + dt.timedelta(days=n) for n in range(days))]
 
 
@@ -149,13 +159,35 @@ def top_projects(
     mirrors: bool = False,
     today: dt.date | None = None,
 ) -> list[ProjectDownloads]:
-    """The most downloaded projects of the last ``days`` days, most first."""
+    """The most downloaded projects of the last ``days`` days, most first, ties by name.
+
+    The last 30 days up to today, mirrors left out (what ``/stats/`` shows), come from the
+    sums kept in ``download_recent`` once a download today has moved its window here;
+    other periods sum ``download_counts``, one row per project and day.
+    """
     today = today or today_utc()
+    if (
+        days == recent_downloads.WINDOW_DAYS
+        and not mirrors
+        and today == today_utc()
+        and recent_downloads.last_day(db) == today
+    ):
+        kept = (
+            sa.select(DownloadRecent.package_id, Package.name, DownloadRecent.downloads)
+            .join(Package, Package.id == DownloadRecent.package_id)
+            .where(DownloadRecent.is_mirror.is_(False), DownloadRecent.downloads > 0)
+            .order_by(DownloadRecent.downloads.desc(), DownloadRecent.package_id)
+            .limit(limit)
+        )
+        return [ProjectDownloads(p, name, int(n)) for p, name, n in db.execute(kept)]
     downloads = sa.func.sum(DownloadCount.downloads).label("downloads")
     query = (
         sa.select(DownloadCount.package_id, Package.name, downloads)
         .join(Package, Package.id == DownloadCount.package_id)
-        .where(*_counts(None, first_day(days, today), mirrors), DownloadCount.day <= today)
+        .where(
+            DownloadCount.day.between(first_day(days, today), today),
+            *([] if mirrors else [DownloadCount.is_mirror.is_(False)]),
+        )
         .group_by(DownloadCount.package_id, Package.name)
         .order_by(downloads.desc(), DownloadCount.package_id)
         .limit(limit)
