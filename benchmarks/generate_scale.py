@@ -479,10 +479,11 @@ def defer_constraints(connection: sa.Connection, tables: Sequence[str] = BULK_TA
     for table, name, definition in indexes:
         connection.exec_driver_sql(f"DROP INDEX {name}")
         replay.append((2, f"{table}: {name}", definition))
-    connection.execute(
-        sa.text("INSERT INTO scale_deferred (step, what, ddl) VALUES (:step, :what, :ddl)"),
-        [{"step": step, "what": what, "ddl": ddl} for step, what, ddl in replay],
-    )
+    if replay:
+        connection.execute(
+            sa.text("INSERT INTO scale_deferred (step, what, ddl) VALUES (:step, :what, :ddl)"),
+            [{"step": step, "what": what, "ddl": ddl} for step, what, ddl in replay],
+        )
 
 
 def restore_constraints(engine: sa.Engine, timings: Timings) -> None:
