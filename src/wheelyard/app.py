@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from wheelyard.api.simple_fast_path import CachedPages
 from wheelyard.config import Settings
-from wheelyard.data.db_session import create_engine, session_factory
+from wheelyard.data.db_session import (
+    create_engine,
+    database_unavailable,
+    session_factory,
+    transaction,
+)
+from wheelyard.services import packages
 from wheelyard.services.downloads import DownloadRecorder
 from wheelyard.services.page_cache import ChangeSignal, PageCache
 from wheelyard.services.passwords import Passwords
@@ -24,10 +32,16 @@ from wheelyard.web.security_headers import SecurityHeadersMiddleware
 from wheelyard.web.session_auth import SessionCheckMiddleware
 from wheelyard.web.templating import create_templates
 
+log = logging.getLogger(__name__)
+
 SESSION_COOKIE = "wheelyard_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 # In the var directory: lets the workers of one server tell each other of a change at once.
 CHANGE_SIGNAL = "index-changed"
+# From this many projects on, each worker builds the /simple/ project list before it serves:
+# at a million projects that takes a few seconds, which its first reader would otherwise
+# wait (services/simple_listing.py). Smaller lists are built when first asked for.
+BUILD_LISTING_AT_START = 50_000
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -37,6 +51,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Read app.state.sessions only now: tests swap in their own factory after create_app.
         app.state.pages.watch(app.state.sessions)
+        await run_in_threadpool(_build_big_listing, app)
         app.state.downloads.start()
         yield
         app.state.downloads.stop()  # writes the downloads still queued
@@ -79,3 +94,15 @@ def create_app(settings: Settings) -> Starlette:
     app.state.pages = PageCache(signal=signal)
     app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
     return app
+
+
+def _build_big_listing(app: Starlette) -> None:
+    try:
+        with transaction(app.state.sessions, writes=False) as db:
+            if packages.index_counts(db).projects >= BUILD_LISTING_AT_START:
+                app.state.pages.listing.page(db)
+    except DBAPIError as error:
+        if not database_unavailable(error):
+            raise
+        # The list is then built when first asked for, once the database is back.
+        log.warning("database unavailable at start: the project list waits for a reader")

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+import wheelyard.app
 from tests.dists import Dist, Project, sdist, wheel
 from tests.factories import Factory
 from wheelyard.data.package import Package
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import journal
+from wheelyard.services import journal, simple_listing
 from wheelyard.storage.base import FileStorage
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -310,3 +311,32 @@ def test_imported_files_link_upstream(client: TestClient, make: Factory, db: Ses
     )
     assert [package.url for package in page.packages] == [upstream]
     assert page.packages[0].digests == {"sha256": "a" * 64}
+
+
+@pytest.mark.parametrize(("threshold", "built_at_start"), [(1, True), (10**9, False)])
+def test_a_big_project_list_is_built_before_the_first_request(
+    app: Starlette,
+    make: Factory,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
+    built_at_start: bool,
+) -> None:
+    make.package("listed-early")
+    db.commit()
+    monkeypatch.setattr(wheelyard.app, "BUILD_LISTING_AT_START", threshold)
+    reads: list[str] = []
+    real_read_range = simple_listing.read_range
+
+    def counted(db: Session, low: str, high: str | None):  # type: ignore[no-untyped-def]
+        reads.append(low)
+        return real_read_range(db, low, high)
+
+    monkeypatch.setattr(simple_listing, "read_range", counted)
+    with TestClient(app, base_url="http://testserver") as client:
+        reads_at_start = len(reads)
+        response = client.get("/simple/")
+    assert response.status_code == 200
+    assert b"listed-early" in response.content
+    # Built at start, the list is read once, before any request; otherwise by the request.
+    assert (reads_at_start, len(reads)) == ((1, 1) if built_at_start else (0, 1))
