@@ -7,7 +7,9 @@ leave out mirrors (bandersnatch, devpi, Artifactory...), as pypistats.org's do: 
 copying every file is not a user. ``today`` parameters exist for tests and reports.
 
 Every function reads ``download_counts`` or ``download_breakdowns`` by (project, day range):
-one project's figures cost the same however many downloads it has. A breakdown's total over
+one project's figures cost the same however many downloads it has. The site's figures read
+its daily totals (``download_totals``), and the month's top projects the 30-day sums kept
+per project (``download_recent``, see services.recent_downloads). A breakdown's total over
 a period reads whole months from ``download_breakdown_months`` and only the days at the
 period's ends from the daily rows (``month_spans``), so a project with a thousand versions
 costs tens of rows per version rather than one per day.
