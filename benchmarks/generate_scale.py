@@ -525,7 +525,7 @@ WITH picks AS MATERIALIZED (
                AS rank,
            random() AS file_draw,
            floor(random() * %(slots)s)::int AS slot,
-           %(day)s::timestamp + random() * interval '1 day' AS at
+           %(day)s::timestamp + random() * %(span)s AS at
     FROM generate_series(1, %(rows)s)
 ), inserted AS (
     INSERT INTO downloads (created_date, package_id, release_id, file_id, version, packagetype,
@@ -593,8 +593,40 @@ def plan_days(total: int, today: dt.date, done: set[dt.date]) -> DayPlan:
     return DayPlan([day for day in days if day not in done], wanted)
 
 
+def _write_day(
+    connection: sa.Connection,
+    sizes: Sizes,
+    day: dt.date,
+    rows: int,
+    now: dt.datetime,
+    span: dt.timedelta = dt.timedelta(days=1),
+) -> int:
+    """Ask for ``rows`` downloads at random times in ``span`` from ``day``'s midnight; the
+    number kept (a row picking a file not yet uploaded then is dropped)."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        cursor.execute(
+            DAY_OF_DOWNLOADS,  # type: ignore[arg-type]
+            {
+                "projects": sizes.projects,
+                "zipf_span": 1 - (sizes.projects + 1) ** (1 - ZIPF_EXPONENT),
+                "zipf_power": 1 / (1 - ZIPF_EXPONENT),
+                "slots": CLIENT_SLOTS,
+                "day": day,
+                "span": span,
+                "rows": rows,
+                "bias": NEWEST_FILE_BIAS,
+                "now": now,
+            },
+        )
+        fetched = cursor.fetchone()
+        kept = int(fetched[0]) if fetched else 0
+    raw.commit()
+    return kept
+
+
 def _download_worker(engine: sa.Engine, plan: DayPlan, sizes: Sizes, now: dt.datetime) -> None:
-    span = 1 - (sizes.projects + 1) ** (1 - ZIPF_EXPONENT)
     with engine.connect() as connection:
         connection.exec_driver_sql("SET work_mem = '512MB'")
         connection.exec_driver_sql("SET synchronous_commit = off")
@@ -605,25 +637,7 @@ def _download_worker(engine: sa.Engine, plan: DayPlan, sizes: Sizes, now: dt.dat
                 day = plan.days.pop()
                 # Rows picking a file not yet uploaded that day are dropped: ask for more.
                 rows = round(plan.wanted[day] / plan.keep_rate)
-            raw = connection.connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cursor:
-                cursor.execute(
-                    DAY_OF_DOWNLOADS,  # type: ignore[arg-type]
-                    {
-                        "projects": sizes.projects,
-                        "zipf_span": span,
-                        "zipf_power": 1 / (1 - ZIPF_EXPONENT),
-                        "slots": CLIENT_SLOTS,
-                        "day": day,
-                        "rows": rows,
-                        "bias": NEWEST_FILE_BIAS,
-                        "now": now,
-                    },
-                )
-                fetched = cursor.fetchone()
-                kept = int(fetched[0]) if fetched else 0
-            raw.commit()
+            kept = _write_day(connection, sizes, day, rows, now)
             with plan.lock:
                 plan.keep_rate = max(0.1, kept / rows)
                 plan.kept += kept
@@ -660,6 +674,15 @@ def fill_downloads(
     for thread in threads:
         thread.join()
     print(file=sys.stderr)
+    # Older days keep fewer of the rows asked for than the newer days the rate was learnt
+    # on: today so far makes up what is missing, with a little to spare.
+    shortfall = sizes.downloads - plan.kept
+    today = now.date()
+    if shortfall > 0 and today not in done:
+        midnight = dt.datetime.combine(today, dt.time())
+        with engine.connect() as connection:
+            rows = round(shortfall / plan.keep_rate * 1.02)
+            plan.kept += _write_day(connection, sizes, today, rows, now, now - midnight)
     return plan.kept
 
 
