@@ -13,7 +13,9 @@ class DownloadTotal(SqlAlchemyBase):
 
     The site's figures (``/stats/``: today, this week, this month, the daily chart) would
     otherwise sum ``download_counts`` over every project downloaded in the period: millions
-    of rows at PyPI's size. Kept by the same writers as the other rollups.
+    of rows at PyPI's size. Kept by the same writers as the other rollups. A deleted
+    project's downloads stay counted here (they happened), though its own rows go with it;
+    a rebuild of a day counts the raw rows that are left.
     """
 
     __tablename__ = "download_totals"
