@@ -9,7 +9,7 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 
-from wheelyard.data.db_session import database_unavailable
+from wheelyard.data.db_session import create_engine, database_unavailable
 
 
 def wrapped(kind: type[sa.exc.DBAPIError], orig: Exception) -> sa.exc.DBAPIError:
@@ -46,3 +46,14 @@ def test_a_database_that_cannot_be_reached_is_unavailable(error: sa.exc.DBAPIErr
 )
 def test_errors_of_the_work_itself_are_not_unavailability(error: Exception) -> None:
     assert not database_unavailable(error)
+
+
+def test_postgresql_connections_never_jit_compile(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name != "postgresql":
+                pytest.skip("JIT is PostgreSQL's")
+            assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        engine.dispose()
