@@ -48,12 +48,14 @@ def test_errors_of_the_work_itself_are_not_unavailability(error: Exception) -> N
     assert not database_unavailable(error)
 
 
-def test_postgresql_connections_never_jit_compile(database_url: str) -> None:
+def test_postgresql_connections_neither_jit_compile_nor_start_workers(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
             if connection.dialect.name != "postgresql":
-                pytest.skip("JIT is PostgreSQL's")
+                pytest.skip("PostgreSQL's settings")
             assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+            workers = connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar()
+            assert workers == "0"
     finally:
         engine.dispose()
