@@ -17,7 +17,7 @@ Measured, in this order:
    project page, the JSON API and the per-project simple page (HTML and JSON) of random
    projects (``--names`` of them, drawn from the database; random_paths.lua picks one per
    request); search for random realistic queries (common and rare words, two words, exact
-   names, from generate_projects' vocabulary); for the most downloaded project its stats page
+   names, from generate_projects' vocabulary), and the same one connection at a time; for the most downloaded project its stats page
    and the pypistats API (overall, recent, python_minor, system); the site's ``/stats/``.
 3. The resident memory (RSS) of every server process, sampled every half second over the
    whole run: the largest a worker reached.
@@ -382,6 +382,15 @@ def page_rows(
             "search (random queries)",
             PAGE_BAR_MS,
             run,
+            base_url,
+            script=(queries_file, "/search?q=%s"),
+        ),
+        # Issue 5's search bar names no concurrency (issue 4's list at 8 leaves search out):
+        # the same queries one at a time, beside the row above.
+        wrk_row(
+            "search (random queries), 1 connection",
+            PAGE_BAR_MS,
+            replace(run, threads=1, connections=1),
             base_url,
             script=(queries_file, "/search?q=%s"),
         ),
