@@ -17,8 +17,9 @@ Measured, in this order:
    project page, the JSON API and the per-project simple page (HTML and JSON) of random
    projects (``--names`` of them, drawn from the database; random_paths.lua picks one per
    request); search for random realistic queries (common and rare words, two words, exact
-   names, from generate_projects' vocabulary), and the same one connection at a time; for the most downloaded project its stats page
-   and the pypistats API (overall, recent, python_minor, system); the site's ``/stats/``.
+   names, from generate_projects' vocabulary), and the same one connection at a time; for
+   the most downloaded project its stats page and the pypistats API (overall, recent,
+   python_minor, system); the site's ``/stats/``.
 3. The resident memory (RSS) of every server process, sampled every half second over the
    whole run: the largest a worker reached.
 
