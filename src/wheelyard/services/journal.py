@@ -53,7 +53,21 @@ def last_serial(db: Session) -> int:
     return db.scalar(sa.select(sa.func.max(JournalEntry.id))) or 0
 
 
+def entries_since(db: Session, serial: int) -> list[tuple[str, int]]:
+    """(package id, serial) of every journal entry newer than ``serial``, oldest first.
+
+    Plain rows, grouped by the caller: with a GROUP BY or DISTINCT, SQLite prefers to walk
+    the whole ``package_id`` index (all 9,000,000 entries at PyPI's size, 0.4 s, every second
+    in every worker) over reading the few newest rows by serial.
+    """
+    query = (
+        sa.select(JournalEntry.package_id, JournalEntry.id)
+        .where(JournalEntry.id > serial)
+        .order_by(JournalEntry.id)
+    )
+    return [(package_id, entry) for package_id, entry in db.execute(query)]
+
+
 def changed_since(db: Session, serial: int) -> set[str]:
     """Ids of the packages with a journal entry newer than ``serial``."""
-    query = sa.select(JournalEntry.package_id).where(JournalEntry.id > serial).distinct()
-    return set(db.scalars(query))
+    return {package_id for package_id, _entry in entries_since(db, serial)}

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -289,9 +288,8 @@ def _journal_recorder() -> Callable[[Session, Any], None]:
 
 def _changes_since(db: Session, serial: int) -> dict[str, int]:
     """Each package with journal entries above ``serial``, with its highest one."""
-    query = (
-        sa.select(JournalEntry.package_id, sa.func.max(JournalEntry.id))
-        .where(JournalEntry.id > serial)
-        .group_by(JournalEntry.package_id)
-    )
-    return dict(db.execute(query).all())
+    changes: dict[str, int] = {}
+    for package_id, entry in journal.entries_since(db, serial):
+        if entry > changes.get(package_id, 0):
+            changes[package_id] = entry
+    return changes
