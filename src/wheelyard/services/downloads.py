@@ -335,12 +335,15 @@ def rebuild_rollups(db: Session, since: dt.date | None = None, until: dt.date | 
 
 
 def rebuild_day(db: Session, day: dt.date) -> int:
-    """Replace one UTC day's rollups with counts of its raw rows; returns how many rows."""
+    """Replace one UTC day's rollups with counts of its raw rows; returns how many rows.
+
+    It reads before it writes, so on SQLite ``db`` must hold the write lock from its start
+    (``db_session.transaction`` with ``writes``, as the CLI's is): a deferred transaction
+    that had read before a flush committed could not take the lock afterwards.
+    """
     # The window's lock before the tables': the order every writer takes them in.
     window = recent_downloads.settle_window(db)
     _hold_off_recorders(db)
-    # Writes first: on SQLite the first write takes the write lock, and a transaction that
-    # had read before a flush committed could not take it afterwards.
     old_counts = db.execute(
         sa.select(COUNTS.c.package_id, COUNTS.c.is_mirror, COUNTS.c.downloads).where(
             COUNTS.c.day == day
