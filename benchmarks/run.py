@@ -15,7 +15,8 @@ the last run left queued. What is measured, in order:
 3. The generated set (10,000 tiny valid wheels over 1,000 projects) goes into every index:
    ``wheelyard import dists``, a copy into pypiserver's folder, and uploads into devpi
    (4 at a time, with its login token: devpi's bulk path, devpi-import, wants its own
-   export format). Timed.
+   export format). Timed. Then the driver waits until the indexes' processes are idle
+   (under 5% of a core for 3 s; devpi works through its uploads' events for a while).
 4. Phase 2, with every file loaded: the same pages and download again, plus the JSON API,
    on all four servers. nginx serves byte-for-byte copies of wheelyard's answers as static
    files: the ceiling for "the same bytes", and, since its files do not change, a control
@@ -51,7 +52,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import load, net, peers, report, wheels
+from benchmarks import load, net, peers, report, rss, wheels
 from benchmarks.peers import Devpi, Nginx, Probe, Pypiserver, Server, Wheelyard
 
 HERE = Path(__file__).resolve().parent
@@ -573,6 +574,7 @@ def run(options: Options, results: dict[str, Any]) -> None:
 
         load_generated(servers, subject, options, results)
         check_loaded(servers, subject, options, results)
+        wait_until_idle(servers, results)
         say(f"phase 2: {results['files']['phase2']:,} files in each index")
         measure_phase("phase2", servers.all(), probes, PHASE2_PROBES, options, results)
 
@@ -583,6 +585,41 @@ def run(options: Options, results: dict[str, Any]) -> None:
         else:
             pip_installs(servers.indexes(), options, results)
         say("stopping the servers")
+
+
+# After the load a server may go on working in the background (devpi processes an event per
+# upload); phase 2 would then measure everyone on a machine that one of them keeps busy.
+IDLE_CPU_SHARE = 0.05  # of one core, for the indexes together
+IDLE_SECONDS = 3
+IDLE_WAIT_LIMIT = 300.0
+
+
+def wait_until_idle(servers: Servers, results: dict[str, Any]) -> None:
+    """Wait until the indexes' processes use under 5% of a core for 3 s in a row."""
+    roots = [
+        server.process.popen.pid
+        for server in servers.indexes()
+        if server.process is not None and server.process.popen is not None
+    ]
+
+    def cpu_seconds() -> float:
+        return sum(rss.sample(root, 0.0).cpu_seconds for root in roots)
+
+    started = time.perf_counter()
+    quiet = 0
+    before = cpu_seconds()
+    while quiet < IDLE_SECONDS and time.perf_counter() - started < IDLE_WAIT_LIMIT:
+        time.sleep(1.0)
+        now = cpu_seconds()
+        quiet = quiet + 1 if now - before < IDLE_CPU_SHARE else 0
+        before = now
+    waited = time.perf_counter() - started
+    results["idle_wait_s"] = round(waited, 1)
+    say(
+        f"the indexes were idle after {waited:.0f} s"
+        if quiet >= IDLE_SECONDS
+        else f"the indexes were still busy after {waited:.0f} s; measuring anyway"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
