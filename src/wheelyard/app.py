@@ -97,12 +97,13 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def _build_big_listing(app: Starlette) -> None:
+    """Build the project list ahead of its first reader; a head start, never a condition
+    of starting: on a database error the list is built when first asked for, and that
+    request meets the error (503 while the database is away)."""
     try:
         with transaction(app.state.sessions, writes=False) as db:
             if packages.index_counts(db).projects >= BUILD_LISTING_AT_START:
                 app.state.pages.listing.page(db)
     except DBAPIError as error:
-        if not database_unavailable(error):
-            raise
-        # The list is then built when first asked for, once the database is back.
-        log.warning("database unavailable at start: the project list waits for a reader")
+        why = "unavailable" if database_unavailable(error) else "failing"
+        log.warning("database %s at start (%s): the project list waits for a reader", why, error)
