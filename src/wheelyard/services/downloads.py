@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager, sessionmaker
 
 from wheelyard.data.db_session import database_unavailable, transaction
@@ -35,7 +34,7 @@ from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import recent_downloads
+from wheelyard.services import recent_downloads, rollup_rows
 from wheelyard.services.served_files import ServedFile
 from wheelyard.services.user_agents import parse_user_agent_cached
 
@@ -211,13 +210,13 @@ def add_to_rollups(db: Session, rows: Iterable[tuple[Mapping[str, Any], int]]) -
         site[day, mirror] += downloads
     # Sorted keys: workers flushing at once lock rollup rows in the same order, so on
     # PostgreSQL they wait for each other instead of deadlocking.
-    _upsert(
+    rollup_rows.add_downloads(
         db,
         TOTALS,
         [{"day": d, "is_mirror": m, "downloads": n} for (d, m), n in sorted(site.items())],
     )
     recent_downloads.add(db, window, totals)
-    _upsert(
+    rollup_rows.add_downloads(
         db,
         COUNTS,
         [
@@ -225,7 +224,7 @@ def add_to_rollups(db: Session, rows: Iterable[tuple[Mapping[str, Any], int]]) -
             for (p, d, m), n in sorted(totals.items())
         ],
     )
-    _upsert(
+    rollup_rows.add_downloads(
         db,
         BREAKDOWNS,
         [
@@ -255,7 +254,7 @@ def _add_to_months(
     months: Counter[tuple[str, str, dt.date, str, bool]] = Counter()
     for (package_id, dimension, day, category, mirror), downloads in breakdowns.items():
         months[package_id, dimension, month_of(day), category, mirror] += downloads
-    _upsert(
+    rollup_rows.add_downloads(
         db,
         MONTHS,
         [
@@ -271,24 +270,6 @@ def _add_to_months(
             if n
         ],
     )
-
-
-def _upsert(db: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = _dialect(db)
-    insert: Any
-    if dialect == "postgresql":
-        insert = postgresql.insert(table)
-    elif dialect == "sqlite":
-        insert = sqlite.insert(table)
-    else:  # pragma: no cover - wheelyard runs on these two only
-        raise NotImplementedError(f"no upsert for {dialect}")
-    statement = insert.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={"downloads": table.c.downloads + insert.excluded.downloads},
-    )
-    db.execute(statement, rows)
 
 
 def _dialect(db: Session) -> str:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_recent import DownloadRecent, DownloadWindow
+from wheelyard.services import rollup_rows
 
 WINDOW_DAYS = 30
 WINDOW_ROW = 1
@@ -86,21 +86,7 @@ def add(
         for (p, m), n in sorted(per_project.items())
         if n
     ]
-    if rows:
-        insert = _insert(db)
-        db.execute(
-            insert.on_conflict_do_update(
-                index_elements=list(RECENT.primary_key.columns),
-                set_={"downloads": RECENT.c.downloads + insert.excluded.downloads},
-            ),
-            rows,
-        )
-
-
-def _insert(db: Session) -> Any:
-    if db.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(RECENT)
-    return sqlite.insert(RECENT)
+    rollup_rows.add_downloads(db, RECENT, rows)
 
 
 def _refill(db: Session, last: dt.date) -> None:
@@ -126,13 +112,7 @@ def _move(db: Session, old_last: dt.date, new_last: dt.date) -> None:
         .group_by(COUNTS.c.package_id, COUNTS.c.is_mirror)
         .having(delta != 0)
     )
-    insert = _insert(db).from_select(["package_id", "is_mirror", "downloads"], changes)
-    db.execute(
-        insert.on_conflict_do_update(
-            index_elements=list(RECENT.primary_key.columns),
-            set_={"downloads": RECENT.c.downloads + insert.excluded.downloads},
-        )
-    )
+    rollup_rows.add_downloads_from(db, RECENT, ["package_id", "is_mirror", "downloads"], changes)
     drop_empty(db)
 
 

@@ -1,0 +1,44 @@
+"""Adding to rollup rows: insert each row, or add its ``downloads`` to the row already there.
+
+Every rollup table (daily counts and breakdowns, their months, the site's totals, the 30-day
+sums) is kept this way, by one upsert per table and batch, whose conflict target is the
+table's primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def add_downloads(db: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Add ``rows`` (each with ``downloads``) to ``table``."""
+    if rows:
+        db.execute(_adding(_insert(db, table), table), rows)
+
+
+def add_downloads_from(
+    db: Session, table: sa.Table, columns: Sequence[str], select: sa.Select[Any]
+) -> None:
+    """Add the rows ``select`` yields, one value per name in ``columns``, to ``table``."""
+    db.execute(_adding(_insert(db, table).from_select(list(columns), select), table))
+
+
+def _insert(db: Session, table: sa.Table) -> Any:
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for {dialect}")  # pragma: no cover - not ours
+
+
+def _adding(insert: Any, table: sa.Table) -> Any:
+    return insert.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={"downloads": table.c.downloads + insert.excluded.downloads},
+    )
