@@ -122,6 +122,7 @@ def test_a_cached_json_document_is_the_same_answer_without_the_router(
     status, headers, body = second
     assert status == 200
     assert headers["access-control-allow-origin"] == "*"
+    assert headers["content-security-policy"].startswith("default-src 'self'")
     assert "set-cookie" not in headers
     assert b"http://testserver/packages/" in body
 
@@ -129,6 +130,11 @@ def test_a_cached_json_document_is_the_same_answer_without_the_router(
     other = client.get("/pypi/cached-files/json", headers={"Host": "mirror.example"})
     assert b"http://mirror.example/packages/" in other.content
     assert routed == ["/pypi/cached-files/json"] * 2
+
+    # With the cache out of the fast path's reach the handler answers, and alike.
+    monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
+    assert answer(client, "/pypi/cached-files/json") == first
+    assert routed == ["/pypi/cached-files/json"] * 3
 
 
 def test_a_json_document_follows_a_change_at_once(

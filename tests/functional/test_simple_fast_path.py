@@ -94,21 +94,6 @@ def test_a_conditional_request_is_answered_304_alike_on_both_paths(
     assert sent["x-frame-options"] == "DENY"
 
 
-def test_a_cached_json_document_is_the_same_answer_without_the_router(
-    client: TestClient, project: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = answer(client, "/pypi/fast-lane/json")  # rendered by the handler, then cached
-    second = answer(client, "/pypi/fast-lane/json")  # from the cache
-    monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
-    third = answer(client, "/pypi/fast-lane/json")  # the handler again, cache or not
-    assert first == second == third
-    status, sent, _ = second
-    assert status == 200
-    assert sent["access-control-allow-origin"] == "*"
-    assert sent["content-security-policy"].startswith("default-src 'self'")
-    assert "set-cookie" not in sent
-
-
 def test_other_spellings_and_queries_take_the_ordinary_path(
     client: TestClient, project: str, routed: list[str]
 ) -> None:

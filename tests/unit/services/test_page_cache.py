@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.clock import Clock
 from tests.factories import Factory
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
@@ -16,14 +17,6 @@ from wheelyard.services.page_cache import (
     RenderedPage,
     etag_matches,
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from pypi_simple import IndexPage
 from sqlalchemy.orm import Session
 
+from tests.clock import Clock
 from tests.factories import Factory
 from wheelyard.data.package import Package
 from wheelyard.services import journal, simple_listing
@@ -15,14 +16,6 @@ from wheelyard.services.simple_listing import ListingPage, ProjectListing, Row
 
 HTML = "text/html"
 JSON = "application/vnd.pypi.simple.v1+json"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
