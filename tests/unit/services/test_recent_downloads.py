@@ -44,6 +44,19 @@ def on(release_file: ReleaseFile, day: dt.date, agent: str = PIP) -> DownloadEve
     return dataclasses.replace(DownloadEvent.of(release_file, None, agent), created_date=at)
 
 
+def scattered(files: list[ReleaseFile], *, seed: int, count: int, days: int) -> list[DownloadEvent]:
+    """``count`` downloads of random files over the last ``days`` days, a mirror's or pip's."""
+    rng = random.Random(seed)
+    return [
+        on(
+            rng.choice(files),
+            TODAY - dt.timedelta(days=rng.randrange(days)),
+            rng.choice((PIP, MIRROR)),
+        )
+        for _ in range(count)
+    ]
+
+
 def kept(db: Session) -> dict[tuple[str, bool], int]:
     r = DownloadRecent
     return {(p, m): n for p, m, n in db.execute(sa.select(r.package_id, r.is_mirror, r.downloads))}
@@ -106,15 +119,7 @@ def test_a_rebuilt_day_inside_the_window_replaces_its_sums(
 def test_top_projects_from_the_window_equal_the_sum_of_the_days(
     db: Session, files: list[ReleaseFile]
 ) -> None:
-    rng = random.Random(5)
-    events = [
-        on(
-            rng.choice(files),
-            TODAY - dt.timedelta(days=rng.randrange(40)),
-            rng.choice((PIP, MIRROR)),
-        )
-        for _ in range(300)
-    ]
+    events = scattered(files, seed=5, count=300, days=40)
     events += [on(files[4], TODAY), on(files[5], TODAY)]  # a tie, broken by name
     store_downloads(db, events)
     assert recent_downloads.last_day(db) == TODAY
@@ -133,15 +138,7 @@ def test_top_projects_from_the_window_equal_the_sum_of_the_days(
 def test_the_sites_totals_are_the_projects_counts_summed(
     db: Session, files: list[ReleaseFile]
 ) -> None:
-    rng = random.Random(9)
-    events = [
-        on(
-            rng.choice(files),
-            TODAY - dt.timedelta(days=rng.randrange(200)),
-            rng.choice((PIP, MIRROR)),
-        )
-        for _ in range(400)
-    ]
+    events = scattered(files, seed=9, count=400, days=200)
     store_downloads(db, events)
     t, c = DownloadTotal, DownloadCount
     totals = {(day, m): n for day, m, n in db.execute(sa.select(t.day, t.is_mirror, t.downloads))}
