@@ -21,7 +21,7 @@ has a name of one to three words, a 4-12 word summary, a 20-60 word description,
 keywords, a license (or none), one or two languages and a few trove classifiers. The same
 seed gives the same projects.
 
-``--measure`` times ``wheelyard.services.search.search`` (page 1, 20 per page, with the
+``--measure`` times ``wheelyard.services.discovery.search.search`` (page 1, 20 per page, with the
 license and language facets, as the search page asks for them) for 50 queries: rare words,
 common words, exact project names and two-word queries. Every query runs once to warm the
 caches, then ``--repeat`` times (3); a query's time is the median of its runs, which keeps
@@ -52,8 +52,9 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
 
 from wheelyard.data.db_session import create_engine
-from wheelyard.services import migrations, search
+from wheelyard.services.discovery import search
 from wheelyard.services.naming import normalize_name
+from wheelyard.services.ops import schema as migrations
 
 # The head of the distribution, commonest first.
 HEAD_WORDS = [

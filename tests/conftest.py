@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests import factories
-from tests.live_server import LiveServer, run_server
+from tests.helpers import factories
+from tests.helpers.live_server import LiveServer, run_server
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
-from wheelyard.services import migrations
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.ops import schema
 
 # The moto server fixtures, for every test that needs object storage.
-pytest_plugins = ["tests.s3_server"]
+pytest_plugins = ["tests.helpers.s3_server"]
 
 POSTGRES_URL_VARIABLE = "WHEELYARD_TEST_POSTGRES_URL"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -53,7 +53,7 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = create_engine(database_url)
     if engine.dialect.name == "postgresql":
         reset_postgres_schema(engine)
-    migrations.upgrade(engine)
+    schema.upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from wheelyard.api.simple_fast_path import CachedPages
+from wheelyard.api.fast_path import CachedPages
 from wheelyard.config import Settings
 from wheelyard.data.db_session import (
     create_engine,
@@ -21,15 +21,15 @@ from wheelyard.data.db_session import (
     session_factory,
     transaction,
 )
-from wheelyard.services import packages
-from wheelyard.services.downloads import DownloadRecorder
-from wheelyard.services.page_cache import ChangeSignal, PageCache
-from wheelyard.services.passwords import Passwords
+from wheelyard.http.security_headers import SecurityHeadersMiddleware
+from wheelyard.routes import routes
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.analytics.recorder import DownloadRecorder
+from wheelyard.services.index.page_cache import ChangeSignal, PageCache
+from wheelyard.services.projects import packages
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
-from wheelyard.web.routes import routes
-from wheelyard.web.security_headers import SecurityHeadersMiddleware
-from wheelyard.web.session_auth import SessionCheckMiddleware
+from wheelyard.web.session import SessionCheckMiddleware
 from wheelyard.web.templating import create_templates
 
 log = logging.getLogger(__name__)

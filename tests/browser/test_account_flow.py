@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.live_server import LiveServer
+from tests.helpers.live_server import LiveServer
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.dists import Project, wheel
-from tests.factories import Factory
-from tests.live_server import LiveServer
+from tests.helpers.dists import Project, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import LiveServer
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.storage.local import LocalStorage
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.app import SESSION_COOKIE
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.user import User
-from wheelyard.services import audit, rate_limit, users
+from wheelyard.services import audit
+from wheelyard.services.accounts import rate_limit, users
+from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
-from wheelyard.services.passwords import Passwords
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -22,18 +22,18 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Project, wheel
-from tests.factories import Factory
 from tests.functional.test_accounts import PASSWORD, csrf_from, log_in
 from tests.functional.test_password_reset import Inbox
 from tests.functional.test_two_factor import enable_two_factor, next_code
 from tests.functional.test_upload import basic, twine_fields
-from tests.live_server import free_port
+from tests.helpers.dists import Project, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import free_port
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services import tokens
+from wheelyard.services.accounts import tokens
 from wheelyard.services.audit import Action
 
 IP = "192.0.2.10"

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.config import Settings
 
 

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Project, wheel
-from tests.factories import Factory
 from tests.functional.test_files import Stored
+from tests.helpers.dists import Project, wheel
+from tests.helpers.factories import Factory
 from wheelyard.api import json_api
 from wheelyard.data.download import Download
-from wheelyard.services import journal, project_admin, served_files
+from wheelyard.services import journal
 from wheelyard.services.audit import Origin
+from wheelyard.services.index import served_files
+from wheelyard.services.projects import admin
 from wheelyard.storage.base import FileStorage
 
 UNSTABLE = {"date", "server"}
@@ -97,7 +99,7 @@ def test_a_removed_file_is_gone_at_once(
     assert client.get(stored.url).status_code == 200
     package = stored.file.release.package
     owner = package.maintainers[0]
-    project_admin.remove_file(
+    admin.remove_file(
         db, package, stored.dist.filename, actor=owner, origin=Origin("127.0.0.1", "tests")
     )
     db.commit()

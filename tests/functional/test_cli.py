@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.live_server import scratch_database
+from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.data.user import User
-from wheelyard.services import migrations
+from wheelyard.services.ops import schema
 
 
 @pytest.fixture
@@ -41,8 +41,8 @@ def test_db_upgrade_builds_the_schema(cli_env: dict[str, str]) -> None:
     engine = create_engine(cli_env["WHEELYARD_DATABASE_URL"])
     try:
         with engine.connect() as connection:
-            assert migrations.current_revision(connection) is not None
-            assert migrations.pending_differences(connection) == []
+            assert schema.current_revision(connection) is not None
+            assert schema.pending_differences(connection) == []
     finally:
         engine.dispose()
 

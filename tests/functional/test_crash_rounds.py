@@ -19,7 +19,7 @@ no pieces of interrupted writes.
 A second test kills the server after serving downloads: those served more than a flush
 interval before the kill are all written; only the last window's may be lost.
 
-Servers start warm (``tests.warm_server``): the real ``wheelyard serve``, forked from a
+Servers start warm (``tests.helpers.warm_server``): the real ``wheelyard serve``, forked from a
 process that has imported it already, so a round costs about a second, not a cold start.
 The seed of each run's random delays is in the failure message.
 """
@@ -43,17 +43,18 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.dists import Dist, Project, sdist, upload_form, wheel
-from tests.factories import Factory
-from tests.live_server import scratch_database
-from tests.warm_server import Forker, WarmServer, forker, kill_hard
+from tests.helpers.dists import Dist, Project, sdist, upload_form, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import scratch_database
+from tests.helpers.warm_server import Forker, WarmServer, forker, kill_hard
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import migrations, tokens
-from wheelyard.services.downloads import FLUSH_INTERVAL
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts import tokens
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.analytics.recorder import FLUSH_INTERVAL
+from wheelyard.services.ops import schema
 from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 
 ROUNDS = 100
@@ -89,7 +90,7 @@ def index(tmp_path: Path) -> Iterator[Index]:
     with scratch_database(os.environ.get(POSTGRES_URL_VARIABLE), tmp_path) as url:
         engine = create_engine(url)
         try:
-            migrations.upgrade(engine)
+            schema.upgrade(engine)
             passwords = Passwords(
                 TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"]
             )

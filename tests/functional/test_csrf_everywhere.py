@@ -15,11 +15,11 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.user import User
-from wheelyard.services import tables
+from wheelyard.services.ops import row_counts
 
 # PyPI's upload API: twine sends basic auth, never a session cookie.
 EXEMPT = {"/legacy/", "/legacy"}
@@ -75,9 +75,9 @@ def signed_in(client: TestClient, make: Factory, db: Session) -> User:
 def test_a_form_without_its_token_is_refused_and_changes_nothing(
     client: TestClient, app: Starlette, signed_in: User, db: Session, path: str, token: str | None
 ) -> None:
-    before = tables.row_counts(db)
+    before = row_counts.row_counts(db)
     data = {"csrf_token": token} if token else {}
     response = client.post(path, data=data, follow_redirects=False)
     assert response.status_code == 403, (path, response.status_code, response.text[:200])
     assert CSRF_REFUSAL in response.text
-    assert tables.row_counts(db) == before
+    assert row_counts.row_counts(db) == before

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 
 RSS = "application/rss+xml; charset=utf-8"
 ATOM_LINK = "{http://www.w3.org/2005/Atom}link"

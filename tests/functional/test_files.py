@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Dist, Project, sdist, wheel
-from tests.factories import Factory
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.factories import Factory
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.simple_index import metadata_path
+from wheelyard.services.index.project_page import metadata_path
 from wheelyard.storage.base import FileStorage
 
 USER_AGENT = 'pip/26.0 {"installer":{"name":"pip"}}'

@@ -11,9 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from tests.dists import Project, wheel
-from tests.factories import Factory
-from tests.s3_server import TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, MotoServer
+from tests.helpers.dists import Project, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.s3_server import (
+    TEST_ACCESS_KEY_ID,
+    TEST_REGION,
+    TEST_SECRET_ACCESS_KEY,
+    MotoServer,
+)
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.download import Download

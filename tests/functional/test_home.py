@@ -4,7 +4,7 @@ import datetime as dt
 
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 
 
 def test_home_shows_counts_and_newest_releases(client: TestClient, make: Factory) -> None:

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.conftest import SHARED_DATA
-from tests.dists import Project, sdist, wheel
-from tests.live_server import scratch_database
+from tests.helpers.dists import Project, sdist, wheel
+from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.data.maintainer import Maintainer

@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.live_server import scratch_database
+from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.data.modelbase import SqlAlchemyBase
 from wheelyard.data.package import Package
-from wheelyard.services import tables
+from wheelyard.services.ops import row_counts as tables
 
 # A row of the "rows per table" table: the table name, then its count.
 _COUNT_ROW = re.compile(r"^\W*([a-z_]+)\W+([\d,]+)\W*$")

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.dists import Dist, Project, sdist, wheel
-from tests.factories import Factory
-from tests.live_server import LiveServer
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import LiveServer
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import journal
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.storage.local import LocalStorage
 
 pytestmark = pytest.mark.clients

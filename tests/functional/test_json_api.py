@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Project, sdist, wheel
-from tests.factories import Factory
+from tests.helpers.dists import Project, sdist, wheel
+from tests.helpers.factories import Factory
 from wheelyard.data.package import Package
 from wheelyard.services import journal
 from wheelyard.storage.base import FileStorage

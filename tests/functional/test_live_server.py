@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import urllib.request
 
-from tests.live_server import LiveServer
+from tests.helpers.live_server import LiveServer
 
 
 def test_serve_migrates_and_answers_over_http(live_server: LiveServer) -> None:

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Project, wheel
-from tests.factories import Factory
 from tests.functional.test_accounts import csrf_from, log_in
+from tests.helpers.dists import Project, wheel
+from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
@@ -19,8 +19,9 @@ from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
-from wheelyard.services import maintainers, project_admin
-from wheelyard.services.simple_index import metadata_path
+from wheelyard.services.index.project_page import metadata_path
+from wheelyard.services.projects import admin as project_admin
+from wheelyard.services.projects import maintainers
 from wheelyard.storage.base import FileStorage
 
 URL = "/manage/project/demo/"

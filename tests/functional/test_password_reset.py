@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
 from tests.functional.test_accounts import PASSWORD, actions, csrf_from, elsewhere, log_in
 from tests.functional.test_two_factor import enable_two_factor
-from tests.live_server import free_port
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import free_port
 from wheelyard.data.password_reset import PasswordReset
 from wheelyard.data.user import User
-from wheelyard.services import rate_limit
+from wheelyard.services.accounts import rate_limit
 
 NEW_PASSWORD = "a fresh new password"
 _LINK = re.compile(r"(\S+/account/reset/([A-Za-z0-9_-]+))")
@@ -292,7 +292,7 @@ def test_a_broken_mail_server_does_not_fail_the_request(
     app.state.settings = dataclasses.replace(
         app.state.settings, smtp_host="127.0.0.1", smtp_port=free_port()
     )
-    with caplog.at_level(logging.WARNING, logger="wheelyard.services.mail"):
+    with caplog.at_level(logging.WARNING, logger="wheelyard.services.accounts.mail"):
         response = ask_for_reset(client, "ada@example.com")
     assert response.status_code == 200
     assert SENT in response.text

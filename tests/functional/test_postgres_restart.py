@@ -1,6 +1,6 @@
 """PostgreSQL stopped and started under load: the server answers throughout and recovers alone.
 
-The test brings its own PostgreSQL cluster (``tests.private_postgres``): the suite's is the
+The test brings its own PostgreSQL cluster (``tests.helpers.private_postgres``): the suite's is the
 machine's shared server and must not be restarted. So it does not depend on the suite's
 database, and runs once, in the SQLite run of the suite; the PostgreSQL run skips it.
 
@@ -28,14 +28,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.dists import Dist, Project, upload_form, wheel
-from tests.factories import Factory
-from tests.live_server import LiveServer, launched, wait_until_up
-from tests.private_postgres import Cluster, binaries, private_cluster
+from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import LiveServer, launched, wait_until_up
+from tests.helpers.private_postgres import Cluster, binaries, private_cluster
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
-from wheelyard.services import migrations, tokens
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts import tokens
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.ops import schema
 
 # How soon after PostgreSQL is back every request must succeed again.
 RECOVERY_SECONDS = 5.0
@@ -116,7 +117,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         database_url = url.render_as_string(hide_password=False)
         engine = create_engine(database_url)
         try:
-            migrations.upgrade(engine)
+            schema.upgrade(engine)
             passwords = Passwords(
                 TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"]
             )

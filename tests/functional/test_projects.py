@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
-from tests.live_server import LiveServer
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import LiveServer
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.package import Package
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts.passwords import Passwords
 
 README = """# Thing
 

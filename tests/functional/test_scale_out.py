@@ -30,14 +30,27 @@ import requests
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.dists import Dist, Project, wheel
-from tests.live_server import LiveServer, launched, run_server, scratch_database, wait_until_up
-from tests.s3_server import TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, MotoServer
+from tests.helpers.dists import Dist, Project, wheel
+from tests.helpers.live_server import (
+    LiveServer,
+    launched,
+    run_server,
+    scratch_database,
+    wait_until_up,
+)
+from tests.helpers.s3_server import (
+    TEST_ACCESS_KEY_ID,
+    TEST_REGION,
+    TEST_SECRET_ACCESS_KEY,
+    MotoServer,
+)
 from wheelyard.cli.serve import serve
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services import audit, migrations, tokens, users
-from wheelyard.services.passwords import Passwords
+from wheelyard.services import audit
+from wheelyard.services.accounts import tokens, users
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.ops import schema
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -483,7 +496,7 @@ def test_on_sqlite_a_write_survives_a_commit_made_elsewhere_meanwhile(tmp_path: 
     """
     engine = create_engine(f"sqlite:///{tmp_path / 'shared.db'}")
     try:
-        migrations.upgrade(engine)
+        schema.upgrade(engine)
         sessions = session_factory(engine)
         passwords = Passwords(TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"])
         with transaction(sessions) as db:

@@ -8,9 +8,10 @@ from html import unescape
 import pytest
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.config import Settings
-from wheelyard.services import classifiers, search
+from wheelyard.services.discovery import search
+from wheelyard.services.projects import classifiers
 
 
 def result_names(body: str) -> list[str]:

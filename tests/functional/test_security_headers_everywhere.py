@@ -25,12 +25,13 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
-from tests.dists import Project, wheel
-from tests.factories import Factory
 from tests.functional.test_accounts import log_in
+from tests.helpers.dists import Project, wheel
+from tests.helpers.factories import Factory
 from wheelyard.app import create_app
 from wheelyard.config import Settings
-from wheelyard.services import password_reset, search
+from wheelyard.services.accounts import password_reset
+from wheelyard.services.discovery import search
 from wheelyard.storage.base import FileStorage
 
 SAFE = {"GET", "HEAD", "OPTIONS"}

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
-from wheelyard.services import sitemap
+from tests.helpers.factories import Factory
+from wheelyard.services.discovery import sitemap
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 

@@ -13,11 +13,12 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 import wheelyard.app
-from tests.dists import Dist, Project, sdist, wheel
-from tests.factories import Factory
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.factories import Factory
 from wheelyard.data.package import Package
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import journal, simple_listing
+from wheelyard.services import journal
+from wheelyard.services.index import project_list
 from wheelyard.storage.base import FileStorage
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -326,13 +327,13 @@ def test_a_big_project_list_is_built_before_the_first_request(
     db.commit()
     monkeypatch.setattr(wheelyard.app, "BUILD_LISTING_AT_START", threshold)
     reads: list[str] = []
-    real_read_range = simple_listing.read_range
+    real_read_range = project_list.read_range
 
     def counted(db: Session, low: str, high: str | None):  # type: ignore[no-untyped-def]
         reads.append(low)
         return real_read_range(db, low, high)
 
-    monkeypatch.setattr(simple_listing, "read_range", counted)
+    monkeypatch.setattr(project_list, "read_range", counted)
     with TestClient(app, base_url="http://testserver") as client:
         reads_at_start = len(reads)
         response = client.get("/simple/")

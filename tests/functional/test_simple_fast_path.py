@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.api import simple
 from wheelyard.data.package import Package
 from wheelyard.services import journal

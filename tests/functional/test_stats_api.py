@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Project, sdist, wheel
-from tests.factories import Factory
+from tests.helpers.dists import Project, sdist, wheel
+from tests.helpers.factories import Factory
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.downloads import DownloadEvent, store_downloads, utcnow
+from wheelyard.services.analytics.recorder import DownloadEvent, store_downloads, utcnow
 from wheelyard.storage.base import FileStorage
 
 TODAY = utcnow().date()

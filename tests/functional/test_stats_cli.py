@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.live_server import scratch_database
+from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
@@ -19,8 +19,9 @@ from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import migrations, stats
-from wheelyard.services.downloads import utcnow
+from wheelyard.services.analytics import stats
+from wheelyard.services.analytics.recorder import utcnow
+from wheelyard.services.ops import schema
 
 TODAY = utcnow().date()
 PIP = 'pip/24.0 {"python":"3.12.1","system":{"name":"Linux","release":"6.1"}}'
@@ -35,7 +36,7 @@ def database(tmp_path: Path) -> Iterator[str]:
     with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
         engine = create_engine(url)
         try:
-            migrations.upgrade(engine)
+            schema.upgrade(engine)
             with transaction(session_factory(engine)) as db:
                 package = Package(id="counted", name="Counted")
                 release = Release(package=package, version="1.0")

@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.dists import Project, sdist, wheel
-from tests.factories import Factory
-from tests.live_server import scratch_database
+from tests.helpers.dists import Project, sdist, wheel
+from tests.helpers.factories import Factory
+from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services import migrations
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.ops import schema as migrations
 from wheelyard.storage.base import content_path
 from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 

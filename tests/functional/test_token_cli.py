@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.live_server import scratch_database
+from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services import migrations, tokens
+from wheelyard.services.accounts import tokens
+from wheelyard.services.ops import schema
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), directory) as url:
         engine = create_engine(url)
         try:
-            migrations.upgrade(engine)
+            schema.upgrade(engine)
             with transaction(session_factory(engine)) as db:
                 ada = User(name="Ada", email="ada@example.com")
                 db.add_all([ada, User(name="Bob", email="bob@example.com")])

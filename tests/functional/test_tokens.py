@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
 from tests.functional.test_accounts import csrf_from, log_in
+from tests.helpers.factories import Factory
 from wheelyard.data.api_token import ApiToken
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.user import User
-from wheelyard.services import tokens
+from wheelyard.services.accounts import tokens
 
 _SECRET = re.compile(r"wheelyard-[A-Za-z0-9_-]{40,}")
 

@@ -24,8 +24,8 @@ from twine.package import PackageFile
 from twine.repository import Repository
 
 from tests.conftest import SHARED_DATA
-from tests.dists import Dist, Project, sdist, wheel
-from tests.live_server import LiveServer
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.live_server import LiveServer
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.factories import Factory
 from tests.functional.test_accounts import PASSWORD, actions, csrf_from, elsewhere, log_in
+from tests.helpers.factories import Factory
 from wheelyard.data.recovery_code import RecoveryCode
 from wheelyard.data.user import User
-from wheelyard.services import rate_limit
-from wheelyard.web import session_auth
+from wheelyard.services.accounts import rate_limit
+from wheelyard.web import session
 
 _SECRET = re.compile(r'<code class="totp-secret">([A-Z2-7 ]+)</code>')
 _CODE = re.compile(r"<li><code>([a-z2-7-]+)</code></li>")
@@ -214,7 +214,7 @@ def test_the_second_step_expires(
     secret, _ = secured
     log_in(client, "ada@example.com")
     token = csrf_from(client, "/account/login/two-factor")
-    monkeypatch.setattr(session_auth, "SECOND_FACTOR_SECONDS", -1)
+    monkeypatch.setattr(session, "SECOND_FACTOR_SECONDS", -1)
     response = client.post(
         "/account/login/two-factor",
         data={"csrf_token": token, "code": next_code(secret)},

@@ -24,15 +24,18 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.dists import Dist, Project, sdist, wheel
-from tests.factories import Factory
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.factories import Factory
 from wheelyard.api import upload as upload_api
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services import audit, rate_limit, tables, tokens, uploads
+from wheelyard.services import audit
+from wheelyard.services.accounts import rate_limit, tokens
+from wheelyard.services.ops import row_counts
+from wheelyard.services.uploads import register
 from wheelyard.storage.base import FileStorage, StorageError
 
 PASSWORD = "correct horse battery"
@@ -131,7 +134,7 @@ Snapshot = tuple[dict[str, int], list[str]]
 
 
 def snapshot(db: Session, storage: FileStorage) -> Snapshot:
-    counts = tables.row_counts(db)
+    counts = row_counts.row_counts(db)
     counts.pop("audit")  # failed logins are recorded on purpose; checked where they happen
     return counts, sorted(storage.iter_paths())
 
@@ -229,16 +232,16 @@ def test_a_maintainer_who_is_not_owner_may_upload(
 def test_a_contended_upload_is_retried(
     uploads_as: Uploads, monkeypatch: pytest.MonkeyPatch, db: Session
 ) -> None:
-    real = uploads.register_file
+    real = register.register_file
     calls: list[int] = []
 
-    def lose_the_first_race(*args: Any, **kwargs: Any) -> uploads.Registered:
+    def lose_the_first_race(*args: Any, **kwargs: Any) -> register.Registered:
         calls.append(1)
         if len(calls) == 1:
             raise IntegrityError("INSERT INTO packages", {}, Exception("unique violation"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(uploads, "register_file", lose_the_first_race)
+    monkeypatch.setattr(register, "register_file", lose_the_first_race)
     assert uploads_as.post(wheel(LIB)).status_code == 200
     assert len(calls) == 2
     assert db.get(Package, "tiny-lib") is not None
@@ -247,10 +250,10 @@ def test_a_contended_upload_is_retried(
 def test_endless_contention_is_a_clear_409(
     uploads_as: Uploads, monkeypatch: pytest.MonkeyPatch, unchanged: None
 ) -> None:
-    def always_lose(*args: Any, **kwargs: Any) -> uploads.Registered:
+    def always_lose(*args: Any, **kwargs: Any) -> register.Registered:
         raise IntegrityError("INSERT INTO packages", {}, Exception("unique violation"))
 
-    monkeypatch.setattr(uploads, "register_file", always_lose)
+    monkeypatch.setattr(register, "register_file", always_lose)
     monkeypatch.setattr(upload_api, "ATTEMPTS", 2)
     assert_refused(uploads_as.post(wheel(LIB)), 409, upload_api.CONTENTION)
 
@@ -596,7 +599,7 @@ def test_a_second_sdist_for_a_release_is_refused(
 def test_a_file_over_the_size_limit_is_refused(
     uploads_as: Uploads, monkeypatch: pytest.MonkeyPatch, unchanged: None
 ) -> None:
-    monkeypatch.setattr(uploads, "MAX_FILE_SIZE", 1024)
+    monkeypatch.setattr(register, "MAX_FILE_SIZE", 1024)
     assert_refused(uploads_as.post(wheel(LIB)), 400, "File too large. Limit for project 'tiny-lib'")
 
 

@@ -50,11 +50,13 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.conftest import POSTGRES_URL_VARIABLE
-from tests.dists import Dist, Project, sdist, wheel
-from tests.factories import Factory
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.factories import Factory
 from wheelyard.api import upload as upload_api
 from wheelyard.config import Settings
-from wheelyard.services import audit, tokens, uploads
+from wheelyard.services import audit
+from wheelyard.services.accounts import tokens
+from wheelyard.services.uploads import register
 
 # --- how many ---------------------------------------------------------------------------------
 
@@ -1240,7 +1242,7 @@ _VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORE
 
 # field -> (values that get the upload refused, whether the field is a list one may add to)
 GARBAGE: dict[str, tuple[st.SearchStrategy[str], bool]] = {
-    "metadata_version": (_TEXT.filter(lambda v: v not in uploads.KNOWN_METADATA_VERSIONS), False),
+    "metadata_version": (_TEXT.filter(lambda v: v not in register.KNOWN_METADATA_VERSIONS), False),
     "name": (_TEXT.filter(lambda v: _VALID_NAME.match(v) is None), False),
     "version": (_TEXT.filter(_unparsable(Version)), False),
     "requires_python": (_NOT_BLANK.filter(_unparsable(SpecifierSet)), False),
@@ -1355,7 +1357,7 @@ def test_oversized_fields_are_refused(index: Index, form: Form) -> None:
 @pytest.mark.parametrize(
     ("length", "reason"),
     [
-        (uploads.MAX_DESCRIPTION_LENGTH + 1, "Invalid value for description"),
+        (register.MAX_DESCRIPTION_LENGTH + 1, "Invalid value for description"),
         (upload_api.MAX_FIELD_SIZE + 1, "Invalid multipart form: Part exceeded maximum size"),
     ],
     ids=["description", "form part"],

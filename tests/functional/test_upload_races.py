@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.conftest import POSTGRES_URL_VARIABLE
-from tests.dists import Dist, Project, upload_form, wheel
-from tests.live_server import LiveServer, run_server
-from tests.unit.services.test_index_totals import counted
+from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers.live_server import LiveServer, run_server
+from tests.unit.services.analytics.test_index_totals import counted
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
@@ -34,7 +34,9 @@ from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
-from wheelyard.services import index_stats, journal, packages
+from wheelyard.services import journal
+from wheelyard.services.analytics import project_sizes
+from wheelyard.services.projects import packages
 
 PASSWORD = "correct horse battery"
 NEW_PROJECT_RACERS = 50
@@ -129,8 +131,8 @@ def assert_totals_exact(index: Index) -> None:
     with Session(index.engine) as db:
         expected_counts, expected_size, expected_biggest = counted(db)
         assert packages.index_counts(db) == expected_counts
-        assert index_stats.total_size(db) == expected_size
-        assert index_stats.top_by_size(db, limit=100) == expected_biggest
+        assert project_sizes.total_size(db) == expected_size
+        assert project_sizes.top_by_size(db, limit=100) == expected_biggest
 
 
 def test_racing_versions_make_one_project_with_every_file_once(index: Index) -> None:

@@ -1,7 +1,8 @@
 """File downloads: ``/packages/<storage path>`` and the PEP 658 ``.metadata`` beside each.
 
 The URL is ``/packages/`` followed by the file's storage path (PyPI's layout,
-``ab/cd/<rest of the BLAKE2b-256>/<filename>``), as ``services.packages.file_url`` links it.
+``ab/cd/<rest of the BLAKE2b-256>/<filename>``), as
+``services.projects.packages.file_url`` links it.
 Files never change under a URL, so they are cached for a year. A full GET of a file is
 recorded as a download, off the request path; HEAD, 304s, ranges and metadata are not.
 """
@@ -23,12 +24,12 @@ from starlette.types import Scope
 from wheelyard.api.simple import not_found, refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import served_files, simple_index
-from wheelyard.services.downloads import DownloadEvent, DownloadRecorder, find_served_file
-from wheelyard.services.page_cache import PageCache, etag_matches
-from wheelyard.services.served_files import ServedFile
+from wheelyard.http.transaction import transaction
+from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder, find_served_file
+from wheelyard.services.index import project_page, served_files
+from wheelyard.services.index.page_cache import PageCache, etag_matches
+from wheelyard.services.index.served_files import ServedFile
 from wheelyard.storage.base import FileStorage, StorageError, presigned_url
-from wheelyard.web.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def _find_served(request: Request, pages: PageCache, filename: str) -> ServedFil
 
 async def serve(request: Request) -> Response:
     path: str = request.path_params["path"]
-    if path.endswith(simple_index.METADATA_SUFFIX):
-        dist_path = path.removesuffix(simple_index.METADATA_SUFFIX)
+    if path.endswith(project_page.METADATA_SUFFIX):
+        dist_path = path.removesuffix(project_page.METADATA_SUFFIX)
         release_file = await run_in_threadpool(_find, request, dist_path.rsplit("/", 1)[-1])
         # Only the exact path we link to serves a file: no other spelling, nothing unlisted.
         if release_file is None or release_file.storage_path != dist_path:
@@ -97,7 +98,7 @@ def cached_download(scope: Scope) -> Response | None:
     """
     pages: PageCache = scope["app"].state.pages
     path: str = scope["path"].removeprefix(PREFIX)
-    if path.endswith(simple_index.METADATA_SUFFIX) or pages.check_due():
+    if path.endswith(project_page.METADATA_SUFFIX) or pages.check_due():
         return None
     served = pages.files.lookup(path.rsplit("/", 1)[-1])
     if served is None or served.storage_path != path:
@@ -195,7 +196,7 @@ async def _serve_metadata(request: Request, release_file: ReleaseFile) -> Respon
     if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(status_code=304, headers=headers)
     storage: FileStorage = request.app.state.storage
-    data = await run_in_threadpool(simple_index.core_metadata, storage, release_file)
+    data = await run_in_threadpool(project_page.core_metadata, storage, release_file)
     if data is None:
         log.error("core metadata of %s is neither stored nor readable", release_file.filename)
         return not_found()

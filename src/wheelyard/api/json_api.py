@@ -15,10 +15,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.api.simple import cached_page, moved_to, not_found, page_response, refresh_if_due
-from wheelyard.services import project_json
+from wheelyard.http.transaction import transaction
+from wheelyard.services.index import project_json
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.naming import is_valid_project_name, normalize_name
-from wheelyard.services.page_cache import PageCache, RenderedPage
-from wheelyard.web.transaction import transaction
 
 JSON = "application/json"
 # Browser tools and dashboards read this API from other origins, as they do PyPI's.

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from wheelyard.services import simple_index
+from wheelyard.http.transaction import transaction
+from wheelyard.services.index import project_page as simple_index
+from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.index.project_list import ListingPage
 from wheelyard.services.naming import is_valid_project_name, normalize_name
-from wheelyard.services.page_cache import PageCache, RenderedPage, etag_matches
-from wheelyard.services.simple_listing import ListingPage
-from wheelyard.web.transaction import transaction
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"

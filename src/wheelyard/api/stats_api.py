@@ -29,10 +29,10 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.api.simple import moved_to
 from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
-from wheelyard.services import stats
+from wheelyard.http.transaction import transaction
+from wheelyard.services.analytics import stats
+from wheelyard.services.analytics.user_agents import INSTALLERS
 from wheelyard.services.naming import is_valid_project_name, normalize_name
-from wheelyard.services.user_agents import INSTALLERS
-from wheelyard.web.transaction import transaction
 
 # Browser tools and dashboards read this API from other origins, as they do pypistats.org's.
 HEADERS = {"Access-Control-Allow-Origin": "*"}

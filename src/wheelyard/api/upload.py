@@ -2,7 +2,7 @@
 
 One multipart POST per file (``:action=file_upload``), authenticated with HTTP basic auth.
 This module only reads the request: body size, multipart form, credentials. The rules live
-in ``services.uploads``. A refusal is a 4xx whose plain-text body is the reason; twine
+in ``services.uploads.register``. A refusal is a 4xx whose plain-text body is the reason; twine
 prints it with ``--verbose`` and ``--skip-existing`` reads "File already exists" from it.
 
 PyPI also puts the reason into the HTTP status line. An ASGI application cannot: the ASGI
@@ -28,20 +28,21 @@ from starlette.types import Message, Receive
 
 from wheelyard.config import Settings
 from wheelyard.data.db_session import database_unavailable
-from wheelyard.services import upload_auth, uploads
+from wheelyard.http.transaction import transaction
 from wheelyard.services.audit import Origin
-from wheelyard.services.upload_auth import AuthenticationError, Credentials, Uploader
-from wheelyard.services.uploads import ClaimedDigests, IncomingFile, Outcome, UploadError
+from wheelyard.services.uploads import auth as upload_auth
+from wheelyard.services.uploads import register
+from wheelyard.services.uploads.auth import AuthenticationError, Credentials, Uploader
+from wheelyard.services.uploads.register import ClaimedDigests, IncomingFile, Outcome, UploadError
 from wheelyard.storage.base import StorageError
-from wheelyard.web.transaction import transaction
 
 log = logging.getLogger(__name__)
 
 # Room for the metadata fields and the multipart framing beside the largest file; a file
 # a little over the limit still gets the friendlier "File too large" answer.
-MAX_BODY_SIZE = uploads.MAX_FILE_SIZE + 24 * uploads.MEGABYTE
+MAX_BODY_SIZE = register.MAX_FILE_SIZE + 24 * register.MEGABYTE
 # One text field (the description is the long one, up to 4 bytes per character).
-MAX_FIELD_SIZE = 4 * uploads.MAX_DESCRIPTION_LENGTH
+MAX_FIELD_SIZE = 4 * register.MAX_DESCRIPTION_LENGTH
 MAX_FIELDS = 1000
 MAX_FILES = 3  # the distribution, and a signature some clients still send
 # Two uploads racing to create the same project or release: the loser retries and then
@@ -166,7 +167,7 @@ async def _discard_body(request: Request) -> None:
 
 def _too_large_message() -> str:
     return (
-        f"Request too large: files are limited to {uploads.MAX_FILE_SIZE // uploads.MEGABYTE} MB."
+        f"Request too large: files are limited to {register.MAX_FILE_SIZE // register.MEGABYTE} MB."
     )
 
 
@@ -269,8 +270,8 @@ def _register(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction(request) as db:
-                metadata = uploads.metadata_from_form(metadata_fields)
-                registered = uploads.register_file(
+                metadata = register.metadata_from_form(metadata_fields)
+                registered = register.register_file(
                     db,
                     request.app.state.storage,
                     incoming,

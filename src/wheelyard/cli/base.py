@@ -1,4 +1,4 @@
-"""The root command group and what every command shares: settings, sessions, migrations."""
+"""The root command group and what every command shares: settings, sessions, schema."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services import migrations, tables
+from wheelyard.services.ops import row_counts, schema
 
 
 @click.group()
@@ -34,7 +34,7 @@ def sessions_for(settings: Settings) -> Iterator[sessionmaker[Session]]:
 def upgrade_database(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     try:
-        migrations.upgrade(engine)
+        schema.upgrade(engine)
     finally:
         engine.dispose()
 
@@ -42,7 +42,7 @@ def upgrade_database(settings: Settings) -> None:
 def print_row_counts(console: Console, settings: Settings) -> None:
     """The rows per table, as long-running imports end."""
     with sessions_for(settings) as sessions, transaction(sessions) as session:
-        counts = tables.row_counts(session)
+        counts = row_counts.row_counts(session)
     table = Table(title="rows per table")
     table.add_column("table")
     table.add_column("rows", justify="right")

@@ -7,7 +7,7 @@ import click
 from wheelyard.cli.base import upgrade_database
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
-from wheelyard.services import migrations
+from wheelyard.services.ops import schema as migrations
 
 
 @click.group()

@@ -32,13 +32,13 @@ def import_dists(settings: Settings, directory: pathlib.Path) -> None:
 
     from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services import distributions, uploads
+    from wheelyard.services.uploads import archives, register
     from wheelyard.storage.factory import create_storage
 
     paths = sorted(
         path
         for path in directory.rglob("*")
-        if path.is_file() and distributions.packagetype_of(path.name) is not None
+        if path.is_file() and archives.packagetype_of(path.name) is not None
     )
     upgrade_database(settings)
     storage = create_storage(settings)
@@ -47,31 +47,31 @@ def import_dists(settings: Settings, directory: pathlib.Path) -> None:
     with sessions_for(settings) as sessions, Progress(console=console) as progress:
         task = progress.add_task(f"importing {len(paths)} files", total=len(paths))
         for path in paths:
-            packagetype = distributions.packagetype_of(path.name)
+            packagetype = archives.packagetype_of(path.name)
             assert packagetype is not None  # only such paths were listed
             with path.open("rb") as content:
-                incoming = uploads.IncomingFile(
+                incoming = register.IncomingFile(
                     filename=path.name, content=content, filetype=packagetype
                 )
                 try:
                     with transaction(sessions) as db:
-                        registered = uploads.register_file(
+                        registered = register.register_file(
                             db,
                             storage,
                             incoming,
                             metadata=None,
                             uploader=None,
-                            policy=uploads.IMPORT_POLICY,
+                            policy=register.IMPORT_POLICY,
                         )
-                except uploads.UploadError as error:
+                except register.UploadError as error:
                     counts["refused"] += 1
                     progress.console.print(f"[yellow]skipped[/yellow] {path.name}: {error.message}")
                 else:
                     counts[registered.outcome.value] += 1
             progress.advance(task)
     console.print(
-        f"{counts[uploads.Outcome.STORED.value]} stored, "
-        f"{counts[uploads.Outcome.ALREADY_PRESENT.value]} already present, "
+        f"{counts[register.Outcome.STORED.value]} stored, "
+        f"{counts[register.Outcome.ALREADY_PRESENT.value]} already present, "
         f"{counts['refused']} refused"
     )
     print_row_counts(console, settings)
@@ -96,7 +96,7 @@ def import_pypi_json(settings: Settings, directory: pathlib.Path) -> None:
 
     from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services.importer import pypi_json
+    from wheelyard.services.ops.importers import pypi_json
 
     paths = sorted(path for path in directory.rglob("*.json") if path.is_file())
     upgrade_database(settings)

@@ -47,7 +47,7 @@ def worker_count(_ctx: click.Context, _param: click.Parameter, value: str) -> in
 @click.option(
     "--workers",
     # Every core by default: each worker serves cached pages on its own, and a change made
-    # through one reaches the others at once (services.page_cache.ChangeSignal).
+    # through one reaches the others at once (services.index.page_cache.ChangeSignal).
     default=AUTO,
     show_default=True,
     metavar="N|auto",

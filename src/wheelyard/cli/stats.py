@@ -34,7 +34,7 @@ def stats_rebuild(settings: Settings, since: dt.datetime | None) -> None:
 
     from wheelyard.cli.base import sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services import downloads
+    from wheelyard.services.analytics import recorder as downloads
 
     upgrade_database(settings)
     console = Console()
@@ -68,7 +68,7 @@ def stats_prune(settings: Settings, days: int | None) -> None:
     """Delete raw download rows older than the retention period; the daily counts stay."""
     from wheelyard.cli.base import sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services import downloads
+    from wheelyard.services.analytics import recorder as downloads
 
     keep = days if days is not None else settings.download_retention_days
     if keep < 0:

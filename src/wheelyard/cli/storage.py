@@ -33,7 +33,7 @@ def storage_gc(settings: Settings, dry_run: bool, min_age: int) -> None:
     """
     from wheelyard.cli.base import sessions_for
     from wheelyard.data.db_session import transaction
-    from wheelyard.services import storage_gc
+    from wheelyard.services.ops import storage_gc
     from wheelyard.storage.base import StorageError
     from wheelyard.storage.factory import create_storage
 

@@ -9,7 +9,9 @@ import click
 from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
 from wheelyard.data.db_session import transaction
-from wheelyard.services import audit, maintainers, packages, tokens, users
+from wheelyard.services import audit
+from wheelyard.services.accounts import tokens, users
+from wheelyard.services.projects import maintainers, packages
 
 
 @click.group()

@@ -7,8 +7,8 @@ import click
 from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
 from wheelyard.data.db_session import transaction
-from wheelyard.services import users
-from wheelyard.services.passwords import Passwords
+from wheelyard.services.accounts import users
+from wheelyard.services.accounts.passwords import Passwords
 
 
 @click.group()

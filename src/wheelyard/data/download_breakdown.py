@@ -14,7 +14,7 @@ class Dimension(StrEnum):
 
     VERSION = "version"  # the release's version
     PACKAGETYPE = "packagetype"  # bdist_wheel, sdist
-    INSTALLER = "installer"  # one of services.user_agents.INSTALLERS
+    INSTALLER = "installer"  # one of services.analytics.user_agents.INSTALLERS
     PYTHON = "python"  # the minor version, "3.11"
     SYSTEM = "system"  # "Linux", "Darwin", "Windows", ... or "other"
 
@@ -48,8 +48,8 @@ class DownloadBreakdownMonth(SqlAlchemyBase):
     A breakdown over the last 180 days would otherwise read one row per category and day:
     180,000 rows for a project with 1,000 versions. With months, the whole months inside the
     period come from here and only the days at its start from the daily table (see
-    services.stats), a few tens of rows per category. Kept in step with the daily rows by
-    every writer (services.downloads), so ``downloads`` here always equals the sum of the
+    services.analytics.stats), a few tens of rows per category. Kept in step with the daily rows by
+    every writer (services.analytics.recorder), so ``downloads`` here always equals the sum of the
     month's daily rows.
     """
 

@@ -13,7 +13,7 @@ class DownloadRecent(SqlAlchemyBase):
 
     The top projects of the month are the largest of these, read through an index, where
     summing ``download_counts`` over 30 days would group millions of rows at PyPI's size.
-    services.recent_downloads keeps the sums and moves the window on each new day.
+    services.analytics.recent keeps the sums and moves the window on each new day.
     """
 
     __tablename__ = "download_recent"

@@ -20,7 +20,7 @@ class User(SqlAlchemyBase):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     created_date: Mapped[dt.datetime] = created_date_column()
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    # Stored lower-cased (see services.users) so the unique index is case-insensitive.
+    # Stored lower-cased (see services.accounts.users) so the unique index is case-insensitive.
     email: Mapped[str] = mapped_column(sa.String(320), nullable=False, unique=True, index=True)
     # An argon2id hash, never a password. None: the account cannot log in until one is set
     # (imported authors and maintainers start this way).

@@ -1,4 +1,4 @@
-"""Alembic environment. Run through wheelyard.services.migrations, never from an ini file."""
+"""Alembic environment. Run through wheelyard.services.ops.schema, never from an ini file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 
 from wheelyard.data import __all_models  # noqa: F401 - registers every table
 from wheelyard.data.modelbase import SqlAlchemyBase
-from wheelyard.services.migrations import include_name
+from wheelyard.services.ops.schema import include_name
 
 config = context.config
 target_metadata = SqlAlchemyBase.metadata

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from wheelyard.data.db_session import database_unavailable
-from wheelyard.web.security_headers import ALL_HEADERS
+from wheelyard.http.security_headers import ALL_HEADERS
 from wheelyard.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = "Something went wrong on our side. It has been logged."
-    # Sent from outside the security headers middleware (see web.security_headers).
+    # Sent from outside the security headers middleware (see http.security_headers).
     if not _wants_html(request):
         return PlainTextResponse(message, status_code=500, headers=ALL_HEADERS)
     return render(

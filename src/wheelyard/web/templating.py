@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from wheelyard.services import audit
-from wheelyard.web import csrf, session_auth
+from wheelyard.web import csrf, session
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -64,7 +64,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
-    context.setdefault("current_user", session_auth.session_user(request))
+    context.setdefault("current_user", session.session_user(request))
     return templates.TemplateResponse(
         request, name, context, status_code=status_code, headers=headers
     )

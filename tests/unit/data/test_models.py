@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.data.download import Download
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.factories import Factory
+from tests.helpers.factories import Factory
 from wheelyard.services import audit
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import dists
-from wheelyard.services.simple_index import read_wheel_metadata
+from tests.helpers import dists
+from wheelyard.services.index.project_page import read_wheel_metadata
 from wheelyard.storage.base import FileStorage, StorageError, content_path
 from wheelyard.storage.local import LocalStorage
 from wheelyard.storage.s3 import MIN_PART_SIZE, S3Location, S3Storage

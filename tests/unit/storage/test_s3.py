@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.live_server import free_port
-from tests.s3_server import (
+from tests.helpers.live_server import free_port
+from tests.helpers.s3_server import (
     TEST_ACCESS_KEY_ID,
     TEST_REGION,
     TEST_SECRET_ACCESS_KEY,

@@ -13,7 +13,7 @@ tables without any index, and the TEXT primary key gives packages one.
 PostgreSQL gets a stored generated tsvector column with a GIN index and, when the pg_trgm
 extension can be had, a trigram index on the normalized name.
 
-None of these are models; services.migrations keeps autogenerate away from them.
+None of these are models; services.ops.schema keeps autogenerate away from them.
 ``package_classifiers`` is an ordinary model table.
 """
 

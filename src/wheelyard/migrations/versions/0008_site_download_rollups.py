@@ -8,7 +8,7 @@ Create Date: 2026-11-28 13:20:00
 top projects: millions of rows at PyPI's size. ``download_totals`` holds the site's count
 per day (filled here from ``download_counts``); ``download_recent`` each project's sum over
 the 30 days ending on ``download_window.last_day``. The window starts far in the past, so
-the first write of downloads fills it (services.recent_downloads).
+the first write of downloads fills it (services.analytics.recent).
 """
 
 from __future__ import annotations

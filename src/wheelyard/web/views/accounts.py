@@ -20,22 +20,15 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
 from wheelyard.data.user import User
-from wheelyard.services import (
-    audit,
-    logins,
-    mail,
-    maintainers,
-    password_reset,
-    rate_limit,
-    two_factor,
-    users,
-)
+from wheelyard.http.transaction import transaction
+from wheelyard.services import audit
+from wheelyard.services.accounts import logins, mail, password_reset, rate_limit, two_factor, users
+from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
-from wheelyard.services.passwords import Passwords
-from wheelyard.web import session_auth
+from wheelyard.services.projects import maintainers
+from wheelyard.web import session as session_auth
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 
 # Deliberately loose: the address only has to look deliverable; one "@", a dot after it.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

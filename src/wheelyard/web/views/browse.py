@@ -15,10 +15,12 @@ from wheelyard.config import Settings
 from wheelyard.data.language import Language
 from wheelyard.data.license import License
 from wheelyard.data.package import Package
-from wheelyard.services import browse, packages, urls
-from wheelyard.services.pagination import InvalidPage, Page, PageOutOfRange, parse_page
+from wheelyard.http.transaction import transaction
+from wheelyard.services import urls
+from wheelyard.services.discovery import browse
+from wheelyard.services.discovery.pagination import InvalidPage, Page, PageOutOfRange, parse_page
+from wheelyard.services.projects import packages
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
-from wheelyard.services import feeds, packages
+from wheelyard.http.transaction import transaction
+from wheelyard.services.discovery import feeds
 from wheelyard.services.naming import is_valid_project_name
-from wheelyard.web.transaction import transaction
+from wheelyard.services.projects import packages
 
 # Readers poll every few minutes; this spares the database most of those polls.
 CACHE_CONTROL = {"cache-control": "public, max-age=300"}

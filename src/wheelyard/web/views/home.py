@@ -4,9 +4,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wheelyard.services import packages
+from wheelyard.http.transaction import transaction
+from wheelyard.services.projects import packages
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 
 
 def index(request: Request) -> Response:

@@ -19,13 +19,15 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services import audit, maintainers, packages, project_admin, two_factor, users
+from wheelyard.http.transaction import transaction
+from wheelyard.services import audit
+from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.services.projects import admin, maintainers, packages
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 from wheelyard.web.views.accounts import login_redirect, origin_of, signed_in_user
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ def _text(form: FormData, name: str) -> str:
 def _user_id(form: FormData) -> int:
     text = _text(form, "user_id")
     if not (text.isascii() and text.isdigit() and len(text) < 19):
-        raise project_admin.ProjectAdminError("Choose a maintainer of this project.")
+        raise admin.ProjectAdminError("Choose a maintainer of this project.")
     return int(text)
 
 
@@ -148,7 +150,7 @@ def _yank(
     reason = form.get("reason")
     if not isinstance(reason, str):
         reason = ""
-    project_admin.yank(db, package, version, reason, actor=actor, origin=origin)
+    admin.yank(db, package, version, reason, actor=actor, origin=origin)
     return f"{version} is yanked.", []
 
 
@@ -156,23 +158,23 @@ def _unyank(
     db: Session, package: Package, form: FormData, actor: User, origin: Origin
 ) -> tuple[str, list[str]]:
     version = _text(form, "version")
-    project_admin.unyank(db, package, version, actor=actor, origin=origin)
+    admin.unyank(db, package, version, actor=actor, origin=origin)
     return f"{version} is no longer yanked.", []
 
 
 def _confirmed(form: FormData, expected: str) -> None:
     # Deletion cannot be undone: the form asks for the name typed again.
     if _text(form, "confirm") != expected:
-        raise project_admin.ProjectAdminError(f"Type “{expected}” to confirm the deletion.")
+        raise admin.ProjectAdminError(f"Type “{expected}” to confirm the deletion.")
 
 
 def _remove_file(
     db: Session, package: Package, form: FormData, actor: User, origin: Origin
 ) -> tuple[str, list[str]]:
     filename = _text(form, "filename")
-    project_admin.file_of(package, filename)
+    admin.file_of(package, filename)
     _confirmed(form, filename)
-    paths = project_admin.remove_file(db, package, filename, actor=actor, origin=origin)
+    paths = admin.remove_file(db, package, filename, actor=actor, origin=origin)
     return f"{filename} is deleted; its name cannot be used again.", paths
 
 
@@ -180,9 +182,9 @@ def _remove_release(
     db: Session, package: Package, form: FormData, actor: User, origin: Origin
 ) -> tuple[str, list[str]]:
     version = _text(form, "version")
-    project_admin.release_of(package, version)
+    admin.release_of(package, version)
     _confirmed(form, version)
-    paths = project_admin.remove_release(db, package, version, actor=actor, origin=origin)
+    paths = admin.remove_release(db, package, version, actor=actor, origin=origin)
     return f"Release {version} and its files are deleted.", paths
 
 
@@ -191,7 +193,7 @@ def _require_two_factor(
 ) -> tuple[str, list[str]]:
     require = _text(form, "require")
     if require not in {"0", "1"}:
-        raise project_admin.ProjectAdminError("Say whether two-factor login is required.")
+        raise admin.ProjectAdminError("Say whether two-factor login is required.")
     two_factor.set_require_2fa(db, package, require == "1", actor, origin)
     if require == "1":
         return "Uploads to this project now need two-factor login.", []
@@ -210,7 +212,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 message, blobs = change(db, package, form, user, origin_of(request))
             except (
                 maintainers.MaintainerError,
-                project_admin.ProjectAdminError,
+                admin.ProjectAdminError,
                 two_factor.TwoFactorError,
             ) as error:
                 # Nothing of a refused change may stay; then the page again, saying why.

@@ -16,10 +16,12 @@ from wheelyard.data.language import Language
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
-from wheelyard.services import packages, stats, urls
+from wheelyard.http.transaction import transaction
+from wheelyard.services import urls
+from wheelyard.services.analytics import stats
 from wheelyard.services.naming import is_valid_project_name
+from wheelyard.services.projects import packages
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 
 # Long enough for any real version; longer text in a message only makes the page unreadable.
 _SHOWN_TEXT_LIMIT = 80

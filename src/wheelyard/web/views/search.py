@@ -16,10 +16,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
-from wheelyard.services import packages, search, urls
-from wheelyard.services.pagination import InvalidPage, PageOutOfRange, parse_page
+from wheelyard.http.transaction import transaction
+from wheelyard.services import urls
+from wheelyard.services.discovery import search
+from wheelyard.services.discovery.pagination import InvalidPage, PageOutOfRange, parse_page
+from wheelyard.services.projects import packages
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 
 # More than anyone ticks; a longer list is a crafted URL, not a search.
 MAX_CLASSIFIER_FILTERS = 10

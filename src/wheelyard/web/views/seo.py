@@ -7,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wheelyard.services import sitemap, urls
-from wheelyard.web.transaction import transaction
+from wheelyard.http.transaction import transaction
+from wheelyard.services import urls
+from wheelyard.services.discovery import sitemap
 
 XML = "application/xml"
 # Crawlers come back often enough; an hour keeps a busy index from being re-mapped constantly.

@@ -1,7 +1,8 @@
 """Download statistics pages: ``/project/<name>/stats/``, ``/stats/`` and their SVG charts.
 
-Every figure comes from the rollups (services.stats), so a page costs the same however many
-downloads a project has. Charts are separate SVG images (see services.charts); each sits
+Every figure comes from the rollups (services.analytics.stats), so a page costs the same
+however many downloads a project has. Charts are separate SVG images (see
+services.analytics.charts); each sits
 above a table that holds the same numbers.
 """
 
@@ -17,11 +18,12 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
-from wheelyard.services import charts, index_stats, packages, stats
+from wheelyard.http.transaction import transaction
+from wheelyard.services.analytics import charts, project_sizes, stats
+from wheelyard.services.analytics.stats import CategoryCount
 from wheelyard.services.naming import is_valid_project_name
-from wheelyard.services.stats import CategoryCount
+from wheelyard.services.projects import packages
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 
 # Figures change with every download; a minute keeps busy pages cheap and still current.
 CACHE_CONTROL = "public, max-age=60"
@@ -126,9 +128,9 @@ def index_stats_page(request: Request) -> Response:
             headers={"Cache-Control": CACHE_CONTROL},
             recent=stats.recent(db, None),
             counts=packages.index_counts(db),
-            total_size=index_stats.total_size(db),
+            total_size=project_sizes.total_size(db),
             top_downloads=stats.top_projects(db, limit=20),
-            top_size=index_stats.top_by_size(db, limit=20),
+            top_size=project_sizes.top_by_size(db, limit=20),
         )
 
 

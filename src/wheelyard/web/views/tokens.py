@@ -12,11 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.maintainer import Maintainer
-from wheelyard.services import audit, maintainers, tokens
-from wheelyard.services.users import utcnow
+from wheelyard.http.transaction import transaction
+from wheelyard.services import audit
+from wheelyard.services.accounts import tokens
+from wheelyard.services.accounts.users import utcnow
+from wheelyard.services.projects import maintainers
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.templating import render
-from wheelyard.web.transaction import transaction
 from wheelyard.web.views.accounts import login_redirect, origin_of, signed_in_user
 
 MAX_EXPIRY_DAYS = 3650

@@ -1,0 +1,123 @@
+"""The hot paths: cached answers given before sessions, routing and the rest.
+
+pip and uv fetch ``/simple/<project>/`` for every requirement they resolve, then download
+the files it links; tools read ``/pypi/<project>/json``. Nearly every such request is for a
+page already in the worker's cache, or a file whose row the worker already knows. Such a
+request needs none of the layers a person's request goes through (the session cookie, the
+check of the signed-in user, the router's table of routes, the HTML error pages), so this
+middleware, the outermost of the app's own, answers it from the cache at once.
+Everything else goes on as before: other paths, a query string, a page or file not cached
+yet, or a cache due to read the journal (the ordinary handler then reads it, so nothing is
+served past its time).
+
+A cached page's response headers, security headers included, are built the first time the
+page is served and kept with it: the same bytes go out for every request after that, with
+no response object, header dictionary or header-adding wrapper in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from wheelyard.api import files, json_api
+from wheelyard.api.simple import PREFIX, VARY, cached_response, negotiate
+from wheelyard.http.security_headers import RAW_HEADERS, with_security_headers
+from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+
+JSON_API_PREFIX = "/pypi/"
+JSON_API_SUFFIX = "/json"
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+class CachedPages:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["query_string"]:
+            path: str = scope["path"]
+            method: str = scope["method"]
+            if method == "GET" and path.startswith(PREFIX) and path.endswith("/"):
+                if await _simple_page(scope, path[len(PREFIX) : -1], send):
+                    return
+            elif method == "GET" and path.startswith(JSON_API_PREFIX):
+                if path.endswith(JSON_API_SUFFIX) and await _json_document(
+                    scope, path[len(JSON_API_PREFIX) : -len(JSON_API_SUFFIX)], send
+                ):
+                    return
+            elif method in {"GET", "HEAD"} and path.startswith(files.PREFIX):
+                response = files.cached_download(scope)
+                if response is not None:
+                    await response(scope, receive, with_security_headers(send))
+                    return
+        await self.app(scope, receive, send)
+
+
+def _request_headers(scope: Scope) -> tuple[str | None, str | None]:
+    """The ``Accept`` and ``If-None-Match`` of a request, read straight from the ASGI scope."""
+    accept = if_none_match = None
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            accept = value.decode("latin-1")
+        elif name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+    return accept, if_none_match
+
+
+async def _simple_page(scope: Scope, key: str, send: Send) -> bool:
+    """Send the cached simple page of project ``key``; False to go on (the project list goes
+    on too: it is streamed from its chunks by its handler)."""
+    pages: PageCache = scope["app"].state.pages
+    if not key or "/" in key or pages.check_due():
+        return False
+    accept, if_none_match = _request_headers(scope)
+    media_type = negotiate(accept)
+    if media_type is None:
+        return False
+    # Keys are normalized names: another spelling misses here and is redirected as usual.
+    page = pages.lookup(key, media_type)
+    if page is None:
+        return False
+    await _send_page(page, if_none_match, VARY, send)
+    return True
+
+
+async def _json_document(scope: Scope, key: str, send: Send) -> bool:
+    """Send the cached ``/pypi/<key>/json`` document; False to go on."""
+    pages: PageCache = scope["app"].state.pages
+    if not key or "/" in key or pages.check_due():
+        return False
+    page = pages.lookup(key, json_api.project_variant(Request(scope)))
+    if page is None:
+        return False
+    await _send_page(page, _request_headers(scope)[1], json_api.HEADERS, send)
+    return True
+
+
+async def _send_page(
+    page: RenderedPage, if_none_match: str | None, extra: Mapping[str, str], send: Send
+) -> None:
+    not_modified = etag_matches(if_none_match, page.etag)
+    headers = _prepared_headers(page, extra, not_modified)
+    status = 304 if not_modified else 200
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if not_modified else page.body})
+
+
+def _prepared_headers(
+    page: RenderedPage, extra: Mapping[str, str], not_modified: bool
+) -> RawHeaders:
+    """The page's response headers, built by the same code as the ordinary handler's
+    (``cached_response``) the first time, then kept on the page."""
+    key = (*extra.items(), not_modified)
+    found = page.prepared.get(key)
+    if found is None:
+        response: Response = cached_response(page, page.etag if not_modified else None, extra)
+        found = page.prepared[key] = [*response.raw_headers, *RAW_HEADERS]
+    return cast(RawHeaders, found)

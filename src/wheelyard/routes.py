@@ -1,0 +1,48 @@
+"""Every URL of the site in one table, as warehouse keeps them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from wheelyard.api import files, json_api, simple, stats_api, upload
+from wheelyard.web.views import (
+    accounts,
+    browse,
+    feeds,
+    home,
+    manage,
+    projects,
+    search,
+    seo,
+    stats,
+    tokens,
+)
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        # Machine-facing: pip, uv, twine and mirrors.
+        *simple.routes,
+        *json_api.routes,
+        *files.routes,
+        *upload.routes,
+        *stats_api.routes,
+        # People-facing pages.
+        *home.routes,
+        # Before the project pages, whose /project/<name>/<version>/ would take "stats".
+        *stats.routes,
+        *projects.routes,
+        *accounts.routes,
+        *tokens.routes,
+        *manage.routes,
+        *search.routes,
+        *browse.routes,
+        *seo.routes,
+        *feeds.routes,
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]

@@ -1,1 +1,0 @@
-"""Importers: bring data from elsewhere into the index."""

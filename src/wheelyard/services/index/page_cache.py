@@ -1,0 +1,295 @@
+"""A per-worker cache of rendered pages, kept honest by the journal.
+
+Simple and JSON API pages are rendered once (and what downloads need of each file is looked
+up once) and then served from memory, without touching
+the database, until their project changes. Every change writes a journal row in its own
+transaction, so each worker reads the journal since the serial it last saw, at most once
+per ``check_interval`` (one indexed query), and drops the pages of the projects named there.
+Commits made through this worker's own sessions drop pages at once (``watch``), so whoever
+uploads sees the upload on their next request. The other workers of the same server learn of
+such a commit at once too, through a ``ChangeSignal``: a file whose modification time the
+committing worker bumps, and which every worker stats before serving a cached page. Workers
+on other machines see the change at their next journal check, within ``check_interval``.
+
+On PostgreSQL, serials come from a sequence and transactions may commit out of serial order:
+an entry can become visible after a higher one was already seen. Each check therefore
+re-reads the last ``replay_window`` seconds of the journal and drops only pages rendered
+before the entry (their serial is lower); ``max_age`` bounds whatever might still slip by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from wheelyard.data.journal import JournalEntry
+from wheelyard.services import journal
+from wheelyard.services.index.project_list import ProjectListing
+from wheelyard.services.index.served_files import ServedFiles
+
+_CHANGED = "wheelyard.page_cache.changed"
+
+
+def etag_for(body: bytes, media_type: str) -> str:
+    """A strong ETag per representation: the same bytes under another type differ."""
+    digest = hashlib.blake2b(media_type.encode() + b"\0" + body, digest_size=16)
+    return f'"{digest.hexdigest()}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether a conditional request already holds ``etag`` (weak comparison, RFC 9110)."""
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag.removeprefix("W/") in candidates
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    body: bytes
+    media_type: str
+    serial: int  # the journal serial the page reflects (the project's last_serial)
+    etag: str = field(init=False)
+    # What the HTTP layer builds once per page and reuses for every request that gets it
+    # (the response headers of api/simple_fast_path.py), keyed as that layer likes.
+    prepared: dict[Hashable, object] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", etag_for(self.body, self.media_type))
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """Taken before reading the database: a page rendered from stale reads is not stored."""
+
+    generation: int
+    taken_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    page: RenderedPage
+    born: float
+
+
+class ChangeSignal:
+    """A file the workers of one server share: touched after a commit that changed the index.
+
+    A stat costs a microsecond or two, far less than the journal query it saves, and needs
+    nothing the workers do not already have (they share the var directory).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def raise_(self) -> None:
+        try:
+            self.path.touch()
+        except OSError:
+            return  # the journal check still catches the change within its interval
+        self._seen = self._mtime()  # this worker has already dropped its own pages
+
+    def raised(self) -> bool:
+        """Whether another worker raised the signal since this one last looked."""
+        mtime = self._mtime()
+        if mtime == self._seen:
+            return False
+        self._seen = mtime
+        return True
+
+
+class PageCache:
+    def __init__(
+        self,
+        *,
+        signal: ChangeSignal | None = None,
+        check_interval: float = 1.0,
+        replay_window: float = 10.0,
+        max_age: float = 300.0,
+        max_keys: int = 10_000,
+        max_variants: int = 32,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.check_interval = check_interval
+        self.replay_window = replay_window
+        self.max_age = max_age
+        self.max_keys = max_keys
+        self.max_variants = max_variants
+        self._clock = clock
+        self._signal = signal
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[str, dict[Hashable, _Cached]] = OrderedDict()
+        # The /simple/ list of every project, in chunks that changes drop one by one.
+        self.listing = ProjectListing(max_age=max_age, clock=clock)
+        # What downloads need of each file, dropped with its package's pages.
+        self.files = ServedFiles()
+        # Bumped by every invalidation; a render that started before one is not stored.
+        self._generation = 0
+        self._next_check = float("-inf")
+        # (time, highest serial seen then), oldest first, for the replay window.
+        self._marks: deque[tuple[float, int]] = deque()
+        self._note_changes = _journal_recorder()
+        self._apply_changes = self._invalidator()
+
+    # --- reading and storing ---------------------------------------------------------------
+
+    def ticket(self) -> Ticket:
+        with self._lock:
+            return Ticket(self._generation, self._clock())
+
+    def lookup(self, key: str, variant: Hashable) -> RenderedPage | None:
+        now = self._clock()
+        with self._lock:
+            variants = self._pages.get(key)
+            cached = variants.get(variant) if variants is not None else None
+            if cached is None or variants is None:
+                return None
+            if now - cached.born > self.max_age:
+                del variants[variant]
+                return None
+            self._pages.move_to_end(key)
+            return cached.page
+
+    def store(self, ticket: Ticket, key: str, pages: Mapping[Hashable, RenderedPage]) -> None:
+        with self._lock:
+            if ticket.generation != self._generation:
+                return  # something changed while the page was read: let the next one store
+            variants = self._pages.setdefault(key, {})
+            if len(variants) + len(pages) > self.max_variants:
+                variants.clear()
+            for variant, page in pages.items():
+                variants[variant] = _Cached(page, ticket.taken_at)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_keys:
+                self._pages.popitem(last=False)
+
+    def invalidate(self, keys: Iterable[str]) -> None:
+        """Forget the pages of ``keys`` and their part of the project list."""
+        keys = set(keys)
+        with self._lock:
+            self._generation += 1
+            for key in keys:
+                self._pages.pop(key, None)
+            self.listing.drop(keys)
+            self.files.drop(keys)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._pages.clear()
+            self.listing.clear()
+            self.files.clear()
+
+    # --- following the journal -------------------------------------------------------------
+
+    def check_due(self) -> bool:
+        """Whether the next request should read the journal first (no lock, no database)."""
+        if self._signal is not None and self._signal.raised():
+            self._next_check = float("-inf")  # another worker here committed a change
+            return True
+        return self._clock() >= self._next_check
+
+    def refresh(self, db: Session) -> None:
+        """Drop the pages of every project the journal names since the last look."""
+        now = self._clock()
+        with self._lock:
+            if now < self._next_check:
+                return  # another request just looked
+            self._next_check = now + self.check_interval
+            since = self._replay_start(now)
+        if since is None:
+            changes: dict[str, int] = {}
+            highest = journal.last_serial(db)
+        else:
+            changes = _changes_since(db, since)
+            highest = max(changes.values(), default=since)
+        with self._lock:
+            seen_before = self._marks[-1][1] if self._marks else None
+            if seen_before is not None:
+                highest = max(highest, seen_before)
+            self._marks.append((now, highest))
+            if changes:
+                self._drop_older_than(changes)
+        if self._signal is not None and seen_before is not None and highest > seen_before:
+            # Changes made on another machine: the first worker here to read them tells the
+            # others, so the whole server moves on together rather than one worker at a time.
+            self._signal.raise_()
+
+    def _replay_start(self, now: float) -> int | None:
+        """The highest serial already seen ``replay_window`` seconds ago (or the first one)."""
+        marks = self._marks
+        while len(marks) > 1 and marks[1][0] <= now - self.replay_window:
+            marks.popleft()
+        return marks[0][1] if marks else None
+
+    def _drop_older_than(self, changes: Mapping[str, int]) -> None:
+        self.listing.drop_older_than(changes)
+        self.files.drop(changes)
+        dropped = False
+        for key, serial in changes.items():
+            variants = self._pages.get(key)
+            if not variants:
+                continue
+            stale = [variant for variant, cached in variants.items() if cached.page.serial < serial]
+            for variant in stale:
+                del variants[variant]
+            dropped = dropped or bool(stale)
+        if dropped:
+            self._generation += 1
+
+    # --- this worker's own commits ---------------------------------------------------------
+
+    def watch(self, sessions: sessionmaker[Session]) -> None:
+        """Drop a project's pages as soon as a session of ``sessions`` commits a journal entry."""
+        if not event.contains(sessions, "after_flush", self._note_changes):
+            event.listen(sessions, "after_flush", self._note_changes)
+            event.listen(sessions, "after_commit", self._apply_changes)
+
+    def _invalidator(self) -> Callable[[Session], None]:
+        def apply_changes(session: Session) -> None:
+            changed = session.info.pop(_CHANGED, None)
+            if changed:
+                self.invalidate(changed)
+                if self._signal is not None:
+                    self._signal.raise_()
+
+        return apply_changes
+
+
+def _journal_recorder() -> Callable[[Session, Any], None]:
+    def note_changes(session: Session, _flush_context: Any) -> None:
+        # session.new still lists what this flush inserted (after_flush runs before it is
+        # cleared); the set waits in the session until its transaction commits.
+        changed = {entry.package_id for entry in session.new if isinstance(entry, JournalEntry)}
+        if changed:
+            session.info.setdefault(_CHANGED, set()).update(changed)
+
+    return note_changes
+
+
+def _changes_since(db: Session, serial: int) -> dict[str, int]:
+    """Each package with journal entries above ``serial``, with its highest one."""
+    changes: dict[str, int] = {}
+    for package_id, entry in journal.entries_since(db, serial):
+        if entry > changes.get(package_id, 0):
+            changes[package_id] = entry
+    return changes

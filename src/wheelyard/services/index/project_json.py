@@ -1,0 +1,183 @@
+"""PyPI's JSON API documents: ``/pypi/<name>/json`` and ``/pypi/<name>/<version>/json``.
+
+The shape is PyPI's, so tools written for it (mirrors, auditors, update checkers) work
+unchanged. ``info`` describes one release: for the project document, the latest (highest
+non-yanked final release); it comes from that release's core metadata as uploaded (the
+wheel's METADATA, stored beside it) where we hold it, and from the project's columns
+otherwise. Download counts are ``-1``, as on PyPI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from packaging.metadata import RawMetadata, parse_email
+from sqlalchemy.orm import Session, selectinload
+
+from wheelyard.data.package import Package
+from wheelyard.data.release import Release
+from wheelyard.data.release_file import ReleaseFile
+from wheelyard.services import urls
+from wheelyard.services.index.project_page import core_metadata, relative_url
+from wheelyard.services.projects.packages import default_release, file_url, resolve_release
+from wheelyard.storage.base import FileStorage
+
+NO_DOWNLOAD_COUNTS = {"last_day": -1, "last_month": -1, "last_week": -1}
+
+
+@dataclass(frozen=True, slots=True)
+class JsonDocument:
+    body: bytes
+    serial: int  # the project's last_serial, for X-PyPI-Last-Serial and caching
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMoved:
+    """The version was asked for in another spelling (2.0 for 2.0.0): redirect to this one."""
+
+    version: str
+
+
+def _load(db: Session, project_id: str, *, with_all_files: bool) -> Package | None:
+    releases = selectinload(Package.releases)
+    query = sa.select(Package).where(Package.id == project_id)
+    query = query.options(releases.selectinload(Release.files) if with_all_files else releases)
+    return db.scalars(query).one_or_none()
+
+
+def project_document(
+    db: Session, storage: FileStorage, project_id: str, base_url: str
+) -> JsonDocument | None:
+    """``/pypi/<project>/json``; None for an unknown project or one without releases."""
+    package = _load(db, project_id, with_all_files=True)
+    release = default_release(package) if package is not None else None
+    if package is None or release is None:
+        return None
+    document = _release_document(storage, package, release, base_url)
+    document["releases"] = {
+        other.version: [_file(other, release_file, base_url) for release_file in other.files]
+        for other in reversed(package.releases)  # oldest first, as PyPI lists them
+    }
+    return JsonDocument(_encode(document), package.last_serial)
+
+
+def release_document(
+    db: Session, storage: FileStorage, project_id: str, version: str, base_url: str
+) -> JsonDocument | VersionMoved | None:
+    """``/pypi/<project>/<version>/json`` (without ``releases``, as PyPI dropped it there)."""
+    package = _load(db, project_id, with_all_files=False)
+    release = resolve_release(package, version) if package is not None else None
+    if package is None or release is None:
+        return None
+    if release.version != version:
+        return VersionMoved(release.version)
+    document = _release_document(storage, package, release, base_url)
+    return JsonDocument(_encode(document), package.last_serial)
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _release_document(
+    storage: FileStorage, package: Package, release: Release, base_url: str
+) -> dict[str, Any]:
+    return {
+        "info": _info(package, release, _metadata(storage, release), base_url),
+        "last_serial": package.last_serial,
+        "urls": [_file(release, release_file, base_url) for release_file in release.files],
+        "vulnerabilities": [],
+    }
+
+
+def _metadata(storage: FileStorage, release: Release) -> RawMetadata:
+    """The release's core metadata as uploaded, or nothing when no file carries it."""
+    for release_file in release.files:
+        data = core_metadata(storage, release_file)
+        if data is not None:
+            raw, _unparsed = parse_email(data)
+            return raw
+    return {}
+
+
+def _project_urls(package: Package, metadata: RawMetadata) -> dict[str, str] | None:
+    urls: dict[str, str] = {}
+    home_page = metadata.get("home_page") or package.home_page
+    if home_page:
+        urls["Homepage"] = home_page
+    if metadata.get("download_url"):
+        urls["Download"] = metadata["download_url"]
+    urls.update(metadata.get("project_urls", {}))
+    if package.docs_url:
+        urls.setdefault("Documentation", package.docs_url)
+    return urls or None
+
+
+def _info(
+    package: Package, release: Release, metadata: RawMetadata, base_url: str
+) -> dict[str, Any]:
+    project_page = relative_url(urls.project_url(package.id), base_url)
+    keywords = metadata.get("keywords")
+    platforms = metadata.get("platforms")
+    return {
+        "author": metadata.get("author") or package.author_name,
+        "author_email": metadata.get("author_email") or package.author_email,
+        "bugtrack_url": None,
+        "classifiers": metadata.get("classifiers", []),
+        "description": metadata.get("description") or package.description or "",
+        "description_content_type": (
+            metadata.get("description_content_type") or package.description_content_type
+        ),
+        "docs_url": package.docs_url,
+        "download_url": metadata.get("download_url"),
+        "downloads": NO_DOWNLOAD_COUNTS,
+        "dynamic": metadata.get("dynamic"),
+        "home_page": metadata.get("home_page") or package.home_page,
+        "keywords": ",".join(keywords) if keywords else package.keywords,
+        "license": metadata.get("license") or package.license_id,
+        "license_expression": metadata.get("license_expression"),
+        "license_files": metadata.get("license_files"),
+        "maintainer": metadata.get("maintainer"),
+        "maintainer_email": metadata.get("maintainer_email"),
+        "name": package.name,
+        "package_url": project_page,
+        "platform": ",".join(platforms) if platforms else None,
+        "project_url": project_page,
+        "project_urls": _project_urls(package, metadata),
+        "provides_extra": metadata.get("provides_extra"),
+        "release_url": relative_url(urls.project_url(package.id, release.version), base_url),
+        "requires_dist": metadata.get("requires_dist"),
+        "requires_python": release.requires_python or metadata.get("requires_python"),
+        "summary": metadata.get("summary") or package.summary,
+        "version": release.version,
+        "yanked": release.yanked,
+        "yanked_reason": release.yanked_reason if release.yanked else None,
+    }
+
+
+def _file(release: Release, release_file: ReleaseFile, base_url: str) -> dict[str, Any]:
+    uploaded = release_file.created_date
+    return {
+        "comment_text": "",
+        "digests": {
+            "blake2b_256": release_file.blake2_256_digest,
+            "md5": release_file.md5_digest,
+            "sha256": release_file.sha256_digest,
+        },
+        "downloads": -1,
+        "filename": release_file.filename,
+        "has_sig": False,
+        "md5_digest": release_file.md5_digest,
+        "packagetype": release_file.packagetype,
+        "python_version": release_file.python_version,
+        "requires_python": release_file.requires_python or release.requires_python,
+        "size": release_file.size,
+        "upload_time": uploaded.strftime("%Y-%m-%dT%H:%M:%S"),
+        "upload_time_iso_8601": uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "url": relative_url(file_url(release_file), base_url) or None,
+        "yanked": release.yanked,
+        "yanked_reason": release.yanked_reason if release.yanked else None,
+    }
