@@ -33,6 +33,8 @@ test-postgres: install system-deps
 lint: install
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
+	# The layer contracts in pyproject.toml ([tool.importlinter]; docs/architecture.md).
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format $(PY_DIRS)

@@ -87,11 +87,19 @@ def passwords() -> Passwords:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def allowed_hosts() -> tuple[str, ...]:
+    """The Host names the test app answers: the one Starlette's TestClient sends. A test that
+    asks with another Host parametrizes this fixture."""
+    return ("testserver",)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, allowed_hosts: tuple[str, ...]) -> Settings:
     return Settings(
         database_url=database_url,
         storage_path=tmp_path / "files",
         secret_key="test-secret-key",
+        allowed_hosts=allowed_hosts,
         **TEST_ARGON2,
     )
 

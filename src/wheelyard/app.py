@@ -21,6 +21,7 @@ from wheelyard.data.db_session import (
     session_factory,
     transaction,
 )
+from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.routes import routes
 from wheelyard.services.accounts.passwords import Passwords
@@ -60,6 +61,8 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes(),
         middleware=[
+            # First of all: nothing past here sees a Host header the operator did not list.
+            Middleware(AllowedHostsMiddleware, permitted=settings.permitted_hosts()),
             # Cached simple pages, JSON documents and known files leave here, before the
             # layers only people's pages need; they bring their own security headers.
             Middleware(CachedPages),

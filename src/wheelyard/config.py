@@ -11,8 +11,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_VAR_DIR = Path("var")
+# The Host names a server answers when WHEELYARD_ALLOWED_HOSTS is unset (besides the public
+# URL's host): the machine itself, however it is spelt.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def _flag(value: str) -> bool:
@@ -52,10 +56,13 @@ class Settings:
     smtp_starttls: bool = False
     # How long an emailed password-reset link works.
     password_reset_minutes: int = 60
-    # The address users reach the site at (https://pypi.example.com), for links in emails.
-    # Unset, links use the Host of the request that asked for them, which a client chooses:
-    # set it whenever the server is reachable other than through a proxy that fixes Host.
+    # The address users reach the site at (https://pypi.example.com): the only source of
+    # absolute links in emails. Unset, the index mails no links (a client chooses the Host
+    # header, so a link built from it could point anywhere).
     public_url: str | None = None
+    # The Host names requests may carry; any other gets 400. Empty means LOCAL_HOSTS. The
+    # public URL's host is always allowed; "*" allows every host, "*.example.com" a domain.
+    allowed_hosts: tuple[str, ...] = ()
     # Argon2id cost; tests lower it so a suite of logins stays quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -90,8 +97,30 @@ class Settings:
             smtp_password=env.get("WHEELYARD_SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env.get("WHEELYARD_SMTP_STARTTLS", "0")),
             password_reset_minutes=_minutes(env.get("WHEELYARD_PASSWORD_RESET_MINUTES", "60")),
-            public_url=(env.get("WHEELYARD_PUBLIC_URL") or "").rstrip("/") or None,
+            public_url=_public_url(env.get("WHEELYARD_PUBLIC_URL", "")),
+            allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
         )
+
+    def permitted_hosts(self) -> frozenset[str]:
+        """The Host names (lower case, no port) this server answers."""
+        hosts = {host.lower() for host in self.allowed_hosts or LOCAL_HOSTS}
+        if self.public_url is not None and (public := urlsplit(self.public_url).hostname):
+            hosts.add(public.lower())
+        return frozenset(hosts)
+
+
+def _public_url(value: str) -> str | None:
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"expected an http(s) URL for WHEELYARD_PUBLIC_URL, got {value!r}")
+    return value
+
+
+def _hosts(value: str) -> tuple[str, ...]:
+    return tuple(host.strip().lower() for host in value.split(",") if host.strip())
 
 
 def _seconds(value: str) -> int:

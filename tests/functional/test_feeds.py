@@ -150,6 +150,7 @@ def proxied_client(app: Starlette) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.mark.parametrize("allowed_hosts", [("pkgs.example.com",)])
 def test_links_are_built_from_the_request_base_url(
     proxied_client: TestClient, catalogue: None
 ) -> None:

@@ -227,6 +227,7 @@ def test_a_new_release_is_visible_at_once(
     assert client.get("/pypi/json-thing/1.5/json").status_code == 200
 
 
+@pytest.mark.parametrize("allowed_hosts", [("index.example",)])
 def test_urls_follow_the_host_asked(app: Starlette, package: Package) -> None:
     with TestClient(app, base_url="http://index.example") as client:
         document = client.get("/pypi/json-thing/json").json()

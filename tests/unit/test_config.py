@@ -35,3 +35,24 @@ def test_a_bad_presign_duration_is_refused(tmp_path: Path, value: str) -> None:
         Settings.from_env(
             {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PRESIGNED_DOWNLOADS": value}
         )
+
+
+def test_allowed_hosts_default_to_the_machine_and_the_public_url(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PUBLIC_URL": "https://PyPI.example.org/"}
+    )
+    assert settings.public_url == "https://PyPI.example.org"
+    assert settings.permitted_hosts() == {"localhost", "127.0.0.1", "::1", "pypi.example.org"}
+
+
+def test_allowed_hosts_listed_replace_the_local_names(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_ALLOWED_HOSTS": " index.corp , *.Corp "}
+    )
+    assert settings.permitted_hosts() == {"index.corp", "*.corp"}
+
+
+@pytest.mark.parametrize("value", ["pypi.example.org", "ftp://pypi.example.org", "https://"])
+def test_a_public_url_must_be_an_http_url(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_PUBLIC_URL"):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PUBLIC_URL": value})
