@@ -86,7 +86,7 @@ def _workers() -> ProcessPool:
 
 def _stop(pool: ProcessPool) -> None:
     # Before the interpreter tears down what a worker being replaced would still need.
-    pool.stop()
+    pool.stop()  # type: ignore[no-untyped-call]
     pool.join()
 
 
