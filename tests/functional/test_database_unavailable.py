@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from wheelyard.web.errors import DATABASE_RETRY_AFTER
+from wheelyard.web.errors import BUSY_RETRY_AFTER, DATABASE_RETRY_AFTER
 
 
 def failing_sessions(error: Exception) -> sessionmaker[Session]:
@@ -32,6 +34,27 @@ def test_an_unreachable_database_is_a_503_with_retry_after(app: Starlette, path:
     assert response.status_code == 503
     assert response.headers["retry-after"] == str(DATABASE_RETRY_AFTER)
     assert "database is unavailable" in response.text
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        sqlite3.OperationalError("database is locked"),
+        psycopg.errors.LockNotAvailable("could not obtain lock on row"),
+        psycopg.errors.SerializationFailure("could not serialize access"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/pypi/demo/json", "/project/demo/", "/"])
+def test_a_busy_database_is_a_503_with_retry_after(
+    app: Starlette, path: str, cause: Exception
+) -> None:
+    busy = sa.exc.OperationalError("UPDATE x", {}, cause)
+    app.state.sessions = failing_sessions(busy)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == str(BUSY_RETRY_AFTER)
+    assert "busy" in response.text
 
 
 def test_other_database_errors_are_still_500s(app: Starlette) -> None:

@@ -81,6 +81,24 @@ def database_unavailable(error: BaseException) -> bool:
     )
 
 
+# PostgreSQL's SQLSTATEs for work that met another's locks: lock_not_available,
+# serialization_failure, deadlock_detected.
+_CONTENDED = frozenset({"55P03", "40001", "40P01"})
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether ``error`` says other work held the database too long (SQLite's "database is
+    locked" after its busy timeout, or a PostgreSQL lock conflict): the request may succeed
+    if made again in a moment, so it is answered 503 with Retry-After, not 500."""
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate in _CONTENDED
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     database = sa.make_url(url).database
     if database and database != ":memory:":

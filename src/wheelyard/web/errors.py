@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from wheelyard.data.db_session import database_unavailable
+from wheelyard.data.db_session import database_busy, database_unavailable
 from wheelyard.http.security_headers import ALL_HEADERS
 from wheelyard.web.templating import render
 
@@ -39,17 +39,24 @@ async def http_error(request: Request, exc: Exception) -> Response:
 # Long enough for a database restart, short enough that clients (pip retries 5xx) come back.
 DATABASE_RETRY_AFTER = 5
 DATABASE_UNAVAILABLE = "The database is unavailable at the moment; try again shortly."
+# Other work held the write lock past the busy timeout: worth trying again at once.
+BUSY_RETRY_AFTER = 1
+DATABASE_BUSY = "The index is busy writing; try again in a moment."
 
 
 async def database_error(request: Request, exc: Exception) -> Response:
-    """503 while the database cannot be reached; any other database error is a 500."""
-    if not database_unavailable(exc):
+    """503 while the database cannot be reached or is busy; any other database error is a 500."""
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        message, retry_after = DATABASE_UNAVAILABLE, DATABASE_RETRY_AFTER
+    elif database_busy(exc):
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        message, retry_after = DATABASE_BUSY, BUSY_RETRY_AFTER
+    else:
         # Re-raised so the outermost layer renders the 500 page, as for any other bug.
         raise exc
-    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     # Plain text for people too: the HTML page's layout may itself need the database.
-    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
-    return PlainTextResponse(DATABASE_UNAVAILABLE, status_code=503, headers=headers)
+    return PlainTextResponse(message, status_code=503, headers={"Retry-After": str(retry_after)})
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
