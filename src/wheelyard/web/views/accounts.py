@@ -1,8 +1,8 @@
 """Accounts: register, log in (with a second factor when on), log out, the account page
 (with the account's recent security events), password change and reset, two-factor set-up.
 
-Also the helpers the other signed-in pages share: who is asking, from where, and where to
-send them back to after logging in.
+Also the helpers the other signed-in pages share: who is asking and where to send them back
+to after logging in.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
 from wheelyard.data.user import User
+from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit
 from wheelyard.services.accounts import logins, mail, password_reset, rate_limit, two_factor, users
 from wheelyard.services.accounts.passwords import Passwords
-from wheelyard.services.audit import Origin
 from wheelyard.services.projects import maintainers
 from wheelyard.web import session as session_auth
 from wheelyard.web.csrf import verified_form
@@ -53,14 +53,6 @@ RESETS_LIMITED_MESSAGE = "Too many reset emails were asked for. Wait a while, th
 RESET_LINK_INVALID_MESSAGE = (
     "This reset link is not valid: it has expired, was used already, or a newer one was sent."
 )
-
-
-def origin_of(request: Request) -> Origin:
-    client = request.client
-    return Origin(
-        ip_address=client.host if client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
 
 
 def safe_next(target: str | None, default: str = "/account") -> str:
@@ -211,7 +203,7 @@ async def register(request: Request) -> Response:
     if not form.validate():
         return render(request, "account/register.html", status_code=400, form=form)
     passwords: Passwords = request.app.state.passwords
-    origin = origin_of(request)
+    origin = client_origin(request)
     email = users.normalize_email(form.email)
     with transaction(request) as db:
         limit = rate_limit.registration_limit_reached(db, ip_address=origin.ip_address, email=email)
@@ -241,7 +233,7 @@ async def login(request: Request) -> Response:
     if not form.validate():
         return render(request, "account/login.html", status_code=400, form=form, next=form.next)
     passwords: Passwords = request.app.state.passwords
-    origin = origin_of(request)
+    origin = client_origin(request)
     with transaction(request) as db:
         attempt = logins.attempt_login(
             db, passwords, email=form.email, password=form.password, origin=origin
@@ -276,7 +268,7 @@ async def login_two_factor(request: Request) -> Response:
         # Too late, or logged out elsewhere meanwhile: the password is asked for again.
         session_auth.log_out(request)
         return RedirectResponse("/account/login", status_code=303)
-    origin = origin_of(request)
+    origin = client_origin(request)
     with transaction(request) as db:
         user = users.session_holder(db, pending.user_id, pending.generation)
         if user is None or not two_factor.is_enabled(user):
@@ -308,7 +300,7 @@ async def logout(request: Request) -> Response:
             if user is not None:
                 # Logging out ends the account's sessions everywhere, not only this cookie.
                 users.end_sessions(user)
-            audit.record(db, audit.Action.LOGOUT, origin=origin_of(request), user_id=who.id)
+            audit.record(db, audit.Action.LOGOUT, origin=client_origin(request), user_id=who.id)
     session_auth.log_out(request)
     return RedirectResponse("/", status_code=303)
 
@@ -373,7 +365,7 @@ async def account(request: Request) -> Response:
 async def change_password(request: Request) -> Response:
     form = PasswordChangeForm.from_form(await verified_form(request))
     passwords: Passwords = request.app.state.passwords
-    origin = origin_of(request)
+    origin = client_origin(request)
     with transaction(request) as db:
         user = signed_in_user(request, db)
         if user is None:
@@ -430,7 +422,7 @@ async def reset_request(request: Request) -> Response:
     if len(form.email) > users.MAX_EMAIL_LENGTH or not _EMAIL.match(form.email):
         form.errors.append("Enter a valid email address.")
         return render(request, template, status_code=400, available=True, form=form)
-    origin = origin_of(request)
+    origin = client_origin(request)
     with transaction(request) as db:
         asked = password_reset.request_reset(
             db, email=form.email, origin=origin, minutes=settings.password_reset_minutes
@@ -491,7 +483,9 @@ async def reset_password(request: Request) -> Response:
                 token=token,
                 form=form,
             )
-        user = password_reset.redeem(db, passwords, token, form.password, origin=origin_of(request))
+        user = password_reset.redeem(
+            db, passwords, token, form.password, origin=client_origin(request)
+        )
     if user is None:
         return render(
             request, template, status_code=404, headers=_NO_STORE, valid=False, token=token
@@ -560,7 +554,7 @@ async def two_factor_enable(request: Request) -> Response:
         if user is None:
             return RedirectResponse("/account/login?next=/account/two-factor", status_code=303)
         try:
-            codes = two_factor.enable(db, user, form.code, origin=origin_of(request))
+            codes = two_factor.enable(db, user, form.code, origin=client_origin(request))
         except two_factor.TwoFactorError as error:
             form.errors.append(str(error))
             return _two_factor_page(request, db, user, form=form, status_code=400)
@@ -569,7 +563,7 @@ async def two_factor_enable(request: Request) -> Response:
 
 async def two_factor_disable(request: Request) -> Response:
     form = CodeForm(code=_code(await verified_form(request)))
-    origin = origin_of(request)
+    origin = client_origin(request)
     with transaction(request) as db:
         user = signed_in_user(request, db)
         if user is None:
@@ -584,7 +578,7 @@ async def two_factor_disable(request: Request) -> Response:
 
 async def two_factor_recovery_codes(request: Request) -> Response:
     form = CodeForm(code=_code(await verified_form(request)))
-    origin = origin_of(request)
+    origin = client_origin(request)
     with transaction(request) as db:
         user = signed_in_user(request, db)
         if user is None:
@@ -604,7 +598,9 @@ def _check_current_code(
     if not two_factor.is_enabled(user):
         form.errors.append("Two-factor login is not on.")
         return _two_factor_page(request, db, user, form=form, status_code=400)
-    check = two_factor.check_code(db, user, form.code, origin=origin_of(request), purpose=purpose)
+    check = two_factor.check_code(
+        db, user, form.code, origin=client_origin(request), purpose=purpose
+    )
     if check.limit is not None:
         form.errors.append(CODES_LIMITED_MESSAGE)
         headers = {"Retry-After": str(check.limit.retry_after_seconds)}
