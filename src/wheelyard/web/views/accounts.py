@@ -1,15 +1,11 @@
 """Accounts: register, log in (with a second factor when on), log out, the account page
 (with the account's recent security events), password change and reset, two-factor set-up.
-
-Also the helpers the other signed-in pages share: who is asking and where to send them back
-to after logging in.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -32,7 +28,6 @@ from wheelyard.web.templating import render
 
 # Deliberately loose: the address only has to look deliverable; one "@", a dot after it.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MAX_NEXT_LENGTH = 2048
 # Longer than any TOTP or recovery code, however spaced: such input is simply wrong.
 _MAX_CODE_LENGTH = 64
 _NOTICE = "account_notice"
@@ -53,38 +48,6 @@ RESETS_LIMITED_MESSAGE = "Too many reset emails were asked for. Wait a while, th
 RESET_LINK_INVALID_MESSAGE = (
     "This reset link is not valid: it has expired, was used already, or a newer one was sent."
 )
-
-
-def safe_next(target: str | None, default: str = "/account") -> str:
-    """``target`` if it is a path on this site; ``default`` for anything that could leave it.
-
-    Browsers read "//host", "/\\host" and paths with tabs or newlines inside as other sites,
-    so only a plain "/path" without backslashes or control characters is followed.
-    """
-    if not target or len(target) > _MAX_NEXT_LENGTH:
-        return default
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
-    return target
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    """To the login page, coming back here afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/account/login?" + urlencode({"next": here}), status_code=303)
-
-
-def signed_in_user(request: Request, db: Session) -> User | None:
-    """The account of the session, if it still exists, is active and the session current."""
-    who = session_auth.session_user(request)
-    if who is None:
-        return None
-    return users.session_holder(db, who.id, session_auth.session_generation(request))
 
 
 def _too_many(
@@ -171,7 +134,7 @@ class LoginForm:
         return cls(
             email=_text(form, "email").strip(),
             password=_text(form, "password"),
-            next=safe_next(_text(form, "next")),
+            next=session_auth.safe_next(_text(form, "next")),
         )
 
     def validate(self) -> bool:
@@ -227,7 +190,7 @@ async def register(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     if request.method == "GET":
-        next_path = safe_next(request.query_params.get("next"))
+        next_path = session_auth.safe_next(request.query_params.get("next"))
         return render(request, "account/login.html", form=None, next=next_path)
     form = LoginForm.from_form(await verified_form(request))
     if not form.validate():
@@ -356,9 +319,9 @@ def _account_page(
 
 async def account(request: Request) -> Response:
     with transaction(request) as db:
-        user = signed_in_user(request, db)
+        user = session_auth.signed_in_user(request, db)
         if user is None:
-            return login_redirect(request)
+            return session_auth.login_redirect(request)
         return _account_page(request, db, user)
 
 
@@ -367,7 +330,7 @@ async def change_password(request: Request) -> Response:
     passwords: Passwords = request.app.state.passwords
     origin = client_origin(request)
     with transaction(request) as db:
-        user = signed_in_user(request, db)
+        user = session_auth.signed_in_user(request, db)
         if user is None:
             return RedirectResponse("/account/login?next=/account", status_code=303)
         if not form.validate():
@@ -531,9 +494,9 @@ def _two_factor_page(
 
 async def two_factor_settings(request: Request) -> Response:
     with transaction(request) as db:
-        user = signed_in_user(request, db)
+        user = session_auth.signed_in_user(request, db)
         if user is None:
-            return login_redirect(request)
+            return session_auth.login_redirect(request)
         return _two_factor_page(request, db, user)
 
 
@@ -550,7 +513,7 @@ def _recovery_codes_page(request: Request, codes: list[str], *, first_time: bool
 async def two_factor_enable(request: Request) -> Response:
     form = CodeForm(code=_code(await verified_form(request)))
     with transaction(request) as db:
-        user = signed_in_user(request, db)
+        user = session_auth.signed_in_user(request, db)
         if user is None:
             return RedirectResponse("/account/login?next=/account/two-factor", status_code=303)
         try:
@@ -565,7 +528,7 @@ async def two_factor_disable(request: Request) -> Response:
     form = CodeForm(code=_code(await verified_form(request)))
     origin = client_origin(request)
     with transaction(request) as db:
-        user = signed_in_user(request, db)
+        user = session_auth.signed_in_user(request, db)
         if user is None:
             return RedirectResponse("/account/login?next=/account/two-factor", status_code=303)
         refused = _check_current_code(request, db, user, form, purpose="disable two-factor")
@@ -580,7 +543,7 @@ async def two_factor_recovery_codes(request: Request) -> Response:
     form = CodeForm(code=_code(await verified_form(request)))
     origin = client_origin(request)
     with transaction(request) as db:
-        user = signed_in_user(request, db)
+        user = session_auth.signed_in_user(request, db)
         if user is None:
             return RedirectResponse("/account/login?next=/account/two-factor", status_code=303)
         refused = _check_current_code(request, db, user, form, purpose="new recovery codes")

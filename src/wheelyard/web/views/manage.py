@@ -28,8 +28,8 @@ from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.projects import admin, maintainers, packages
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
+from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
-from wheelyard.web.views.accounts import login_redirect, signed_in_user
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from wheelyard.services.accounts import tokens
 from wheelyard.services.accounts.users import utcnow
 from wheelyard.services.projects import maintainers
 from wheelyard.web.csrf import verified_form
+from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
-from wheelyard.web.views.accounts import login_redirect, signed_in_user
 
 MAX_EXPIRY_DAYS = 3650
 # Token pages stay out of browser and proxy caches: one of them holds a secret.
