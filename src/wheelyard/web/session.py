@@ -8,6 +8,9 @@ as logged in: a request that bypassed it fails closed.
 
 Between a right password and the second factor, the session holds only a pending login,
 which nothing but the two-factor page reads: half logged in is not logged in.
+
+Views ask ``signed_in_user`` who is signed in, send everyone else to ``login_redirect``, and
+follow a ``next`` path only once ``safe_next`` has kept it on this site.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.data.user import User
@@ -31,6 +36,8 @@ _PENDING = "pending_login"
 _CHECKED = "wheelyard.session_checked"
 # Time to fetch the phone and type a code; after that, the password is asked for again.
 SECOND_FACTOR_SECONDS = 10 * 60
+# A ``next`` target longer than this is not followed: no link of the site needs one.
+_MAX_NEXT_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,38 @@ def session_user(request: HTTPConnection) -> SessionUser | None:
 
 def session_generation(request: HTTPConnection) -> object:
     return request.session.get(_GENERATION)
+
+
+def signed_in_user(request: HTTPConnection, db: Session) -> User | None:
+    """The account of the session, if it still exists, is active and the session current."""
+    who = session_user(request)
+    if who is None:
+        return None
+    return users.session_holder(db, who.id, session_generation(request))
+
+
+def login_redirect(request: HTTPConnection) -> RedirectResponse:
+    """To the login page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/account/login?" + urlencode({"next": here}), status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/account") -> str:
+    """``target`` if it is a path on this site; ``default`` for anything that could leave it.
+
+    Browsers read "//host", "/\\host" and paths with tabs or newlines inside as other sites,
+    so only a plain "/path" without backslashes or control characters is followed.
+    """
+    if not target or len(target) > _MAX_NEXT_LENGTH:
+        return default
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def log_in(request: HTTPConnection, user: User) -> None:

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
+from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit
 from wheelyard.services.accounts import two_factor, users
@@ -27,8 +28,8 @@ from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.projects import admin, maintainers, packages
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
+from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
-from wheelyard.web.views.accounts import login_redirect, origin_of, signed_in_user
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 return loaded
             package, user = loaded
             try:
-                message, blobs = change(db, package, form, user, origin_of(request))
+                message, blobs = change(db, package, form, user, client_origin(request))
             except (
                 maintainers.MaintainerError,
                 admin.ProjectAdminError,

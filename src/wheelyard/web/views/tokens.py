@@ -12,14 +12,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.maintainer import Maintainer
+from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit
 from wheelyard.services.accounts import tokens
 from wheelyard.services.accounts.users import utcnow
 from wheelyard.services.projects import maintainers
 from wheelyard.web.csrf import verified_form
+from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
-from wheelyard.web.views.accounts import login_redirect, origin_of, signed_in_user
 
 MAX_EXPIRY_DAYS = 3650
 # Token pages stay out of browser and proxy caches: one of them holds a secret.
@@ -99,7 +100,7 @@ async def token_list(request: Request) -> Response:
                 audit.record(
                     db,
                     audit.Action.TOKEN_CREATED,
-                    origin=origin_of(request),
+                    origin=client_origin(request),
                     user_id=user.id,
                     package_id=token.package_id,
                     detail=tokens.describe(token),
@@ -141,7 +142,7 @@ async def revoke(request: Request) -> Response:
         audit.record(
             db,
             audit.Action.TOKEN_REVOKED,
-            origin=origin_of(request),
+            origin=client_origin(request),
             user_id=user.id,
             package_id=revoked.package_id,
             detail=tokens.describe(revoked),

@@ -1,0 +1,85 @@
+"""Creating an account from the register form; the new account is logged in at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wheelyard.http.origin import client_origin
+from wheelyard.http.transaction import transaction
+from wheelyard.services import audit
+from wheelyard.services.accounts import rate_limit, users
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.web import session
+from wheelyard.web.csrf import verified_form
+from wheelyard.web.templating import render
+from wheelyard.web.views.accounts.forms import is_email_address, new_password_errors, text_field
+from wheelyard.web.views.accounts.responses import too_many
+
+REGISTRATIONS_LIMITED_MESSAGE = "Too many accounts were created from here. Try again later."
+
+
+@dataclass
+class RegisterForm:
+    name: str
+    email: str
+    password: str
+    confirm: str
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_form(cls, form: FormData) -> RegisterForm:
+        return cls(
+            name=text_field(form, "name").strip(),
+            email=text_field(form, "email").strip(),
+            password=text_field(form, "password"),
+            confirm=text_field(form, "confirm"),
+        )
+
+    def validate(self) -> bool:
+        if not self.name:
+            self.errors.append("Enter your name.")
+        elif len(self.name) > users.MAX_NAME_LENGTH:
+            self.errors.append(f"The name is longer than {users.MAX_NAME_LENGTH} characters.")
+        if not is_email_address(self.email):
+            self.errors.append("Enter a valid email address.")
+        self.errors.extend(new_password_errors(self.password, self.confirm))
+        return not self.errors
+
+
+async def register(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "account/register.html", form=None)
+    form = RegisterForm.from_form(await verified_form(request))
+    if not form.validate():
+        return render(request, "account/register.html", status_code=400, form=form)
+    passwords: Passwords = request.app.state.passwords
+    origin = client_origin(request)
+    email = users.normalize_email(form.email)
+    with transaction(request) as db:
+        limit = rate_limit.registration_limit_reached(db, ip_address=origin.ip_address, email=email)
+        if limit is not None:
+            form.errors.append(REGISTRATIONS_LIMITED_MESSAGE)
+            return too_many(request, "account/register.html", limit, form=form)
+        try:
+            user = users.create_user(
+                db, passwords, name=form.name, email=form.email, password=form.password
+            )
+        except users.AccountError as error:
+            # Counted: trying addresses at sign-up is a way to learn which have accounts.
+            audit.record(db, audit.Action.REGISTER_FAILED, origin=origin, detail=email)
+            form.errors.append(str(error))
+            return render(request, "account/register.html", status_code=400, form=form)
+        audit.record(db, audit.Action.REGISTER, origin=origin, user_id=user.id)
+        user.last_login = users.utcnow()
+        session.log_in(request, user)
+    return RedirectResponse("/account", status_code=303)
+
+
+routes: list[BaseRoute] = [
+    Route("/account/register", register, methods=["GET", "POST"], name="register"),
+]
