@@ -36,23 +36,32 @@ class ResetRequestForm:
     errors: list[str] = field(default_factory=list)
 
 
-def _reset_base_url(request: Request) -> str:
-    settings: Settings = request.app.state.settings
-    return settings.public_url or str(request.base_url)
+def _unavailable(settings: Settings) -> str | None:
+    """Why this index mails no reset links, or None when it does.
+
+    The link's address comes only from the configured public URL: built from the request's
+    Host header, it would go wherever the asker pointed it, token and all.
+    """
+    if mail.smtp_server(settings) is None:
+        return "no-mail-server"
+    if settings.public_url is None:
+        return "no-public-url"
+    return None
 
 
 async def reset_request(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     server = mail.smtp_server(settings)
+    unavailable = _unavailable(settings)
     template = "account/reset_request.html"
     if request.method == "GET":
-        return render(request, template, available=server is not None, form=None)
+        return render(request, template, unavailable=unavailable, form=None)
     form = ResetRequestForm(email=text_field(await verified_form(request), "email").strip())
-    if server is None:
-        return render(request, template, status_code=400, available=False, form=None)
+    if server is None or settings.public_url is None:
+        return render(request, template, status_code=400, unavailable=unavailable, form=None)
     if not is_email_address(form.email):
         form.errors.append("Enter a valid email address.")
-        return render(request, template, status_code=400, available=True, form=form)
+        return render(request, template, status_code=400, unavailable=None, form=form)
     origin = client_origin(request)
     with transaction(request) as db:
         asked = password_reset.request_reset(
@@ -60,13 +69,13 @@ async def reset_request(request: Request) -> Response:
         )
         if asked.limit is not None:
             form.errors.append(RESETS_LIMITED_MESSAGE)
-            return too_many(request, template, asked.limit, available=True, form=form)
-    response = render(request, template, available=True, form=None, sent=True)
+            return too_many(request, template, asked.limit, unavailable=None, form=form)
+    response = render(request, template, unavailable=None, form=None, sent=True)
     if asked.user is not None and asked.token is not None:
         message = password_reset.reset_email(
             server,
             to=asked.user.email,
-            url=password_reset.reset_url(_reset_base_url(request), asked.token),
+            url=password_reset.reset_url(settings.public_url, asked.token),
             minutes=settings.password_reset_minutes,
             site_name=settings.site_name,
         )
