@@ -25,7 +25,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.api import files, json_api
-from wheelyard.api.simple import PREFIX, VARY, cached_response, negotiate
+from wheelyard.api.cached_pages import cached_response
+from wheelyard.api.simple import PREFIX, VARY, negotiate
 from wheelyard.http.security_headers import RAW_HEADERS, with_security_headers
 from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
 

@@ -21,9 +21,10 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
-from wheelyard.api.simple import not_found, refresh_if_due
+from wheelyard.api.cached_pages import refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder, find_served_file
 from wheelyard.services.index import project_page, served_files
