@@ -14,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from wheelyard.http.conditional import not_modified
 from wheelyard.http.transaction import transaction
-from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
 
 # Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
 REVALIDATE = "max-age=0, must-revalidate"
@@ -77,6 +78,7 @@ def cached_response(
         "Cache-Control": REVALIDATE,
         **headers,
     }
-    if etag_matches(if_none_match, page.etag):
-        return Response(status_code=304, headers=all_headers)
+    unchanged = not_modified(if_none_match, all_headers)
+    if unchanged is not None:
+        return unchanged
     return Response(page.body, media_type=page.media_type, headers=all_headers)

@@ -27,8 +27,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from wheelyard.api import files, json_api
 from wheelyard.api.cached_pages import cached_response
 from wheelyard.api.simple import PREFIX, VARY, negotiate
+from wheelyard.http.conditional import etag_matches
 from wheelyard.http.security_headers import RAW_HEADERS, with_security_headers
-from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
 
 JSON_API_PREFIX = "/pypi/"
 JSON_API_SUFFIX = "/json"

@@ -24,11 +24,12 @@ from starlette.types import Scope
 from wheelyard.api.cached_pages import refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.http.conditional import etag_matches
 from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder, find_served_file
 from wheelyard.services.index import project_page, served_files
-from wheelyard.services.index.page_cache import PageCache, etag_matches
+from wheelyard.services.index.page_cache import PageCache
 from wheelyard.services.index.served_files import ServedFile
 from wheelyard.storage.base import FileStorage, StorageError, presigned_url
 

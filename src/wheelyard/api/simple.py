@@ -19,10 +19,11 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.api.cached_pages import REVALIDATE, cached_page, page_response, refresh_if_due
+from wheelyard.http.conditional import not_modified
 from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.index import project_page as simple_index
-from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.index.project_list import ListingPage
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 
@@ -138,8 +139,9 @@ async def index_page(request: Request) -> Response:
         "Cache-Control": REVALIDATE,
         **VARY,
     }
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+    unchanged = not_modified(request.headers.get("if-none-match"), headers)
+    if unchanged is not None:
+        return unchanged
     parts = listing.parts(as_json)
     headers["Content-Length"] = str(sum(len(part) for part in parts))
     return StreamingResponse(_stream(parts), media_type=media_type, headers=headers)
