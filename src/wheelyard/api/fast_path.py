@@ -54,7 +54,7 @@ class CachedPages:
                 ):
                     return
             elif method in {"GET", "HEAD"} and path.startswith(files.PREFIX):
-                response = files.cached_download(scope)
+                response = await files.cached_download(scope)
                 if response is not None:
                     await response(scope, receive, with_security_headers(send))
                     return
