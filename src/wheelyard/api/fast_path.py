@@ -25,9 +25,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.api import files, json_api
-from wheelyard.api.simple import PREFIX, VARY, cached_response, negotiate
+from wheelyard.api.cached_pages import cached_response
+from wheelyard.api.simple import PREFIX, VARY, negotiate
+from wheelyard.http.conditional import etag_matches
 from wheelyard.http.security_headers import RAW_HEADERS, with_security_headers
-from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
 
 JSON_API_PREFIX = "/pypi/"
 JSON_API_SUFFIX = "/json"
@@ -52,7 +54,7 @@ class CachedPages:
                 ):
                     return
             elif method in {"GET", "HEAD"} and path.startswith(files.PREFIX):
-                response = files.cached_download(scope)
+                response = await files.cached_download(scope)
                 if response is not None:
                     await response(scope, receive, with_security_headers(send))
                     return

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from functools import partial
+from pathlib import Path
 from typing import BinaryIO
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -21,13 +22,15 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
-from wheelyard.api.simple import not_found, refresh_if_due
+from wheelyard.api.cached_pages import refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.http.conditional import not_modified
+from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder, find_served_file
 from wheelyard.services.index import project_page, served_files
-from wheelyard.services.index.page_cache import PageCache, etag_matches
+from wheelyard.services.index.page_cache import PageCache
 from wheelyard.services.index.served_files import ServedFile
 from wheelyard.storage.base import FileStorage, StorageError, presigned_url
 
@@ -89,12 +92,12 @@ async def serve(request: Request) -> Response:
         served = await run_in_threadpool(_find_served, request, pages, filename)
     if served is None or served.storage_path != path:
         return not_found()
-    return await _serve_file(request, served)
+    return await _serve_file(request, served, _local_path(request, served))
 
 
-def cached_download(scope: Scope) -> Response | None:
+async def cached_download(scope: Scope) -> Response | None:
     """A download of a file already known to this worker and held in local storage, answered
-    without a query or a thread (see api/simple_fast_path.py); None to take the ordinary path.
+    without a query or a thread (see api/fast_path.py); None to take the ordinary path.
     """
     pages: PageCache = scope["app"].state.pages
     path: str = scope["path"].removeprefix(PREFIX)
@@ -104,59 +107,70 @@ def cached_download(scope: Scope) -> Response | None:
     if served is None or served.storage_path != path:
         return None
     request = Request(scope)
-    return _local_file(request, served)
+    local = _local_path(request, served)
+    if local is None:
+        return None  # the bytes are in an object store: opening them takes a thread
+    # With a local path _serve_file awaits nothing: no thread, no hop off the event loop.
+    return await _serve_file(request, served, local)
 
 
-def _local_file(request: Request, served: ServedFile) -> Response | None:
-    """304, the file from local storage, or a 404 for a blob gone missing; None when the
-    storage is not local."""
+def _local_path(request: Request, served: ServedFile) -> Path | None:
+    """Where the file lies on this machine's disk; None when the storage is not local."""
     assert served.storage_path is not None
     storage: FileStorage = request.app.state.storage
-    local = storage.local_path(served.storage_path)
-    if local is None:
-        return None
-    headers = _headers(served)
-    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
-        return Response(status_code=304, headers=headers)
+    return storage.local_path(served.storage_path)
+
+
+def _immutable(digest: str) -> dict[str, str]:
+    """The headers of a file or of its metadata: each is named by its digest, never changes."""
+    return {"ETag": f'"{digest}"', "Cache-Control": IMMUTABLE}
+
+
+async def _serve_file(request: Request, served: ServedFile, local: Path | None) -> Response:
+    """The one answer for a file: its headers built once and checked once (a 304), then the
+    body (the local file, or the object store's), a 404 when the storage has no such blob."""
+    headers = _immutable(served.sha256_digest)
+    unchanged = not_modified(request.headers.get("if-none-match"), headers)
+    if unchanged is not None:
+        return unchanged
+    if local is not None:
+        response = _local_file(served, local, headers)
+    else:
+        response = await _from_storage(request, served, headers)
+    if response is None:
+        return _missing_blob(served)
+    _record_if_counted(request, served)
+    return response
+
+
+def _local_file(served: ServedFile, local: Path, headers: dict[str, str]) -> Response | None:
+    """The file from this machine's disk; None when it is not there."""
     try:
         # On the event loop: a stat of a local file takes microseconds, a thread hop longer.
         stat = os.stat(local)
     except FileNotFoundError:
-        return _missing_blob(served)
-    _record_if_counted(request, served)
+        return None
     return FileResponse(
         local, headers=headers, media_type=media_type(served.filename), stat_result=stat
     )
 
 
-def _headers(served: ServedFile) -> dict[str, str]:
-    return {"ETag": f'"{served.sha256_digest}"', "Cache-Control": IMMUTABLE}
-
-
-async def _serve_file(request: Request, served: ServedFile) -> Response:
+async def _from_storage(
+    request: Request, served: ServedFile, headers: dict[str, str]
+) -> Response | None:
+    """A redirect to the object store's presigned URL, or the bytes streamed from the
+    storage; None when it has no such blob."""
     assert served.storage_path is not None
-    local = _local_file(request, served)
-    if local is not None:
-        return local
-    headers = _headers(served)
-    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
-        return Response(status_code=304, headers=headers)
     storage: FileStorage = request.app.state.storage
-    response: Response
     if (redirect := _presigned(request, storage, served.storage_path)) is not None:
         # The object store serves the bytes; the download still counts here.
-        response = RedirectResponse(redirect, status_code=302)
-    else:
-        try:
-            blob = await run_in_threadpool(storage.open, served.storage_path)
-        except StorageError:
-            return _missing_blob(served)
-        headers["Content-Length"] = str(served.size)
-        response = StreamingResponse(
-            _chunks(blob), headers=headers, media_type=media_type(served.filename)
-        )
-    _record_if_counted(request, served)
-    return response
+        return RedirectResponse(redirect, status_code=302)
+    try:
+        blob = await run_in_threadpool(storage.open, served.storage_path)
+    except StorageError:
+        return None
+    headers["Content-Length"] = str(served.size)
+    return StreamingResponse(_chunks(blob), headers=headers, media_type=media_type(served.filename))
 
 
 def _record_if_counted(request: Request, served: ServedFile) -> None:
@@ -192,9 +206,10 @@ def _missing_blob(served: ServedFile) -> Response:
 async def _serve_metadata(request: Request, release_file: ReleaseFile) -> Response:
     if release_file.metadata_sha256 is None:
         return not_found()
-    headers = {"ETag": f'"{release_file.metadata_sha256}"', "Cache-Control": IMMUTABLE}
-    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
-        return Response(status_code=304, headers=headers)
+    headers = _immutable(release_file.metadata_sha256)
+    unchanged = not_modified(request.headers.get("if-none-match"), headers)
+    if unchanged is not None:
+        return unchanged
     storage: FileStorage = request.app.state.storage
     data = await run_in_threadpool(project_page.core_metadata, storage, release_file)
     if data is None:

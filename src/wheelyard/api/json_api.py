@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from wheelyard.api.simple import cached_page, moved_to, not_found, page_response, refresh_if_due
+from wheelyard.api.cached_pages import cached_page, page_response, refresh_if_due
+from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.index import project_json
 from wheelyard.services.index.page_cache import PageCache, RenderedPage

@@ -1,25 +1,29 @@
 """The Simple Repository API pip and uv install from: ``/simple/`` and ``/simple/<project>/``.
 
 HTML (PEP 503) or JSON (PEP 691) by ``Accept``, both rendered from one context and served
-from the worker's page cache, which the journal keeps current (services/page_cache.py); the
-list of every project is kept in chunks and streamed (services/simple_listing.py).
+from the worker's page cache, which the journal keeps current (api/cached_pages.py,
+services/index/page_cache.py); the list of every project is kept in chunks and streamed
+(services/index/project_list.py).
 A cached page costs no database query: the hot path is an ``Accept`` lookup and a dict get.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Hashable
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.api.cached_pages import REVALIDATE, cached_page, page_response, refresh_if_due
+from wheelyard.http.conditional import not_modified
+from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.index import project_page as simple_index
-from wheelyard.services.index.page_cache import PageCache, RenderedPage, etag_matches
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.index.project_list import ListingPage
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 
@@ -35,13 +39,9 @@ ALIASES = {
     "application/vnd.pypi.simple.latest+html": SIMPLE_HTML,
 }
 NOT_ACCEPTABLE = "Not Acceptable: this index serves " + ", ".join(OFFERS)
-# Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
-REVALIDATE = "max-age=0, must-revalidate"
 # Each page comes in several representations, chosen by Accept.
 VARY = {"Vary": "Accept"}
 PREFIX = "/simple/"
-
-Renderer = Callable[[Session], Mapping[Hashable, RenderedPage] | None]
 
 
 @lru_cache(maxsize=256)
@@ -103,73 +103,6 @@ def _quality(params: list[str]) -> float:
     return 1.0
 
 
-# --- cached pages, shared with the JSON API ---------------------------------------------------
-
-
-async def refresh_if_due(request: Request) -> None:
-    """Read the journal when this worker has not looked for a while (about once a second)."""
-    pages: PageCache = request.app.state.pages
-    if pages.check_due():
-        await run_in_threadpool(_refresh, request, pages)
-
-
-def _refresh(request: Request, pages: PageCache) -> None:
-    with transaction(request) as db:
-        pages.refresh(db)
-
-
-async def cached_page(
-    request: Request, key: str, variant: Hashable, render: Renderer
-) -> RenderedPage | None:
-    """The page from the cache, or rendered (with its sibling variants) and stored."""
-    await refresh_if_due(request)
-    pages: PageCache = request.app.state.pages
-    page = pages.lookup(key, variant)
-    if page is not None:
-        return page
-    rendered = await run_in_threadpool(_render, request, pages, key, render)
-    return rendered[variant] if rendered is not None else None
-
-
-def _render(
-    request: Request, pages: PageCache, key: str, render: Renderer
-) -> Mapping[Hashable, RenderedPage] | None:
-    ticket = pages.ticket()
-    with transaction(request) as db:
-        rendered = render(db)
-    if rendered is not None:
-        pages.store(ticket, key, rendered)
-    return rendered
-
-
-def page_response(request: Request, page: RenderedPage, headers: Mapping[str, str]) -> Response:
-    """200 with the body, or 304 when the client already has this representation."""
-    return cached_response(page, request.headers.get("if-none-match"), headers)
-
-
-def cached_response(
-    page: RenderedPage, if_none_match: str | None, headers: Mapping[str, str] = VARY
-) -> Response:
-    all_headers = {
-        "ETag": page.etag,
-        "X-PyPI-Last-Serial": str(page.serial),
-        "Cache-Control": REVALIDATE,
-        **headers,
-    }
-    if etag_matches(if_none_match, page.etag):
-        return Response(status_code=304, headers=all_headers)
-    return Response(page.body, media_type=page.media_type, headers=all_headers)
-
-
-def not_found() -> Response:
-    return PlainTextResponse("Not Found", status_code=404)
-
-
-def moved_to(request: Request, path: str) -> RedirectResponse:
-    query = request.url.query
-    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=301)
-
-
 # --- the two pages ----------------------------------------------------------------------------
 
 
@@ -192,7 +125,7 @@ def _not_acceptable() -> Response:
 
 
 async def index_page(request: Request) -> Response:
-    """Every project: streamed from the worker's chunks of the list (services/simple_listing)."""
+    """Every project: streamed from the worker's chunks of the list (project_list.py)."""
     media_type = _chosen_type(request)
     if media_type is None:
         return _not_acceptable()
@@ -206,8 +139,9 @@ async def index_page(request: Request) -> Response:
         "Cache-Control": REVALIDATE,
         **VARY,
     }
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+    unchanged = not_modified(request.headers.get("if-none-match"), headers)
+    if unchanged is not None:
+        return unchanged
     parts = listing.parts(as_json)
     headers["Content-Length"] = str(sum(len(part) for part in parts))
     return StreamingResponse(_stream(parts), media_type=media_type, headers=headers)

@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wheelyard.api.simple import moved_to
 from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
+from wheelyard.http.responses import moved_to
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics import stats
 from wheelyard.services.analytics.user_agents import INSTALLERS

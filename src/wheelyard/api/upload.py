@@ -13,10 +13,10 @@ write the standard phrase for it.
 from __future__ import annotations
 
 import logging
-import random
-import time
+from functools import partial
 
 import sqlalchemy as sa
+from packaging.metadata import RawMetadata
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -27,13 +27,19 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive
 
 from wheelyard.config import Settings
-from wheelyard.data.db_session import database_unavailable
+from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
 from wheelyard.services.audit import Origin
 from wheelyard.services.uploads import auth as upload_auth
 from wheelyard.services.uploads import register
 from wheelyard.services.uploads.auth import AuthenticationError, Credentials, Uploader
-from wheelyard.services.uploads.register import ClaimedDigests, IncomingFile, Outcome, UploadError
+from wheelyard.services.uploads.register import (
+    ClaimedDigests,
+    IncomingFile,
+    Outcome,
+    Registered,
+    UploadError,
+)
 from wheelyard.storage.base import StorageError
 
 log = logging.getLogger(__name__)
@@ -219,16 +225,16 @@ def _authenticate(request: Request, origin: Origin) -> Uploader:
         if credentials is not None and "\0" in credentials.username + credentials.password:
             # No email or token holds a NUL, and PostgreSQL refuses to even look one up.
             raise AuthenticationError(upload_auth.INVALID_CREDENTIALS)
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return _authenticate_once(request, credentials, origin)
-            except sa.exc.OperationalError as error:
-                if database_unavailable(error):
-                    raise  # not a collision: retrying now is no use (the app answers 503)
-                # SQLite refuses a writer whose snapshot another writer has moved past.
-                log.info("authentication collided (attempt %d): %s", attempt, error)
-                _pause(attempt)
-        raise _Refusal(409, CONTENTION)
+        # Signing in only adds audit rows, which take no key a racer could take first: the
+        # one collision here is SQLite refusing a writer whose snapshot another moved past.
+        return retry_collisions(
+            partial(_authenticate_once, request, credentials, origin),
+            attempts=ATTEMPTS,
+            what="authentication",
+            collisions=(sa.exc.OperationalError,),
+        )
+    except Contended as error:
+        raise _Refusal(409, CONTENTION) from error
     except AuthenticationError as error:
         headers = {"WWW-Authenticate": REALM} if error.status == 401 else {}
         if error.retry_after is not None:
@@ -256,10 +262,6 @@ def _authenticate_once(
     raise failure
 
 
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter, so that racers part ways
-
-
 def _register(
     request: Request,
     uploader: Uploader,
@@ -267,33 +269,42 @@ def _register(
     metadata_fields: dict[str, list[str]],
     incoming: IncomingFile,
 ) -> Response:
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with transaction(request) as db:
-                metadata = register.metadata_from_form(metadata_fields)
-                registered = register.register_file(
-                    db,
-                    request.app.state.storage,
-                    incoming,
-                    metadata=metadata,
-                    uploader=uploader,
-                    origin=origin,
-                )
-        except StorageError:
-            # Nothing was committed; the blob store is what failed, not the upload.
-            log.exception("storing %s failed", incoming.filename)
-            return refusal(503, STORAGE_FAILED)
-        except (sa.exc.IntegrityError, sa.exc.OperationalError) as error:
-            if database_unavailable(error):
-                raise  # not a collision: retrying now is no use (the app answers 503)
-            # A unique key taken by a concurrent upload, or SQLite refusing a second writer.
-            log.info("upload of %s collided (attempt %d): %s", incoming.filename, attempt, error)
-            _pause(attempt)
-            continue
-        if registered.outcome is Outcome.ALREADY_PRESENT:
-            return PlainTextResponse(f"{incoming.filename} is already here; nothing changed.\n")
-        return PlainTextResponse(f"Uploaded {incoming.filename}.\n")
-    return refusal(409, CONTENTION)
+    # Read once: the form is the same for every attempt (UploadError when it is not valid).
+    metadata = register.metadata_from_form(metadata_fields)
+    try:
+        registered = retry_collisions(
+            partial(_register_once, request, uploader, origin, metadata, incoming),
+            attempts=ATTEMPTS,
+            what=f"upload of {incoming.filename}",
+        )
+    except StorageError:
+        # Nothing was committed; the blob store is what failed, not the upload.
+        log.exception("storing %s failed", incoming.filename)
+        return refusal(503, STORAGE_FAILED)
+    except Contended:
+        return refusal(409, CONTENTION)
+    if registered.outcome is Outcome.ALREADY_PRESENT:
+        return PlainTextResponse(f"{incoming.filename} is already here; nothing changed.\n")
+    return PlainTextResponse(f"Uploaded {incoming.filename}.\n")
+
+
+def _register_once(
+    request: Request,
+    uploader: Uploader,
+    origin: Origin,
+    metadata: RawMetadata,
+    incoming: IncomingFile,
+) -> Registered:
+    """One try, in a transaction of its own: a retry starts from what the winner committed."""
+    with transaction(request) as db:
+        return register.register_file(
+            db,
+            request.app.state.storage,
+            incoming,
+            metadata=metadata,
+            uploader=uploader,
+            origin=origin,
+        )
 
 
 async def upload(request: Request) -> Response:

@@ -31,7 +31,7 @@ ALL_HEADERS: dict[str, str] = {
 
 
 # The same headers as raw ASGI pairs, for responses whose headers are built once and kept
-# (the cached pages of api/simple_fast_path.py).
+# (the cached pages of api/fast_path.py).
 RAW_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (CSP_HEADER, CONTENT_SECURITY_POLICY.encode()),
     *HEADERS,

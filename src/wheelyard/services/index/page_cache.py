@@ -46,14 +46,6 @@ def etag_for(body: bytes, media_type: str) -> str:
     return f'"{digest.hexdigest()}"'
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether a conditional request already holds ``etag`` (weak comparison, RFC 9110)."""
-    if not if_none_match:
-        return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag.removeprefix("W/") in candidates
-
-
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
     body: bytes
@@ -61,7 +53,7 @@ class RenderedPage:
     serial: int  # the journal serial the page reflects (the project's last_serial)
     etag: str = field(init=False)
     # What the HTTP layer builds once per page and reuses for every request that gets it
-    # (the response headers of api/simple_fast_path.py), keyed as that layer likes.
+    # (the response headers of api/fast_path.py), keyed as that layer likes.
     prepared: dict[Hashable, object] = field(
         init=False, default_factory=dict, compare=False, repr=False
     )

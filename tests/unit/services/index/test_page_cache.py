@@ -11,12 +11,7 @@ from tests.helpers.clock import Clock
 from tests.helpers.factories import Factory
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
-from wheelyard.services.index.page_cache import (
-    ChangeSignal,
-    PageCache,
-    RenderedPage,
-    etag_matches,
-)
+from wheelyard.services.index.page_cache import ChangeSignal, PageCache, RenderedPage
 
 
 @pytest.fixture
@@ -45,22 +40,6 @@ def test_etags_differ_by_body_and_by_type() -> None:
     assert page().etag == page().etag
     assert page().etag != page(body=b"other").etag
     assert page().etag != RenderedPage(b"body", "application/vnd.pypi.simple.v1+html", 0).etag
-
-
-@pytest.mark.parametrize(
-    ("header", "matches"),
-    [
-        (None, False),
-        ("", False),
-        ('"abc"', True),
-        ('W/"abc"', True),
-        ('"x", "abc"', True),
-        ("*", True),
-        ('"abcd"', False),
-    ],
-)
-def test_etag_matches(header: str | None, matches: bool) -> None:
-    assert etag_matches(header, '"abc"') is matches
 
 
 def listed(cache: PageCache, db: Session) -> list[str]:

@@ -1,0 +1,84 @@
+"""Pages served from the worker's page cache: the Simple API's and the JSON API's.
+
+A page is rendered once, with its sibling variants, and stored until the journal says its
+project changed (services/index/page_cache.py). The cache reads the journal at most about once
+a second, before a request looks a page up, so nothing is served past its time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from wheelyard.http.conditional import not_modified
+from wheelyard.http.transaction import transaction
+from wheelyard.services.index.page_cache import PageCache, RenderedPage
+
+# Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
+REVALIDATE = "max-age=0, must-revalidate"
+
+# Renders every variant of one key's page from the database, or None when there is no page.
+Renderer = Callable[[Session], Mapping[Hashable, RenderedPage] | None]
+
+
+async def refresh_if_due(request: Request) -> None:
+    """Read the journal when this worker has not looked for a while (about once a second)."""
+    pages: PageCache = request.app.state.pages
+    if pages.check_due():
+        await run_in_threadpool(_refresh, request, pages)
+
+
+def _refresh(request: Request, pages: PageCache) -> None:
+    with transaction(request) as db:
+        pages.refresh(db)
+
+
+async def cached_page(
+    request: Request, key: str, variant: Hashable, render: Renderer
+) -> RenderedPage | None:
+    """The page from the cache, or rendered (with its sibling variants) and stored."""
+    await refresh_if_due(request)
+    pages: PageCache = request.app.state.pages
+    page = pages.lookup(key, variant)
+    if page is not None:
+        return page
+    rendered = await run_in_threadpool(_render, request, pages, key, render)
+    return rendered[variant] if rendered is not None else None
+
+
+def _render(
+    request: Request, pages: PageCache, key: str, render: Renderer
+) -> Mapping[Hashable, RenderedPage] | None:
+    # The ticket comes first: a page rendered while a change landed is not stored.
+    ticket = pages.ticket()
+    with transaction(request) as db:
+        rendered = render(db)
+    if rendered is not None:
+        pages.store(ticket, key, rendered)
+    return rendered
+
+
+def page_response(request: Request, page: RenderedPage, headers: Mapping[str, str]) -> Response:
+    """200 with the body, or 304 when the client already has this representation."""
+    return cached_response(page, request.headers.get("if-none-match"), headers)
+
+
+def cached_response(
+    page: RenderedPage, if_none_match: str | None, headers: Mapping[str, str]
+) -> Response:
+    """The answer for ``page``, with ``headers`` beside its own; api/fast_path.py builds the
+    headers it keeps on each page with this too, so both paths answer alike."""
+    all_headers = {
+        "ETag": page.etag,
+        "X-PyPI-Last-Serial": str(page.serial),
+        "Cache-Control": REVALIDATE,
+        **headers,
+    }
+    unchanged = not_modified(if_none_match, all_headers)
+    if unchanged is not None:
+        return unchanged
+    return Response(page.body, media_type=page.media_type, headers=all_headers)
