@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive
 
 from wheelyard.config import Settings
+from wheelyard.http.origin import client_origin
 from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
 from wheelyard.services.audit import Origin
@@ -80,13 +81,6 @@ class _Refusal(Exception):
 
 def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
-
-
-def _origin(request: Request) -> Origin:
-    return Origin(
-        ip_address=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
 
 
 def _limited(receive: Receive, limit: int, close_delimiter: bytes | None = None) -> Receive:
@@ -311,7 +305,7 @@ async def upload(request: Request) -> Response:
     form: FormData | None = None
     try:
         _check_declared_length(request)
-        origin = _origin(request)
+        origin = client_origin(request)
         # Who is asking comes before the body is read: strangers get nothing buffered.
         try:
             uploader = await run_in_threadpool(_authenticate, request, origin)
