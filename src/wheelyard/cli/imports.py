@@ -98,7 +98,7 @@ def import_pypi_json(settings: Settings, directory: pathlib.Path) -> None:
 
     from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services.ops.importers import pypi_json
+    from wheelyard.services.ops.importers import pypi_documents, pypi_json
 
     paths = sorted(path for path in directory.rglob("*.json") if path.is_file())
     upgrade_database(settings)
@@ -108,11 +108,11 @@ def import_pypi_json(settings: Settings, directory: pathlib.Path) -> None:
         task = progress.add_task(f"importing {len(paths)} documents", total=len(paths))
         for path in paths:
             try:
-                document = pypi_json.parse_document(path.read_bytes())
+                document = pypi_documents.parse_document(path.read_bytes())
                 with transaction(sessions) as db:
                     result = pypi_json.import_document(db, document)
             # One bad document (or one the database refuses) must not stop the others.
-            except (pypi_json.DocumentError, OSError, SQLAlchemyError) as error:
+            except (pypi_documents.DocumentError, OSError, SQLAlchemyError) as error:
                 counts["failed documents"] += 1
                 # The first line only: the database's errors go on with the whole statement.
                 reason = escape(str(error).partition("\n")[0])
