@@ -55,6 +55,7 @@ from wheelyard.services.accounts import tokens
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.analytics.recorder import FLUSH_INTERVAL
 from wheelyard.services.ops import schema
+from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 
 ROUNDS = 100
@@ -65,7 +66,6 @@ UPLOADERS = 3
 ANSWERED_BEFORE_KILL = (0, 0, 1, 2)
 FIRST_LATENCY_GUESS = 0.3
 ANSWER_TIMEOUT = 60.0
-METADATA_SUFFIX = ".metadata"
 # The recorder's flush interval, and how long after a batch of downloads the test waits
 # before killing: several intervals, so that a flush has started and finished meanwhile
 # even on a busy machine.

@@ -20,7 +20,7 @@ from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.index.project_page import metadata_path
+from wheelyard.services.projects.release_files import metadata_path
 from wheelyard.storage.base import FileStorage
 
 USER_AGENT = 'pip/26.0 {"installer":{"name":"pip"}}'

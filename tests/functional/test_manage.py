@@ -19,9 +19,9 @@ from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
-from wheelyard.services.index.project_page import metadata_path
 from wheelyard.services.projects import admin as project_admin
 from wheelyard.services.projects import maintainers
+from wheelyard.services.projects.release_files import metadata_path
 from wheelyard.storage.base import FileStorage
 
 URL = "/manage/project/demo/"

@@ -35,7 +35,7 @@ from wheelyard.data.user import User
 from wheelyard.services import audit
 from wheelyard.services.accounts import rate_limit, tokens
 from wheelyard.services.ops import row_counts
-from wheelyard.services.uploads import register
+from wheelyard.services.uploads import policy, register
 from wheelyard.storage.base import FileStorage, StorageError
 
 PASSWORD = "correct horse battery"
@@ -599,7 +599,7 @@ def test_a_second_sdist_for_a_release_is_refused(
 def test_a_file_over_the_size_limit_is_refused(
     uploads_as: Uploads, monkeypatch: pytest.MonkeyPatch, unchanged: None
 ) -> None:
-    monkeypatch.setattr(register, "MAX_FILE_SIZE", 1024)
+    monkeypatch.setattr(policy, "MAX_FILE_SIZE", 1024)
     assert_refused(uploads_as.post(wheel(LIB)), 400, "File too large. Limit for project 'tiny-lib'")
 
 

@@ -56,7 +56,8 @@ from wheelyard.api import upload as upload_api
 from wheelyard.config import Settings
 from wheelyard.services import audit
 from wheelyard.services.accounts import tokens
-from wheelyard.services.uploads import register
+from wheelyard.services.uploads.metadata import KNOWN_METADATA_VERSIONS
+from wheelyard.services.uploads.policy import MAX_DESCRIPTION_LENGTH
 
 # --- how many ---------------------------------------------------------------------------------
 
@@ -1242,7 +1243,7 @@ _VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORE
 
 # field -> (values that get the upload refused, whether the field is a list one may add to)
 GARBAGE: dict[str, tuple[st.SearchStrategy[str], bool]] = {
-    "metadata_version": (_TEXT.filter(lambda v: v not in register.KNOWN_METADATA_VERSIONS), False),
+    "metadata_version": (_TEXT.filter(lambda v: v not in KNOWN_METADATA_VERSIONS), False),
     "name": (_TEXT.filter(lambda v: _VALID_NAME.match(v) is None), False),
     "version": (_TEXT.filter(_unparsable(Version)), False),
     "requires_python": (_NOT_BLANK.filter(_unparsable(SpecifierSet)), False),
@@ -1357,7 +1358,7 @@ def test_oversized_fields_are_refused(index: Index, form: Form) -> None:
 @pytest.mark.parametrize(
     ("length", "reason"),
     [
-        (register.MAX_DESCRIPTION_LENGTH + 1, "Invalid value for description"),
+        (MAX_DESCRIPTION_LENGTH + 1, "Invalid value for description"),
         (upload_api.MAX_FIELD_SIZE + 1, "Invalid multipart form: Part exceeded maximum size"),
     ],
     ids=["description", "form part"],

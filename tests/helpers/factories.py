@@ -138,7 +138,7 @@ class Factory:
         import io
         from email.parser import HeaderParser
 
-        from wheelyard.services.index.project_page import metadata_path
+        from wheelyard.services.projects.release_files import metadata_path
         from wheelyard.storage.base import content_path
 
         content = dist.content

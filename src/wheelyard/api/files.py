@@ -2,7 +2,7 @@
 
 The URL is ``/packages/`` followed by the file's storage path (PyPI's layout,
 ``ab/cd/<rest of the BLAKE2b-256>/<filename>``), as
-``services.projects.packages.file_url`` links it.
+``services.projects.release_files.file_url`` links it.
 Files never change under a URL, so they are cached for a year. A full GET of a file is
 recorded as a download, off the request path; HEAD, 304s, ranges and metadata are not.
 """
@@ -32,6 +32,7 @@ from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorde
 from wheelyard.services.index import project_page, served_files
 from wheelyard.services.index.page_cache import PageCache
 from wheelyard.services.index.served_files import ServedFile
+from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.storage.base import FileStorage, StorageError, presigned_url
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,8 @@ def _find_served(request: Request, pages: PageCache, filename: str) -> ServedFil
 
 async def serve(request: Request) -> Response:
     path: str = request.path_params["path"]
-    if path.endswith(project_page.METADATA_SUFFIX):
-        dist_path = path.removesuffix(project_page.METADATA_SUFFIX)
+    if path.endswith(METADATA_SUFFIX):
+        dist_path = path.removesuffix(METADATA_SUFFIX)
         release_file = await run_in_threadpool(_find, request, dist_path.rsplit("/", 1)[-1])
         # Only the exact path we link to serves a file: no other spelling, nothing unlisted.
         if release_file is None or release_file.storage_path != dist_path:
@@ -101,7 +102,7 @@ async def cached_download(scope: Scope) -> Response | None:
     """
     pages: PageCache = scope["app"].state.pages
     path: str = scope["path"].removeprefix(PREFIX)
-    if path.endswith(project_page.METADATA_SUFFIX) or pages.check_due():
+    if path.endswith(METADATA_SUFFIX) or pages.check_due():
         return None
     served = pages.files.lookup(path.rsplit("/", 1)[-1])
     if served is None or served.storage_path != path:

@@ -32,24 +32,21 @@ from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
 from wheelyard.services.audit import Origin
 from wheelyard.services.uploads import auth as upload_auth
-from wheelyard.services.uploads import register
+from wheelyard.services.uploads import policy, register
 from wheelyard.services.uploads.auth import AuthenticationError, Credentials, Uploader
-from wheelyard.services.uploads.register import (
-    ClaimedDigests,
-    IncomingFile,
-    Outcome,
-    Registered,
-    UploadError,
-)
+from wheelyard.services.uploads.errors import UploadError
+from wheelyard.services.uploads.incoming import ClaimedDigests, IncomingFile
+from wheelyard.services.uploads.metadata import metadata_from_form
+from wheelyard.services.uploads.register import Outcome, Registered
 from wheelyard.storage.base import StorageError
 
 log = logging.getLogger(__name__)
 
 # Room for the metadata fields and the multipart framing beside the largest file; a file
 # a little over the limit still gets the friendlier "File too large" answer.
-MAX_BODY_SIZE = register.MAX_FILE_SIZE + 24 * register.MEGABYTE
+MAX_BODY_SIZE = policy.MAX_FILE_SIZE + 24 * policy.MEGABYTE
 # One text field (the description is the long one, up to 4 bytes per character).
-MAX_FIELD_SIZE = 4 * register.MAX_DESCRIPTION_LENGTH
+MAX_FIELD_SIZE = 4 * policy.MAX_DESCRIPTION_LENGTH
 MAX_FIELDS = 1000
 MAX_FILES = 3  # the distribution, and a signature some clients still send
 # Two uploads racing to create the same project or release: the loser retries and then
@@ -166,9 +163,7 @@ async def _discard_body(request: Request) -> None:
 
 
 def _too_large_message() -> str:
-    return (
-        f"Request too large: files are limited to {register.MAX_FILE_SIZE // register.MEGABYTE} MB."
-    )
+    return f"Request too large: files are limited to {policy.MAX_FILE_SIZE // policy.MEGABYTE} MB."
 
 
 def _fields(form: FormData) -> dict[str, list[str]]:
@@ -264,7 +259,7 @@ def _register(
     incoming: IncomingFile,
 ) -> Response:
     # Read once: the form is the same for every attempt (UploadError when it is not valid).
-    metadata = register.metadata_from_form(metadata_fields)
+    metadata = metadata_from_form(metadata_fields)
     try:
         registered = retry_collisions(
             partial(_register_once, request, uploader, origin, metadata, incoming),

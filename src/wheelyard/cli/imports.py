@@ -32,7 +32,11 @@ def import_dists(settings: Settings, directory: pathlib.Path) -> None:
 
     from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services.uploads import archives, register
+    from wheelyard.services.uploads import archives
+    from wheelyard.services.uploads.errors import UploadError
+    from wheelyard.services.uploads.incoming import IncomingFile
+    from wheelyard.services.uploads.policy import IMPORT_POLICY
+    from wheelyard.services.uploads.register import Outcome, register_file
     from wheelyard.storage.factory import create_storage
 
     paths = sorted(
@@ -50,28 +54,26 @@ def import_dists(settings: Settings, directory: pathlib.Path) -> None:
             packagetype = archives.packagetype_of(path.name)
             assert packagetype is not None  # only such paths were listed
             with path.open("rb") as content:
-                incoming = register.IncomingFile(
-                    filename=path.name, content=content, filetype=packagetype
-                )
+                incoming = IncomingFile(filename=path.name, content=content, filetype=packagetype)
                 try:
                     with transaction(sessions) as db:
-                        registered = register.register_file(
+                        registered = register_file(
                             db,
                             storage,
                             incoming,
                             metadata=None,
                             uploader=None,
-                            policy=register.IMPORT_POLICY,
+                            policy=IMPORT_POLICY,
                         )
-                except register.UploadError as error:
+                except UploadError as error:
                     counts["refused"] += 1
                     progress.console.print(f"[yellow]skipped[/yellow] {path.name}: {error.message}")
                 else:
                     counts[registered.outcome.value] += 1
             progress.advance(task)
     console.print(
-        f"{counts[register.Outcome.STORED.value]} stored, "
-        f"{counts[register.Outcome.ALREADY_PRESENT.value]} already present, "
+        f"{counts[Outcome.STORED.value]} stored, "
+        f"{counts[Outcome.ALREADY_PRESENT.value]} already present, "
         f"{counts['refused']} refused"
     )
     print_row_counts(console, settings)
@@ -96,7 +98,7 @@ def import_pypi_json(settings: Settings, directory: pathlib.Path) -> None:
 
     from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services.ops.importers import pypi_json
+    from wheelyard.services.ops.importers import pypi_documents, pypi_json
 
     paths = sorted(path for path in directory.rglob("*.json") if path.is_file())
     upgrade_database(settings)
@@ -106,11 +108,11 @@ def import_pypi_json(settings: Settings, directory: pathlib.Path) -> None:
         task = progress.add_task(f"importing {len(paths)} documents", total=len(paths))
         for path in paths:
             try:
-                document = pypi_json.parse_document(path.read_bytes())
+                document = pypi_documents.parse_document(path.read_bytes())
                 with transaction(sessions) as db:
                     result = pypi_json.import_document(db, document)
             # One bad document (or one the database refuses) must not stop the others.
-            except (pypi_json.DocumentError, OSError, SQLAlchemyError) as error:
+            except (pypi_documents.DocumentError, OSError, SQLAlchemyError) as error:
                 counts["failed documents"] += 1
                 # The first line only: the database's errors go on with the whole statement.
                 reason = escape(str(error).partition("\n")[0])

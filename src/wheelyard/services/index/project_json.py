@@ -22,7 +22,8 @@ from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import urls
 from wheelyard.services.index.project_page import core_metadata, relative_url
-from wheelyard.services.projects.packages import default_release, file_url, resolve_release
+from wheelyard.services.projects.packages import default_release, resolve_release
+from wheelyard.services.projects.release_files import file_url
 from wheelyard.storage.base import FileStorage
 
 NO_DOWNLOAD_COUNTS = {"last_day": -1, "last_month": -1, "last_week": -1}

@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session, selectinload
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.projects.packages import file_url
-from wheelyard.storage.base import FileStorage, StorageError, content_path
+from wheelyard.services.projects.release_files import file_url, metadata_path
+from wheelyard.storage.base import FileStorage, StorageError
 
 API_VERSION = "1.1"
-METADATA_SUFFIX = ".metadata"
 # Project pages live at /simple/<name>/, so this reaches the site root from them. Relative
 # links keep rendered pages independent of the host name they were requested under.
 PROJECT_PAGE_ROOT = "../../"
@@ -39,16 +38,6 @@ PROJECT_PAGE_ROOT = "../../"
 _WHEEL_METADATA = re.compile(r"^[^/]+\.dist-info/METADATA$")
 # A METADATA member larger than this is not metadata; refuse to inflate it.
 MAX_METADATA_SIZE = 8 * 1024 * 1024
-
-
-def metadata_path(release_file: ReleaseFile) -> str | None:
-    """Where the file's core metadata (PEP 658) is stored, beside the distribution's blob.
-
-    Derived from the file's digest and name, so no column is needed to find it.
-    """
-    if release_file.blake2_256_digest is None:
-        return None
-    return content_path(release_file.blake2_256_digest, release_file.filename + METADATA_SUFFIX)
 
 
 def read_wheel_metadata(wheel: BinaryIO) -> bytes | None:

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.index.project_page import METADATA_SUFFIX
 from wheelyard.services.ops import schema as migrations
+from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.storage.base import FileStorage, StorageError, StoredBlob
 
 # Far longer than any upload takes between storing its blob and committing its row.

@@ -17,8 +17,8 @@ from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
 from wheelyard.services import audit, journal
 from wheelyard.services.audit import Origin
-from wheelyard.services.index.project_page import metadata_path
 from wheelyard.services.projects.packages import find_release
+from wheelyard.services.projects.release_files import metadata_path
 
 MAX_YANK_REASON_LENGTH = 1000
 

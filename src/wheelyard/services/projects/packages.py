@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from packaging.version import Version
@@ -168,18 +168,6 @@ def maintainers_of(package: Package) -> list[Maintainer]:
         package.maintainer_links,
         key=lambda link: (link.role != Role.OWNER, link.user.name.lower(), link.user_id),
     )
-
-
-def file_url(release_file: ReleaseFile) -> str:
-    """Where a file is downloaded from; the one place that decides the download URL scheme.
-
-    Files we hold are served under ``/packages/`` followed by their storage path, which is
-    PyPI's own layout (``ab/cd/<rest of the BLAKE2b-256>/<filename>``). Files only known by
-    an imported record live upstream, at their recorded URL. "" when there is neither.
-    """
-    if release_file.storage_path is not None:
-        return "/packages/" + quote(release_file.storage_path, safe="/+!")
-    return release_file.url or ""
 
 
 def external_link(url: str | None) -> str | None:

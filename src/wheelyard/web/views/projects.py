@@ -20,7 +20,7 @@ from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.analytics import stats
 from wheelyard.services.naming import is_valid_project_name
-from wheelyard.services.projects import packages
+from wheelyard.services.projects import packages, release_files
 from wheelyard.web.templating import render
 
 # Long enough for any real version; longer text in a message only makes the page unreadable.
@@ -81,7 +81,7 @@ def build_page(db: Session, package: Package, release: Release | None, url: str)
     files = [
         FileRow(
             filename=file.filename,
-            url=packages.file_url(file),
+            url=release_files.file_url(file),
             kind=PACKAGE_TYPES.get(file.packagetype, file.packagetype),
             python_version=file.python_version,
             size=file.size,

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
-from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import journal
 from wheelyard.services.index import project_page
 from wheelyard.services.index.project_page import IndexedFile, ProjectDetail
+from wheelyard.services.projects.release_files import metadata_path
 from wheelyard.storage.local import LocalStorage
 
 
@@ -132,14 +132,6 @@ def test_json_follows_pep_691_and_700() -> None:
     assert third["yanked"] == "why"
 
 
-def test_metadata_path_sits_beside_the_blob() -> None:
-    release_file = ReleaseFile(filename="demo-1.0-py3-none-any.whl", blake2_256_digest="ab" * 32)
-    assert project_page.metadata_path(release_file) == (
-        f"ab/ab/{'ab' * 30}/demo-1.0-py3-none-any.whl.metadata"
-    )
-    assert project_page.metadata_path(ReleaseFile(filename="x.whl")) is None
-
-
 def _zip(members: dict[str, bytes]) -> io.BytesIO:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -181,7 +173,7 @@ def test_core_metadata_falls_back_to_the_wheel_and_stores_it(
 ) -> None:
     release = make.release(make.package("meta-demo", versions=()), "1.0", with_file=False)
     release_file = make.stored_file(release, wheel(Project("meta-demo", "1.0")), storage)
-    path = project_page.metadata_path(release_file)
+    path = metadata_path(release_file)
     assert path is not None
     storage.delete(path)
 
@@ -197,7 +189,7 @@ def test_core_metadata_never_serves_what_the_digest_does_not_promise(
 ) -> None:
     release = make.release(make.package("meta-demo", versions=()), "1.0", with_file=False)
     release_file = make.stored_file(release, wheel(Project("meta-demo", "1.0")), storage)
-    path = project_page.metadata_path(release_file)
+    path = metadata_path(release_file)
     assert path is not None
     storage.delete(path)
     release_file.metadata_sha256 = "0" * 64

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
 from wheelyard.data.db_session import create_engine, session_factory
-from wheelyard.services.index.project_page import METADATA_SUFFIX
 from wheelyard.services.ops import storage_gc
+from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.storage.base import FileStorage, content_path
 from wheelyard.storage.local import LocalStorage
 from wheelyard.storage.s3 import MIN_PART_SIZE, S3Location, S3Storage

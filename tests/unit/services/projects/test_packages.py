@@ -149,25 +149,6 @@ def test_maintainers_owners_first_then_by_name(db: Session, make: Factory) -> No
 # --- links -----------------------------------------------------------------------------
 
 
-def test_file_url_of_a_stored_file_is_under_packages(make: Factory) -> None:
-    release_file = make.package("p").releases[0].files[0]
-    release_file.storage_path = f"ab/cd/{'0' * 60}/p-1.0+cpu-py3-none-any.whl"
-    release_file.url = "https://upstream.example.org/p.whl"
-
-    assert (
-        packages.file_url(release_file) == f"/packages/ab/cd/{'0' * 60}/p-1.0+cpu-py3-none-any.whl"
-    )
-
-
-def test_file_url_of_an_imported_file_is_upstream(make: Factory) -> None:
-    release_file = make.package("p").releases[0].files[0]
-    release_file.url = "https://upstream.example.org/p.whl"
-    assert packages.file_url(release_file) == "https://upstream.example.org/p.whl"
-
-    release_file.url = None
-    assert packages.file_url(release_file) == ""
-
-
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -1,4 +1,8 @@
-"""Importing PyPI JSON API documents, with small documents written for each case."""
+"""services.ops.importers.pypi_json: importing whole documents, small ones written per case.
+
+Reading a document, the project's description and its people have their own modules and
+tests (test_pypi_documents, test_pypi_description, test_pypi_people).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.helpers.factories import Factory
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
 from wheelyard.data.maintainer import Maintainer, Role
@@ -18,14 +21,9 @@ from wheelyard.data.modelbase import SqlAlchemyBase
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.data.user import User
 from wheelyard.services import journal
-from wheelyard.services.ops.importers.pypi_json import (
-    DocumentError,
-    ImportResult,
-    import_document,
-    parse_document,
-)
+from wheelyard.services.ops.importers.pypi_documents import DocumentError
+from wheelyard.services.ops.importers.pypi_json import ImportResult, import_document
 from wheelyard.services.projects.packages import latest_release
 
 CHECKED_TABLES = (
@@ -173,20 +171,6 @@ def test_the_author_falls_back_to_the_maintainer(db: Session) -> None:
     )
 
 
-def test_placeholders_and_blanks_are_left_empty(db: Session) -> None:
-    document = simple_document(
-        summary="UNKNOWN", description="UNKNOWN", home_page="", license="UNKNOWN", keywords=None
-    )
-    import_document(db, document)
-    package = get_package(db, "demo")
-    assert package.summary is None
-    assert package.description is None
-    assert package.description_html is None
-    assert package.home_page is None
-    assert package.license_id is None
-    assert package.keywords is None
-
-
 # --- releases ---------------------------------------------------------------------------------
 
 
@@ -326,67 +310,6 @@ def test_a_removed_filename_is_never_reused(db: Session) -> None:
     assert "never reused" in result.skipped[0].reason
 
 
-# --- people -----------------------------------------------------------------------------------
-
-
-def test_every_address_of_a_multi_address_field_becomes_an_owner(db: Session) -> None:
-    document = simple_document(
-        author="Ann Example; Bob Example",
-        author_email="Ann@Example.ORG;  bob@example.org, not-an-address",
-    )
-    result = import_document(db, document)
-    assert result.users_added == 2
-    links = db.scalars(sa.select(Maintainer).where(Maintainer.package_id == "demo")).all()
-    people = sorted((link.user.name, link.user.email, link.role) for link in links)
-    assert people == [
-        ("Ann Example", "ann@example.org", Role.OWNER),
-        ("Bob Example", "bob@example.org", Role.OWNER),
-    ]
-    assert all(link.user.hashed_password is None for link in links)
-
-
-def test_display_names_in_the_address_field_name_the_users(db: Session) -> None:
-    document = simple_document(
-        author="The Demo Team", author_email="Ann <ann@example.org>, bob@example.org"
-    )
-    import_document(db, document)
-    names = db.scalars(sa.select(User.name).order_by(User.email)).all()
-    assert names == ["Ann", "The Demo Team"]
-
-
-def test_an_existing_user_with_the_same_email_is_reused(db: Session, make: Factory) -> None:
-    ada = make.user(name="Ada L.", email="ada@example.org", password="a password")
-    hashed = ada.hashed_password
-    result = import_document(
-        db, simple_document(author="Ada Lovelace", author_email="ADA@example.org")
-    )
-    assert result.users_added == 0
-    assert db.scalar(sa.select(sa.func.count()).select_from(User)) == 1
-    (link,) = db.scalars(sa.select(Maintainer).where(Maintainer.package_id == "demo"))
-    assert (link.user_id, link.role) == (ada.id, Role.OWNER)
-    # The account is left as its owner keeps it.
-    assert (ada.name, ada.hashed_password) == ("Ada L.", hashed)
-
-
-def test_an_author_who_is_also_maintainer_is_owner_only(db: Session) -> None:
-    document = simple_document(
-        author="Stu",
-        author_email="stu@example.org",
-        maintainer="Stu",
-        maintainer_email="STU@example.org",
-    )
-    import_document(db, document)
-    links = db.scalars(sa.select(Maintainer).where(Maintainer.package_id == "demo")).all()
-    assert [(link.user.email, link.role) for link in links] == [("stu@example.org", Role.OWNER)]
-
-
-def test_people_shared_by_projects_are_one_user(db: Session) -> None:
-    import_document(db, simple_document("one", author="Ada", author_email="ada@example.org"))
-    import_document(db, simple_document("two", author="Ada", author_email="Ada@Example.org"))
-    (user,) = db.scalars(sa.select(User))
-    assert sorted(package.id for package in user.packages) == ["one", "two"]
-
-
 # --- journal, errors, idempotency -------------------------------------------------------------
 
 
@@ -417,16 +340,6 @@ def test_a_document_without_a_name_is_refused(db: Session) -> None:
     with pytest.raises(DocumentError, match="not a valid project name"):
         import_document(db, simple_document("-bad name-"))
     assert db.scalars(sa.select(Package)).all() == []
-
-
-@pytest.mark.parametrize("text", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
-def test_parse_document_refuses_what_is_not_a_json_object(text: bytes) -> None:
-    with pytest.raises(DocumentError):
-        parse_document(text)
-
-
-def test_parse_document_reads_a_document() -> None:
-    assert parse_document(b'{"info": {"name": "demo"}}') == {"info": {"name": "demo"}}
 
 
 def documents() -> list[dict[str, Any]]:

@@ -1,0 +1,65 @@
+"""Whether this upload may touch its project: who uploads, with what token, under what name.
+
+An existing project takes files from its owners and maintainers (with two-factor when the
+project asks for it); a token scoped to one project reaches no other and creates none. A
+new project may not take the name of a public standard-library module (PyPI's rule).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from packaging.metadata import Metadata
+from sqlalchemy.orm import Session
+
+from wheelyard.data.package import Package
+from wheelyard.services.accounts import two_factor
+from wheelyard.services.naming import normalize_name
+from wheelyard.services.projects.maintainers import role_of
+from wheelyard.services.uploads.auth import Uploader
+from wheelyard.services.uploads.errors import UploadError
+from wheelyard.services.uploads.policy import Policy
+
+_STDLIB_NAMES = frozenset(
+    normalize_name(module) for module in sys.stdlib_module_names if not module.startswith("_")
+)
+
+
+def check_new_project_name(metadata: Metadata, policy: Policy) -> None:
+    """A project about to be created must not be named like a standard-library module."""
+    if policy.pypi_name_rules and normalize_name(metadata.name) in _STDLIB_NAMES:
+        raise UploadError(
+            f"The name {metadata.name!r} isn't allowed: it is a module of the Python "
+            "standard library."
+        )
+
+
+def check_permission(
+    db: Session, uploader: Uploader | None, package: Package | None, metadata: Metadata
+) -> None:
+    """The uploader may add to ``package`` (None: create the project); 403 otherwise."""
+    if uploader is None:
+        return  # the operator, importing from the command line
+    scope = uploader.project_scope
+    if package is None:
+        if scope is not None:
+            raise UploadError(
+                f"This API token is limited to project {scope!r}; it cannot create the new "
+                f"project {metadata.name!r}.",
+                status=403,
+            )
+        return
+    if scope is not None and scope != package.id:
+        raise UploadError(
+            f"This API token is limited to project {scope!r}; it cannot upload to project "
+            f"{package.name!r}.",
+            status=403,
+        )
+    if role_of(db, uploader.user.id, package.id) is None:
+        raise UploadError(
+            f"The user {uploader.user.email!r} isn't allowed to upload to project "
+            f"{package.name!r}.",
+            status=403,
+        )
+    if two_factor.two_factor_required_but_missing(db, package, uploader.user):
+        raise UploadError(two_factor.two_factor_required_message(package), status=403)
