@@ -1,7 +1,8 @@
 """A project's descriptive columns, filled from the metadata of its newest release.
 
-The README is rendered here, once per release that becomes the newest, so that page views
-never run the renderer; authors are shown as PyPI shows them.
+The README comes rendered (before the upload's transaction, with a deadline: see
+register.prepare), so page views never run the renderer; authors are shown as PyPI shows
+them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from packaging.metadata import Metadata
 from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package
-from wheelyard.services.projects import readme
 from wheelyard.services.projects.classifiers import describe_by_classifiers
 from wheelyard.services.projects.project_urls import labelled_url
 
@@ -20,14 +20,15 @@ from wheelyard.services.projects.project_urls import labelled_url
 _MAX_PEOPLE_LENGTH = 512
 
 
-def describe(db: Session, package: Package, metadata: Metadata) -> None:
-    """Fill the project's descriptive columns from the metadata of its newest release."""
+def describe(
+    db: Session, package: Package, metadata: Metadata, description_html: str | None
+) -> None:
+    """Fill the project's descriptive columns from the metadata of its newest release and
+    its README, rendered."""
     package.summary = metadata.summary
     package.description = metadata.description
     package.description_content_type = metadata.description_content_type
-    package.description_html = readme.render(
-        metadata.description, metadata.description_content_type
-    )
+    package.description_html = description_html
     package.keywords = ",".join(metadata.keywords) if metadata.keywords else None
     urls = metadata.project_urls or {}
     package.home_page = metadata.home_page or labelled_url(urls, ("homepage", "home"))

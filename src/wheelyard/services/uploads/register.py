@@ -1,18 +1,24 @@
 """Accepting a distribution file: PyPI's upload rules, then one registered file.
 
 Both ways in, the legacy upload API (twine) and ``wheelyard import dists``, come through
-``register_file``. It checks in PyPI's order (metadata, project name, permission, filename,
-size and digests, duplicates, the archive itself) and refuses with an UploadError whose
-message is written for the uploader. When everything holds it adds the rows (project,
-release, file, filename registry entry, owner, journal entries and an audit row) and stores
-the blobs (the file, and for a wheel its METADATA, served for PEP 658).
+here, in three steps, so that no write transaction waits for slow work:
 
-It never commits: the caller's transaction makes all rows appear together. The rows that
-make a file unique (its filename and digest) are flushed before its blobs are written, and
-the blobs before the caller commits. So a concurrent upload of the same file stops at that
-flush, before storing anything; a blob that cannot be stored rolls the rows back; a committed
-row never points to a missing blob; and only a crash between storing and committing can leave
-a blob (content-addressed, harmless) that nothing points to.
+1. :func:`prepare`, outside any transaction: the metadata, the client's fields, the filename,
+   the size and digests, the archive and the README (rendered with a deadline). What needs
+   no table is done here, once, however often the write is retried.
+2. :func:`store`, outside any transaction: the blobs (the file, and for a wheel its METADATA,
+   served for PEP 658), content-addressed, so storing the same file twice is harmless.
+3. :func:`register_prepared`, in the caller's write transaction: the checks that read
+   tables (project name, permission, duplicates), then the rows (project, release, file,
+   filename registry entry, owner, journal entries and an audit row).
+
+Refusals come in PyPI's order (metadata, project name, permission, filename, size and
+digests, duplicates, the archive itself) as UploadErrors written for the uploader: what
+step 1 finds wrong is kept and raised in step 3 at its place in that order.
+:func:`check` runs step 3's checks alone (in a read transaction) so that a refused upload
+stores nothing. Nothing here commits. A committed row never points to a missing blob; a blob
+nothing points to (an upload refused or lost between steps 2 and 3) is content-addressed and
+harmless, and ``wheelyard storage gc`` removes it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from packaging.metadata import Metadata, RawMetadata
@@ -38,6 +44,7 @@ from wheelyard.services import audit, journal
 from wheelyard.services.accounts.users import utcnow
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import normalize_name
+from wheelyard.services.projects import readme
 from wheelyard.services.projects.packages import latest_release
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.services.uploads.archives import (
@@ -80,6 +87,130 @@ class Registered:
     new_release: bool = False
 
 
+# How long a README may take to render before the upload is refused (Settings has the knob).
+DEFAULT_README_SECONDS = 10.0
+
+
+@dataclass
+class Prepared:
+    """What an upload needs that touches no table, worked out before any transaction."""
+
+    incoming: IncomingFile
+    metadata: Metadata
+    policy: Policy
+    dist: DistributionMetadata | None = None
+    digests: Digests | None = None
+    python_tag: str = ""
+    description_html: str | None = None
+    # Refusals found here, raised by register_prepared at their place in PyPI's order: the
+    # first after the name and permission checks, the second after the duplicate checks.
+    file_refusal: UploadError | None = None
+    archive_refusal: UploadError | None = None
+    stored: bool = field(default=False)
+
+
+def prepare(
+    incoming: IncomingFile,
+    *,
+    metadata: RawMetadata | None,
+    policy: Policy = UPLOAD_POLICY,
+    readme_seconds: float = DEFAULT_README_SECONDS,
+) -> Prepared:
+    """Step 1: every check and computation that needs no table; UploadError for the first
+    two checks (metadata, client fields), the rest kept for register_prepared.
+
+    ``metadata`` is what the client sent with the file; None takes it from the archive
+    itself (imports).
+    """
+    dist: DistributionMetadata | None = None
+    if metadata is None:
+        dist = _read_archive(incoming)
+        metadata = metadata_from_archive(dist.metadata)
+    checked = validate_metadata(metadata, policy)
+    if policy.client_fields:
+        check_client_fields(incoming)
+    prepared = Prepared(incoming, checked, policy, dist=dist)
+    try:
+        python_tag = check_filename(incoming, checked, policy)
+        prepared.python_tag = incoming.pyversion or python_tag
+        prepared.digests = digest(incoming.content, checked.name)
+        check_claimed(incoming.claimed, prepared.digests)
+    except UploadError as error:
+        prepared.file_refusal = error
+        return prepared
+    try:
+        if prepared.dist is None:
+            prepared.dist = _read_archive(incoming)
+            _check_archive_agrees(prepared.dist, checked)
+        prepared.description_html = _render_description(checked, readme_seconds)
+    except UploadError as error:
+        prepared.archive_refusal = error
+    return prepared
+
+
+def store(storage: FileStorage, prepared: Prepared) -> None:
+    """Step 2: the blobs, for an upload :func:`prepare` found nothing wrong with."""
+    if prepared.file_refusal or prepared.archive_refusal or prepared.stored:
+        return
+    assert prepared.dist is not None and prepared.digests is not None
+    path = content_path(prepared.digests.blake2_256, prepared.incoming.filename)
+    _store(storage, prepared.incoming, prepared.dist, path)
+    prepared.stored = True
+
+
+def check(db: Session, prepared: Prepared, uploader: Uploader | None) -> ReleaseFile | None:
+    """The checks that read tables, in order; the identical file when it is already here."""
+    checked = prepared.metadata
+    package = db.get(Package, normalize_name(checked.name))
+    if package is None:
+        check_new_project_name(checked, prepared.policy)
+    check_permission(db, uploader, package, checked)
+    if prepared.file_refusal is not None:
+        raise prepared.file_refusal
+    assert prepared.digests is not None
+    existing = find_duplicate(db, prepared.incoming.filename, prepared.digests)
+    if existing is not None:
+        return existing
+    release = _find_release(db, package, checked.version) if package is not None else None
+    if (
+        prepared.incoming.filetype == SDIST
+        and release is not None
+        and any(other.packagetype == SDIST for other in release.files)
+    ):
+        raise UploadError("Only one sdist may be uploaded per release.")
+    if prepared.archive_refusal is not None:
+        raise prepared.archive_refusal
+    return None
+
+
+def register_prepared(
+    db: Session,
+    storage: FileStorage,
+    prepared: Prepared,
+    *,
+    uploader: Uploader | None,
+    origin: Origin = NO_ORIGIN,
+) -> Registered:
+    """Step 3: check again (the tables may have changed since :func:`check`) and add the
+    rows; the blobs too, unless :func:`store` has put them already."""
+    existing = check(db, prepared, uploader)
+    if existing is not None:
+        return Registered(existing, Outcome.ALREADY_PRESENT)
+    checked = prepared.metadata
+    package = db.get(Package, normalize_name(checked.name))
+    release = _find_release(db, package, checked.version) if package is not None else None
+    assert prepared.dist is not None and prepared.digests is not None
+    return _write(
+        db,
+        storage,
+        prepared,
+        package=package,
+        release=release,
+        uploader=uploader,
+        origin=origin,
+    )
+
+
 def register_file(
     db: Session,
     storage: FileStorage,
@@ -89,52 +220,21 @@ def register_file(
     uploader: Uploader | None,
     origin: Origin = NO_ORIGIN,
     policy: Policy = UPLOAD_POLICY,
+    readme_seconds: float = DEFAULT_README_SECONDS,
 ) -> Registered:
-    """Check ``incoming`` and register it; UploadError (nothing written) when refused.
+    """The three steps in one, for callers that hold no lock worth sparing (the command
+    line's imports, tests): UploadError (nothing written) when refused."""
+    prepared = prepare(incoming, metadata=metadata, policy=policy, readme_seconds=readme_seconds)
+    return register_prepared(db, storage, prepared, uploader=uploader, origin=origin)
 
-    ``metadata`` is what the client sent with the file; None takes it from the archive
-    itself (imports). ``uploader`` None means the operator: no permission check, no owner.
-    """
-    dist: DistributionMetadata | None = None
-    if metadata is None:
-        dist = _read_archive(incoming)
-        metadata = metadata_from_archive(dist.metadata)
-    checked = validate_metadata(metadata, policy)
-    if policy.client_fields:
-        check_client_fields(incoming)
-    package = db.get(Package, normalize_name(checked.name))
-    if package is None:
-        check_new_project_name(checked, policy)
-    check_permission(db, uploader, package, checked)
-    python_tag = check_filename(incoming, checked, policy)
-    digests = digest(incoming.content, checked.name)
-    check_claimed(incoming.claimed, digests)
-    existing = find_duplicate(db, incoming.filename, digests)
-    if existing is not None:
-        return Registered(existing, Outcome.ALREADY_PRESENT)
-    release = _find_release(db, package, checked.version) if package is not None else None
-    if (
-        incoming.filetype == SDIST
-        and release is not None
-        and any(other.packagetype == SDIST for other in release.files)
-    ):
-        raise UploadError("Only one sdist may be uploaded per release.")
-    if dist is None:
-        dist = _read_archive(incoming)
-        _check_archive_agrees(dist, checked)
-    return _write(
-        db,
-        storage,
-        incoming,
-        checked,
-        dist=dist,
-        digests=digests,
-        python_tag=incoming.pyversion or python_tag,
-        package=package,
-        release=release,
-        uploader=uploader,
-        origin=origin,
-    )
+
+def _render_description(metadata: Metadata, seconds: float) -> str | None:
+    try:
+        return readme.render_bounded(
+            metadata.description, metadata.description_content_type, seconds=seconds
+        )
+    except readme.ReadmeTooSlow as error:
+        raise UploadError(str(error)) from error
 
 
 # --- the archive ------------------------------------------------------------------------------
@@ -176,17 +276,21 @@ def _find_release(db: Session, package: Package, version: Version) -> Release | 
 def _write(
     db: Session,
     storage: FileStorage,
-    incoming: IncomingFile,
-    metadata: Metadata,
+    prepared: Prepared,
     *,
-    dist: DistributionMetadata,
-    digests: Digests,
-    python_tag: str,
     package: Package | None,
     release: Release | None,
     uploader: Uploader | None,
     origin: Origin,
 ) -> Registered:
+    incoming, metadata, dist, digests = (
+        prepared.incoming,
+        prepared.metadata,
+        prepared.dist,
+        prepared.digests,
+    )
+    assert dist is not None and digests is not None
+    python_tag = prepared.python_tag
     now = utcnow()
     user_id = uploader.user.id if uploader is not None else None
     storage_path = content_path(digests.blake2_256, incoming.filename)
@@ -233,14 +337,15 @@ def _write(
     # A concurrent upload of the same filename or bytes (or the same new project or release)
     # waits here until this transaction ends, then fails: it never gets to store its bytes.
     db.flush()
-    _store(storage, incoming, dist, storage_path)
+    if not prepared.stored:
+        _store(storage, incoming, dist, storage_path)
     release.size = (release.size or 0) + digests.size
     package.last_updated = now
     db.flush()
     if new_release:
         db.expire(package, ["releases"])
         if new_project or latest_release(package) is release:
-            describe(db, package, metadata)
+            describe(db, package, metadata, prepared.description_html)
         journal.record(
             db, package, journal.Action.NEW_RELEASE, version=release.version, user_id=user_id
         )

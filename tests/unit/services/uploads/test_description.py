@@ -18,7 +18,8 @@ def described(db: Session, **fields: Any) -> Package:
     package = Package(id="tiny-lib", name="tiny-lib")
     db.add(package)
     db.flush()
-    describe(db, package, validate_metadata({**BASE, **fields}))  # type: ignore[typeddict-item]
+    metadata = validate_metadata({**BASE, **fields})  # type: ignore[typeddict-item]
+    describe(db, package, metadata, readme.render(metadata.description, "text/x-rst"))
     return package
 
 
