@@ -6,7 +6,6 @@ fixture uses that PostgreSQL database instead (.ci/run runs the suite both ways)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,9 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.helpers import factories
+from tests.helpers.environment import SHARED_DATA, postgres_url
 from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.passwords import TEST_ARGON2, cheap_passwords
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
@@ -26,11 +27,6 @@ from wheelyard.services.ops import schema
 
 # The moto server fixtures, for every test that needs object storage.
 pytest_plugins = ["tests.helpers.s3_server"]
-
-POSTGRES_URL_VARIABLE = "WHEELYARD_TEST_POSTGRES_URL"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# Cheap argon2 parameters: the tests check behaviour, not hashing cost.
-TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024}
 
 
 def reset_postgres_schema(engine: sa.Engine) -> None:
@@ -41,7 +37,7 @@ def reset_postgres_schema(engine: sa.Engine) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    postgres = os.environ.get(POSTGRES_URL_VARIABLE)
+    postgres = postgres_url()
     if postgres:
         return postgres
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -83,7 +79,7 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def passwords() -> Passwords:
-    return Passwords(TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"])
+    return cheap_passwords()
 
 
 @pytest.fixture
@@ -129,5 +125,5 @@ def top100_dir() -> Path:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real server process on a free loopback port, with a database of its own."""
     var_dir = tmp_path_factory.mktemp("live")
-    with run_server(var_dir, os.environ.get(POSTGRES_URL_VARIABLE)) as server:
+    with run_server(var_dir, postgres_url()) as server:
         yield server

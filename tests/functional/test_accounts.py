@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.app import SESSION_COOKIE
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.user import User
@@ -20,7 +21,6 @@ from wheelyard.services.accounts import rate_limit, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
 
-PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
@@ -19,7 +19,7 @@ from wheelyard.services.ops import schema
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         yield {
             "WHEELYARD_DATABASE_URL": url,
             "WHEELYARD_VAR_DIR": str(tmp_path),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.conftest import SHARED_DATA
 from tests.helpers.dists import Project, sdist, wheel
+from tests.helpers.environment import SHARED_DATA, postgres_url
 from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
@@ -28,7 +27,7 @@ REAL_DISTS = SHARED_DATA / "dists"
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[str]:
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         yield url
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
@@ -26,7 +26,7 @@ _COUNT_ROW = re.compile(r"^\W*([a-z_]+)\W+([\d,]+)\W*$")
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[str]:
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         yield url
 
 

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import LiveServer
+from tests.helpers.passwords import cheap_passwords
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import journal
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.storage.local import LocalStorage
 
 pytestmark = pytest.mark.clients
@@ -81,7 +81,7 @@ def _seed(server: LiveServer) -> tuple[sa.Engine, dict[str, Dist]]:
         ("tiny-app", "1.0", {"requires_dist": ["tiny-lib>=1.0"]}, None),
     ]
     with transaction(session_factory(engine)) as db:
-        make = Factory(db, Passwords(1, 1024))
+        make = Factory(db, cheap_passwords())
         packages = {name: make.package(name, versions=()) for name in ("tiny-lib", "tiny-app")}
         for name, version, metadata, yank_reason in releases:
             package = packages[name]

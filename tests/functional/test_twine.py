@@ -23,9 +23,10 @@ from twine.commands.upload import skip_upload
 from twine.package import PackageFile
 from twine.repository import Repository
 
-from tests.conftest import SHARED_DATA
 from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.environment import SHARED_DATA
 from tests.helpers.live_server import LiveServer
+from tests.helpers.passwords import PASSWORD
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
@@ -35,7 +36,6 @@ from wheelyard.data.user import User
 pytestmark = pytest.mark.clients
 
 UV = Path(sys.executable).with_name("uv")
-PASSWORD = "correct horse battery"
 REAL_DISTS = SHARED_DATA / "dists"
 LIB = Project("tiny-lib", "1.0", requires_python=">=3.8")
 APP = Project(

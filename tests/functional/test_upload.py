@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 
 from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.api import upload as upload_api
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
@@ -38,7 +39,6 @@ from wheelyard.services.ops import row_counts
 from wheelyard.services.uploads import register
 from wheelyard.storage.base import FileStorage, StorageError
 
-PASSWORD = "correct horse battery"
 LIB = Project("tiny-lib", "1.0", requires_python=">=3.9")
 APP = Project("tiny-app", "0.1", requires_dist=["tiny-lib>=1.0"])
 

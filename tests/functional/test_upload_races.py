@@ -9,7 +9,6 @@ does (run_server gives the server a database of its own either way).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -22,9 +21,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.conftest import POSTGRES_URL_VARIABLE
 from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.passwords import PASSWORD
 from tests.unit.services.analytics.test_index_totals import counted
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.file_registry import FileRegistry
@@ -38,7 +38,6 @@ from wheelyard.services import journal
 from wheelyard.services.analytics import project_sizes
 from wheelyard.services.projects import packages
 
-PASSWORD = "correct horse battery"
 NEW_PROJECT_RACERS = 50
 SAME_FILENAME_RACERS = 20
 
@@ -81,7 +80,7 @@ def _wheelyard(server: LiveServer, *args: str) -> str:
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     """Two worker processes, so that racers meet in different processes as well as threads."""
     var_dir = tmp_path_factory.mktemp("races")
-    postgres = os.environ.get(POSTGRES_URL_VARIABLE)
+    postgres = postgres_url()
     with run_server(var_dir, postgres, args=["--workers", "2"]) as server:
         _wheelyard(server, "user", "create", "--name", "Ada", "--email", "ada@example.com",
                    "--password", PASSWORD)  # fmt: skip
