@@ -6,6 +6,7 @@ fixture uses that PostgreSQL database instead (.ci/run runs the suite both ways)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.helpers import factories
+from tests.helpers.accounts import log_in
 from tests.helpers.environment import SHARED_DATA, postgres_url
 from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.mail import Inbox, smtp_sink
 from tests.helpers.passwords import TEST_ARGON2, cheap_passwords
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
+from wheelyard.data.user import User
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
 
@@ -111,6 +115,32 @@ def client(app: Starlette) -> Iterator[TestClient]:
 @pytest.fixture
 def make(db: Session, passwords: Passwords) -> factories.Factory:
     return factories.Factory(db, passwords)
+
+
+@pytest.fixture
+def ada(make: factories.Factory) -> User:
+    """Ada Lovelace's account, ada@example.com with the usual PASSWORD; not logged in."""
+    return make.user(name="Ada Lovelace", email="ada@example.com")
+
+
+@pytest.fixture
+def logged_in_ada(client: TestClient, ada: User) -> User:
+    """Ada, logged in on ``client`` as the test starts."""
+    assert log_in(client, ada.email).status_code == 303
+    return ada
+
+
+@pytest.fixture
+def inbox(app: Starlette) -> Iterator[Inbox]:
+    """The app sending its email to an SMTP server of the test's own; what it received."""
+    with smtp_sink() as (inbox, port):
+        app.state.settings = dataclasses.replace(
+            app.state.settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_from="index@example.com",
+        )
+        yield inbox
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.functional.test_accounts import csrf_from, log_in
+from tests.helpers.accounts import csrf_from, log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent

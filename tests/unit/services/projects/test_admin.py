@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tests.helpers.audit import audit_actions
 from tests.helpers.factories import Factory
-from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
 from wheelyard.data.package import Package
@@ -31,10 +31,6 @@ def package(make: Factory, owner: User) -> Package:
 def journal_actions(db: Session) -> list[tuple[str, str | None, str | None]]:
     query = sa.select(JournalEntry).order_by(JournalEntry.id)
     return [(e.action, e.version, e.filename) for e in db.scalars(query)]
-
-
-def audit_actions(db: Session) -> list[str]:
-    return list(db.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def test_yank_and_unyank_with_journal_and_audit(db: Session, package: Package, owner: User) -> None:
