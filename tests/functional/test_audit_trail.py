@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.functional.test_upload import basic, twine_fields
 from tests.helpers.accounts import csrf_from, log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.mail import Inbox
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.two_factor import enable_two_factor, next_code
+from tests.helpers.uploads import basic_auth, twine_fields
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
@@ -62,7 +62,7 @@ class Browser:
     def upload(self, project: Project, secret: str) -> Response:
         dist = wheel(project)
         files = {"content": (dist.filename, dist.content, "application/octet-stream")}
-        headers = basic("__token__", secret)
+        headers = basic_auth("__token__", secret)
         return self.client.post("/legacy/", data=twine_fields(dist), files=files, headers=headers)
 
 

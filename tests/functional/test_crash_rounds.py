@@ -42,11 +42,12 @@ import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.dists import Dist, Project, sdist, upload_form, wheel
+from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import scratch_database
 from tests.helpers.passwords import cheap_passwords
+from tests.helpers.uploads import upload_form
 from tests.helpers.warm_server import Forker, WarmServer, forker, kill_hard
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download

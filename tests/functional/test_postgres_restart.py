@@ -26,12 +26,13 @@ import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers.dists import Dist, Project, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import LiveServer, launched, wait_until_up
 from tests.helpers.passwords import cheap_passwords
 from tests.helpers.private_postgres import Cluster, binaries, private_cluster
+from tests.helpers.uploads import upload_form
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.services.accounts import tokens

@@ -21,10 +21,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers.dists import Dist, Project, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import LiveServer, run_server
 from tests.helpers.passwords import PASSWORD
+from tests.helpers.uploads import upload_form
 from tests.unit.services.analytics.test_index_totals import counted
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.file_registry import FileRegistry
