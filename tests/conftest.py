@@ -28,6 +28,7 @@ from wheelyard.data.db_session import create_engine
 from wheelyard.data.user import User
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
+from wheelyard.storage.base import FileStorage
 
 # The moto server fixtures, for every test that needs object storage.
 pytest_plugins = ["tests.helpers.s3_server"]
@@ -101,7 +102,8 @@ def app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
     app = create_app(settings)
     app.state.sessions = sessions
     # Every session in a test shares one connection: the recorder's thread must not write
-    # while a request runs. Tests flush it explicitly (app.state.downloads.flush()).
+    # while a request runs. It writes when a test flushes it (app.state.downloads.flush())
+    # and when the client shuts down.
     app.state.downloads.interval = 3600
     return app
 
@@ -110,6 +112,13 @@ def app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
 def client(app: Starlette) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+def storage(app: Starlette) -> FileStorage:
+    """The app's file storage: what uploads write and downloads read."""
+    storage: FileStorage = app.state.storage
+    return storage
 
 
 @pytest.fixture

@@ -83,8 +83,7 @@ def _release(
 
 
 @pytest.fixture
-def package(make: Factory, app: Starlette, db: Session) -> Package:
-    storage: FileStorage = app.state.storage
+def package(make: Factory, storage: FileStorage, db: Session) -> Package:
     package = make.package("Json.Thing", versions=())
     _release(make, storage, package, "1.0")
     _release(

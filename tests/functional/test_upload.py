@@ -44,12 +44,6 @@ APP = Project("tiny-app", "0.1", requires_dist=["tiny-lib>=1.0"])
 ADA = basic_auth("ada@example.com", PASSWORD)
 
 
-@pytest.fixture
-def storage(app: Starlette) -> FileStorage:
-    storage: FileStorage = app.state.storage
-    return storage
-
-
 class Uploads:
     """Posts distributions the way twine does, as Ada unless told otherwise."""
 
