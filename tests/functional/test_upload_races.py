@@ -21,12 +21,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tests.helpers import index_totals
 from tests.helpers.dists import Dist, Project, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import LiveServer, run_server
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import upload_form
-from tests.unit.services.analytics.test_index_totals import counted
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
@@ -36,8 +36,6 @@ from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
 from wheelyard.services import journal
-from wheelyard.services.analytics import project_sizes
-from wheelyard.services.projects import packages
 
 NEW_PROJECT_RACERS = 50
 SAME_FILENAME_RACERS = 20
@@ -129,10 +127,7 @@ def race(index: Index, entrants: Sequence[tuple[Dist, Project]]) -> list[Result]
 def assert_totals_exact(index: Index) -> None:
     """The running totals (kept by triggers) agree with a count, however writers interleaved."""
     with Session(index.engine) as db:
-        expected_counts, expected_size, expected_biggest = counted(db)
-        assert packages.index_counts(db) == expected_counts
-        assert project_sizes.total_size(db) == expected_size
-        assert project_sizes.top_by_size(db, limit=100) == expected_biggest
+        index_totals.assert_totals_exact(db)
 
 
 def test_racing_versions_make_one_project_with_every_file_once(index: Index) -> None:
