@@ -25,6 +25,7 @@ from tests.helpers.passwords import TEST_ARGON2, cheap_passwords
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
+from wheelyard.data.package import Package
 from wheelyard.data.user import User
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
@@ -124,6 +125,18 @@ def storage(app: Starlette) -> FileStorage:
 @pytest.fixture
 def make(db: Session, passwords: Passwords) -> factories.Factory:
     return factories.Factory(db, passwords)
+
+
+@pytest.fixture
+def owner(make: factories.Factory) -> User:
+    """Olive Owner, owner@example.com: the account that owns ``package``."""
+    return make.user(name="Olive Owner", email="owner@example.com")
+
+
+@pytest.fixture
+def package(make: factories.Factory, owner: User) -> Package:
+    """The "demo" project, releases 1.0 and 2.0, owned by ``owner``."""
+    return make.package("demo", versions=("1.0", "2.0"), owner=owner)
 
 
 @pytest.fixture

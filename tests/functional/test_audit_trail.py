@@ -104,11 +104,17 @@ class Expected:
 
 
 @pytest.fixture
-def world(client: TestClient, app: Starlette, db: Session, make: Factory, inbox: Inbox) -> World:
+def world(
+    client: TestClient,
+    app: Starlette,
+    db: Session,
+    make: Factory,
+    inbox: Inbox,
+    owner: User,
+    package: Package,
+) -> World:
     # ``client`` runs the app's lifespan, which the browsers below share.
-    owner = make.user(name="Olive Owner", email="owner@example.com")
     helper = make.user(name="Hugo Helper", email="helper@example.com")
-    package = make.package("demo", versions=("1.0", "2.0"), owner=owner)
     db.commit()
     return World(app, db, Browser(app), owner, helper, package, inbox)
 

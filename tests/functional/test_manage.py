@@ -28,16 +28,6 @@ URL = "/manage/project/demo/"
 
 
 @pytest.fixture
-def owner(make: Factory) -> User:
-    return make.user(email="owner@example.com", name="Olive Owner")
-
-
-@pytest.fixture
-def package(make: Factory, owner: User) -> Package:
-    return make.package("demo", versions=("1.0", "2.0"), owner=owner)
-
-
-@pytest.fixture
 def as_owner(client: TestClient, owner: User, package: Package) -> TestClient:
     assert log_in(client, "owner@example.com").status_code == 303
     return client

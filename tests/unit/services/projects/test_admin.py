@@ -18,16 +18,6 @@ from wheelyard.services.projects import admin
 ORIGIN = Origin("127.0.0.1", "tests")
 
 
-@pytest.fixture
-def owner(make: Factory) -> User:
-    return make.user()
-
-
-@pytest.fixture
-def package(make: Factory, owner: User) -> Package:
-    return make.package("demo", versions=("1.0", "2.0"), owner=owner)
-
-
 def journal_actions(db: Session) -> list[tuple[str, str | None, str | None]]:
     query = sa.select(JournalEntry).order_by(JournalEntry.id)
     return [(e.action, e.version, e.filename) for e in db.scalars(query)]
