@@ -18,8 +18,10 @@ from starlette.testclient import TestClient
 
 from tests.helpers import factories
 from tests.helpers.accounts import log_in
+from tests.helpers.clock import Clock
 from tests.helpers.environment import SHARED_DATA, postgres_url
-from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.install_clients import new_venv
+from tests.helpers.live_server import LiveServer, run_server, scratch_database
 from tests.helpers.mail import Inbox, smtp_sink
 from tests.helpers.passwords import TEST_ARGON2, cheap_passwords
 from wheelyard.app import create_app
@@ -171,6 +173,25 @@ def top100_dir() -> Path:
     if not directory.is_dir():
         pytest.skip(f"the real-world dataset is not present at {directory}")
     return directory
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database of the test's own, with nothing in it, not even tables."""
+    with scratch_database(postgres_url(), tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand, for code that takes ``clock=``."""
+    return Clock()
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    """A fresh, empty virtual environment for pip, uv or twine to install into."""
+    return new_venv(tmp_path / "venv")
 
 
 @pytest.fixture(scope="module")
