@@ -1,4 +1,8 @@
-"""Shared fixtures: a migrated database, a rolled-back transaction per test, app and client.
+"""Shared fixtures: a migrated database, a rolled-back transaction per test, app and client,
+and the accounts, projects and outside services that more than one test module uses.
+
+A fixture two modules need is defined here, once. Shared code that is not a fixture lives
+in tests/helpers, the only test code a test module may import (tests/unit/test_layout.py).
 
 The suite runs on SQLite by default; with WHEELYARD_TEST_POSTGRES_URL set, every database
 fixture uses that PostgreSQL database instead (.ci/run runs the suite both ways).
