@@ -1,4 +1,8 @@
-"""Shared fixtures: a migrated database, a rolled-back transaction per test, app and client.
+"""Shared fixtures: a migrated database, a rolled-back transaction per test, app and client,
+and the accounts, projects and outside services that more than one test module uses.
+
+A fixture two modules need is defined here, once. Shared code that is not a fixture lives
+in tests/helpers, the only test code a test module may import (tests/unit/test_layout.py).
 
 The suite runs on SQLite by default; with WHEELYARD_TEST_POSTGRES_URL set, every database
 fixture uses that PostgreSQL database instead (.ci/run runs the suite both ways).
@@ -6,7 +10,7 @@ fixture uses that PostgreSQL database instead (.ci/run runs the suite both ways)
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,20 +21,24 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.helpers import factories
-from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.accounts import log_in
+from tests.helpers.clock import Clock
+from tests.helpers.environment import SHARED_DATA, postgres_url
+from tests.helpers.install_clients import new_venv
+from tests.helpers.live_server import LiveServer, run_server, scratch_database
+from tests.helpers.mail import Inbox, smtp_sink
+from tests.helpers.passwords import TEST_ARGON2, cheap_passwords
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
+from wheelyard.data.package import Package
+from wheelyard.data.user import User
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
+from wheelyard.storage.base import FileStorage
 
 # The moto server fixtures, for every test that needs object storage.
 pytest_plugins = ["tests.helpers.s3_server"]
-
-POSTGRES_URL_VARIABLE = "WHEELYARD_TEST_POSTGRES_URL"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# Cheap argon2 parameters: the tests check behaviour, not hashing cost.
-TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024}
 
 
 def reset_postgres_schema(engine: sa.Engine) -> None:
@@ -41,7 +49,7 @@ def reset_postgres_schema(engine: sa.Engine) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    postgres = os.environ.get(POSTGRES_URL_VARIABLE)
+    postgres = postgres_url()
     if postgres:
         return postgres
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -83,7 +91,7 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def passwords() -> Passwords:
-    return Passwords(TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"])
+    return cheap_passwords()
 
 
 @pytest.fixture
@@ -109,7 +117,8 @@ def app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
     app = create_app(settings)
     app.state.sessions = sessions
     # Every session in a test shares one connection: the recorder's thread must not write
-    # while a request runs. Tests flush it explicitly (app.state.downloads.flush()).
+    # while a request runs. It writes when a test flushes it (app.state.downloads.flush())
+    # and when the client shuts down.
     app.state.downloads.interval = 3600
     return app
 
@@ -121,8 +130,53 @@ def client(app: Starlette) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def storage(app: Starlette) -> FileStorage:
+    """The app's file storage: what uploads write and downloads read."""
+    storage: FileStorage = app.state.storage
+    return storage
+
+
+@pytest.fixture
 def make(db: Session, passwords: Passwords) -> factories.Factory:
     return factories.Factory(db, passwords)
+
+
+@pytest.fixture
+def owner(make: factories.Factory) -> User:
+    """Olive Owner, owner@example.com: the account that owns ``package``."""
+    return make.user(name="Olive Owner", email="owner@example.com")
+
+
+@pytest.fixture
+def package(make: factories.Factory, owner: User) -> Package:
+    """The "demo" project, releases 1.0 and 2.0, owned by ``owner``."""
+    return make.package("demo", versions=("1.0", "2.0"), owner=owner)
+
+
+@pytest.fixture
+def ada(make: factories.Factory) -> User:
+    """Ada Lovelace's account, ada@example.com with the usual PASSWORD; not logged in."""
+    return make.user(name="Ada Lovelace", email="ada@example.com")
+
+
+@pytest.fixture
+def logged_in_ada(client: TestClient, ada: User) -> User:
+    """Ada, logged in on ``client`` as the test starts."""
+    assert log_in(client, ada.email).status_code == 303
+    return ada
+
+
+@pytest.fixture
+def inbox(app: Starlette) -> Iterator[Inbox]:
+    """The app sending its email to an SMTP server of the test's own; what it received."""
+    with smtp_sink() as (inbox, port):
+        app.state.settings = dataclasses.replace(
+            app.state.settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_from="index@example.com",
+        )
+        yield inbox
 
 
 @pytest.fixture
@@ -133,9 +187,28 @@ def top100_dir() -> Path:
     return directory
 
 
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database of the test's own, with nothing in it, not even tables."""
+    with scratch_database(postgres_url(), tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand, for code that takes ``clock=``."""
+    return Clock()
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    """A fresh, empty virtual environment for pip, uv or twine to install into."""
+    return new_venv(tmp_path / "venv")
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real server process on a free loopback port, with a database of its own."""
     var_dir = tmp_path_factory.mktemp("live")
-    with run_server(var_dir, os.environ.get(POSTGRES_URL_VARIABLE)) as server:
+    with run_server(var_dir, postgres_url()) as server:
         yield server

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import LiveServer
+from tests.helpers.passwords import cheap_passwords
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.storage.local import LocalStorage
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,7 +71,7 @@ def index(live_server: LiveServer) -> LiveServer:
     engine = create_engine(live_server.database_url)
     try:
         with transaction(session_factory(engine)) as db:
-            make = Factory(db, Passwords(1, 1024))
+            make = Factory(db, cheap_passwords())
             storage = LocalStorage(live_server.var_dir / "files")
             for name, summary in PROJECTS.items():
                 package = make.package(name, versions=())

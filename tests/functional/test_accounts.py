@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 from httpx2 import Response
@@ -11,32 +9,16 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tests.helpers.accounts import csrf_from, elsewhere, log_in, log_out
+from tests.helpers.audit import audit_actions
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.app import SESSION_COOKIE
-from wheelyard.data.audit import AuditEvent
 from wheelyard.data.user import User
 from wheelyard.services import audit
 from wheelyard.services.accounts import rate_limit, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
-
-PASSWORD = "correct horse battery"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(client: TestClient, path: str) -> str:
-    match = _CSRF.search(client.get(path).text)
-    assert match, f"no CSRF field on {path}"
-    return match.group(1)
-
-
-def log_in(client: TestClient, email: str, password: str = PASSWORD, next: str = "") -> Response:
-    token = csrf_from(client, "/account/login")
-    return client.post(
-        "/account/login",
-        data={"csrf_token": token, "email": email, "password": password, "next": next},
-        follow_redirects=False,
-    )
 
 
 def register(client: TestClient, **fields: str) -> Response:
@@ -51,15 +33,6 @@ def register(client: TestClient, **fields: str) -> Response:
     return client.post("/account/register", data=data, follow_redirects=False)
 
 
-def elsewhere(app: Starlette, ip: str = "192.0.2.77") -> TestClient:
-    """A second browser, on another machine: its own cookies, its own client address."""
-    return TestClient(app, base_url="http://testserver", client=(ip, 50000))
-
-
-def actions(db: Session) -> list[str]:
-    return list(db.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
-
-
 def test_register_creates_a_hashed_account_and_logs_in(client: TestClient, db: Session) -> None:
     response = register(client, email="Grace@Example.com")
     assert response.status_code == 303
@@ -71,7 +44,7 @@ def test_register_creates_a_hashed_account_and_logs_in(client: TestClient, db: S
     page = client.get("/account")
     assert page.status_code == 200
     assert "grace@example.com" in page.text
-    assert actions(db) == ["register"]
+    assert audit_actions(db) == ["register"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +97,7 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(
     for response in (login, signup, logout):
         assert response.status_code == 403
         assert "CSRF" in response.text
-    assert actions(db) == []
+    assert audit_actions(db) == []
 
 
 def test_login_sets_last_login_a_signed_cookie_and_an_audit_row(
@@ -141,7 +114,7 @@ def test_login_sets_last_login_a_signed_cookie_and_an_audit_row(
     assert "samesite=lax" in cookie.lower()
     db.refresh(user)
     assert user.last_login is not None
-    assert actions(db) == ["login"]
+    assert audit_actions(db) == ["login"]
     assert "Last login" in client.get("/account").text
 
 
@@ -165,7 +138,7 @@ def test_failed_login_does_not_say_which_field_was_wrong(
     assert response.status_code == 400
     assert "The email address or password is not right." in response.text
     assert client.get("/account", follow_redirects=False).status_code == 303
-    assert actions(db) == ["login failed"]
+    assert audit_actions(db) == ["login failed"]
 
 
 @pytest.mark.parametrize(
@@ -253,7 +226,7 @@ def test_logout_ends_the_session_and_is_audited(
     response = client.post("/account/logout", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert client.get("/account", follow_redirects=False).status_code == 303
-    assert actions(db) == ["login", "logout"]
+    assert audit_actions(db) == ["login", "logout"]
 
 
 def test_logout_needs_post(client: TestClient) -> None:
@@ -301,7 +274,7 @@ def test_repeated_failed_logins_for_an_address_answer_429(
     assert client.get("/account", follow_redirects=False).status_code == 303
     # Throttled attempts add no rows: an attack does not grow the table at full speed.
     attempts = rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts
-    assert actions(db) == ["login failed"] * attempts
+    assert audit_actions(db) == ["login failed"] * attempts
     # Another account, from another address: neither limit applies to it.
     make.user(email="bob@example.com")
     assert log_in(elsewhere(app), "bob@example.com").status_code == 303
@@ -353,7 +326,10 @@ def test_sign_ups_probing_taken_addresses_answer_429(
     make.user(email="ada@example.com")
     for _ in range(rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts):
         assert register(client, email="ada@example.com").status_code == 400
-    assert actions(db) == ["register failed"] * rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts
+    assert (
+        audit_actions(db)
+        == ["register failed"] * rate_limit.FAILED_REGISTRATIONS_PER_ADDRESS.attempts
+    )
     response = register(client, email="someone-new@example.com")
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
@@ -392,7 +368,7 @@ def test_logout_ends_the_accounts_other_sessions_too(
     log_in(laptop, "ada@example.com")
     log_in(phone, "ada@example.com")
     assert phone.get("/account").status_code == 200
-    laptop.post("/account/logout", data={"csrf_token": csrf_from(laptop, "/account")})
+    log_out(laptop)
     response = phone.get("/account", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/account/login")
@@ -410,7 +386,7 @@ def test_a_copied_cookie_dies_with_the_session(
     log_in(client, "ada@example.com")
     stolen = session_cookie(client)
     assert stolen is not None
-    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    log_out(client)
     thief = elsewhere(app)
     thief.cookies.set(SESSION_COOKIE, stolen)
     assert thief.get("/account", follow_redirects=False).status_code == 303
@@ -486,7 +462,7 @@ def test_changing_the_password_ends_other_sessions_and_keeps_this_one(
     assert phone.get("/account", follow_redirects=False).status_code == 303
     db.refresh(user)
     assert passwords.verify(user.hashed_password, "a brand new secret").ok
-    assert actions(db) == ["login", "login", "password changed"]
+    assert audit_actions(db) == ["login", "login", "password changed"]
     assert log_in(phone, "ada@example.com").status_code == 400
     assert log_in(phone, "ada@example.com", "a brand new secret").status_code == 303
 
@@ -502,7 +478,7 @@ def test_a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login(
     assert "Your current password is not right." in response.text
     db.refresh(user)
     assert user.hashed_password == old_hash
-    assert actions(db) == ["login", "login failed"]
+    assert audit_actions(db) == ["login", "login failed"]
     assert client.get("/account").status_code == 200
 
 

@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from httpx2 import Response
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.functional.test_accounts import PASSWORD, csrf_from, log_in
-from tests.functional.test_password_reset import Inbox
-from tests.functional.test_two_factor import enable_two_factor, next_code
-from tests.functional.test_upload import basic, twine_fields
+from tests.helpers.accounts import csrf_from, log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
-from tests.helpers.live_server import free_port
+from tests.helpers.mail import Inbox
+from tests.helpers.passwords import PASSWORD
+from tests.helpers.two_factor import enable_two_factor, next_code
+from tests.helpers.uploads import basic_auth, twine_fields
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
@@ -63,7 +62,7 @@ class Browser:
     def upload(self, project: Project, secret: str) -> Response:
         dist = wheel(project)
         files = {"content": (dist.filename, dist.content, "application/octet-stream")}
-        headers = basic("__token__", secret)
+        headers = basic_auth("__token__", secret)
         return self.client.post("/legacy/", data=twine_fields(dist), files=files, headers=headers)
 
 
@@ -105,29 +104,19 @@ class Expected:
 
 
 @pytest.fixture
-def mail(app: Starlette) -> Iterator[Inbox]:
-    """The app sending email to a sink on a loopback port (for password resets)."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.state.settings = dataclasses.replace(
-        app.state.settings, smtp_host="127.0.0.1", smtp_port=port, smtp_from="index@example.com"
-    )
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def world(client: TestClient, app: Starlette, db: Session, make: Factory, mail: Inbox) -> World:
+def world(
+    client: TestClient,
+    app: Starlette,
+    db: Session,
+    make: Factory,
+    inbox: Inbox,
+    owner: User,
+    package: Package,
+) -> World:
     # ``client`` runs the app's lifespan, which the browsers below share.
-    owner = make.user(name="Olive Owner", email="owner@example.com")
     helper = make.user(name="Hugo Helper", email="helper@example.com")
-    package = make.package("demo", versions=("1.0", "2.0"), owner=owner)
     db.commit()
-    return World(app, db, Browser(app), owner, helper, package, mail)
+    return World(app, db, Browser(app), owner, helper, package, inbox)
 
 
 # --- one scenario per action -----------------------------------------------------------------

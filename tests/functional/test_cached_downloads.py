@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.functional.test_files import Stored
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
+from tests.helpers.stored_files import StoredFile
 from wheelyard.api import json_api
 from wheelyard.data.download import Download
 from wheelyard.services import journal
@@ -25,20 +23,12 @@ UNSTABLE = {"date", "server"}
 
 
 @pytest.fixture
-def client(app: Starlette) -> Iterator[TestClient]:
-    app.state.downloads.interval = 3600  # written only when a test flushes
-    with TestClient(app, base_url="http://testserver") as client:
-        yield client
-
-
-@pytest.fixture
-def stored(make: Factory, app: Starlette, db: Session) -> Stored:
-    storage: FileStorage = app.state.storage
+def stored(make: Factory, storage: FileStorage, db: Session) -> StoredFile:
     owner = make.user()
     package = make.package("cached-files", versions=(), owner=owner)
     release = make.release(package, "1.0", with_file=False)
     dist = wheel(Project(name="cached-files", version="1.0"))
-    found = Stored(make.stored_file(release, dist, storage), dist)
+    found = StoredFile(make.stored_file(release, dist, storage), dist)
     db.commit()
     return found
 
@@ -64,7 +54,7 @@ def answer(client: TestClient, path: str, **headers: str) -> tuple[int, dict[str
 
 
 def test_a_known_file_is_served_without_a_query_and_still_counted(
-    client: TestClient, app: Starlette, stored: Stored, lookups: list[str], db: Session
+    client: TestClient, app: Starlette, stored: StoredFile, lookups: list[str], db: Session
 ) -> None:
     first = answer(client, stored.url)
     second = answer(client, stored.url)
@@ -85,7 +75,7 @@ def test_a_known_file_is_served_without_a_query_and_still_counted(
 
 
 def test_other_paths_to_a_known_file_are_still_404(
-    client: TestClient, stored: Stored, lookups: list[str]
+    client: TestClient, stored: StoredFile, lookups: list[str]
 ) -> None:
     assert client.get(stored.url).status_code == 200
     wrong = stored.url.replace("/packages/", "/packages/00/", 1)
@@ -94,7 +84,7 @@ def test_other_paths_to_a_known_file_are_still_404(
 
 
 def test_a_removed_file_is_gone_at_once(
-    client: TestClient, stored: Stored, make: Factory, db: Session
+    client: TestClient, stored: StoredFile, make: Factory, db: Session
 ) -> None:
     assert client.get(stored.url).status_code == 200
     package = stored.file.release.package
@@ -107,7 +97,7 @@ def test_a_removed_file_is_gone_at_once(
 
 
 def test_a_cached_json_document_is_the_same_answer_without_the_router(
-    client: TestClient, stored: Stored, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, stored: StoredFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     routed: list[str] = []
     original = json_api.cached_page
@@ -140,7 +130,7 @@ def test_a_cached_json_document_is_the_same_answer_without_the_router(
 
 
 def test_a_json_document_follows_a_change_at_once(
-    client: TestClient, stored: Stored, db: Session
+    client: TestClient, stored: StoredFile, db: Session
 ) -> None:
     before = client.get("/pypi/cached-files/json").json()
     assert before["releases"]["1.0"][0]["yanked"] is False

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.data.user import User
@@ -18,12 +15,8 @@ from wheelyard.services.ops import schema
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
-        yield {
-            "WHEELYARD_DATABASE_URL": url,
-            "WHEELYARD_VAR_DIR": str(tmp_path),
-        }
+def cli_env(empty_database: str, tmp_path: Path) -> dict[str, str]:
+    return {"WHEELYARD_DATABASE_URL": empty_database, "WHEELYARD_VAR_DIR": str(tmp_path)}
 
 
 def users_in(url: str) -> list[User]:

@@ -42,17 +42,18 @@ import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.helpers.dists import Dist, Project, sdist, upload_form, wheel
+from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import scratch_database
+from tests.helpers.passwords import cheap_passwords
+from tests.helpers.uploads import upload_form
 from tests.helpers.warm_server import Forker, WarmServer, forker, kill_hard
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.accounts import tokens
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.analytics.recorder import FLUSH_INTERVAL
 from wheelyard.services.ops import schema
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
@@ -87,13 +88,11 @@ class Index:
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[Index]:
     """A migrated database with an uploader's token, and the folder its files go to."""
-    with scratch_database(os.environ.get(POSTGRES_URL_VARIABLE), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         engine = create_engine(url)
         try:
             schema.upgrade(engine)
-            passwords = Passwords(
-                TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"]
-            )
+            passwords = cheap_passwords()
             with transaction(session_factory(engine)) as db:
                 ada = Factory(db, passwords).user(email="ada@example.com")
                 _, secret = tokens.create_token(db, ada, description="crash rounds")

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.user import User
@@ -61,7 +62,7 @@ def signed_in(client: TestClient, make: Factory, db: Session) -> User:
         "/account/login",
         data={
             "email": "ada@example.com",
-            "password": "correct horse battery",
+            "password": PASSWORD,
             "csrf_token": token[1],
         },
         follow_redirects=False,

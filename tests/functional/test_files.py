@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -14,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
+from tests.helpers.stored_files import StoredFile
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.download import Download
@@ -26,40 +26,14 @@ from wheelyard.storage.base import FileStorage
 USER_AGENT = 'pip/26.0 {"installer":{"name":"pip"}}'
 
 
-@dataclass(frozen=True)
-class Stored:
-    file: ReleaseFile
-    dist: Dist
-
-    @property
-    def url(self) -> str:
-        assert self.file.storage_path is not None
-        return "/packages/" + self.file.storage_path
-
-
 @pytest.fixture
-def client(app: Starlette) -> Iterator[TestClient]:
-    # Every session of a test shares one connection, so the recorder must not write beside a
-    # request: here it writes only when a test flushes it, or when the client shuts down.
-    app.state.downloads.interval = 3600
-    with TestClient(app, base_url="http://testserver") as client:
-        yield client
-
-
-@pytest.fixture
-def storage(app: Starlette) -> FileStorage:
-    storage: FileStorage = app.state.storage
-    return storage
-
-
-@pytest.fixture
-def files(make: Factory, storage: FileStorage, db: Session) -> dict[str, Stored]:
+def files(make: Factory, storage: FileStorage, db: Session) -> dict[str, StoredFile]:
     package = make.package("file-server", versions=())
     release = make.release(package, "1.0", with_file=False)
     project = Project(name="file-server", version="1.0")
     stored = {}
     for kind, dist in (("wheel", wheel(project)), ("sdist", sdist(project))):
-        stored[kind] = Stored(make.stored_file(release, dist, storage), dist)
+        stored[kind] = StoredFile(make.stored_file(release, dist, storage), dist)
     db.commit()
     return stored
 
@@ -68,7 +42,9 @@ def downloads(db: Session) -> list[Download]:
     return list(db.scalars(sa.select(Download).order_by(Download.id)))
 
 
-def test_wheel_is_served_with_cache_headers(client: TestClient, files: dict[str, Stored]) -> None:
+def test_wheel_is_served_with_cache_headers(
+    client: TestClient, files: dict[str, StoredFile]
+) -> None:
     wheel_file = files["wheel"]
     response = client.get(wheel_file.url)
 
@@ -80,7 +56,9 @@ def test_wheel_is_served_with_cache_headers(client: TestClient, files: dict[str,
     assert response.headers["cache-control"] == "max-age=31536000, immutable"
 
 
-def test_sdist_is_gzip_not_an_encoded_tarball(client: TestClient, files: dict[str, Stored]) -> None:
+def test_sdist_is_gzip_not_an_encoded_tarball(
+    client: TestClient, files: dict[str, StoredFile]
+) -> None:
     response = client.get(files["sdist"].url)
 
     assert response.status_code == 200
@@ -90,7 +68,7 @@ def test_sdist_is_gzip_not_an_encoded_tarball(client: TestClient, files: dict[st
 
 
 def test_links_of_the_simple_page_download_the_exact_files(
-    client: TestClient, files: dict[str, Stored]
+    client: TestClient, files: dict[str, StoredFile]
 ) -> None:
     base = "http://testserver/simple/file-server/"
     page = ProjectPage.from_html("file-server", client.get("/simple/file-server/").text, base)
@@ -104,7 +82,7 @@ def test_links_of_the_simple_page_download_the_exact_files(
 
 
 def test_a_download_becomes_one_row_after_flush(
-    client: TestClient, app: Starlette, files: dict[str, Stored], db: Session
+    client: TestClient, app: Starlette, files: dict[str, StoredFile], db: Session
 ) -> None:
     wheel_file = files["wheel"].file
     response = client.get(files["wheel"].url, headers={"User-Agent": USER_AGENT})
@@ -125,7 +103,7 @@ def test_a_download_becomes_one_row_after_flush(
 
 
 def test_shutdown_writes_queued_downloads(
-    app: Starlette, files: dict[str, Stored], db: Session
+    app: Starlette, files: dict[str, StoredFile], db: Session
 ) -> None:
     app.state.downloads.interval = 3600
     with TestClient(app) as client:
@@ -140,7 +118,7 @@ def test_shutdown_writes_queued_downloads(
 
 
 def test_recording_can_be_turned_off(
-    settings: Settings, sessions: sessionmaker[Session], files: dict[str, Stored]
+    settings: Settings, sessions: sessionmaker[Session], files: dict[str, StoredFile]
 ) -> None:
     app = create_app(dataclasses.replace(settings, record_downloads=False))
     app.state.sessions = sessions
@@ -150,7 +128,7 @@ def test_recording_can_be_turned_off(
 
 
 def test_head_sends_headers_and_records_nothing(
-    client: TestClient, app: Starlette, files: dict[str, Stored]
+    client: TestClient, app: Starlette, files: dict[str, StoredFile]
 ) -> None:
     response = client.head(files["wheel"].url)
 
@@ -162,7 +140,7 @@ def test_head_sends_headers_and_records_nothing(
 
 
 def test_if_none_match_answers_304_and_records_nothing(
-    client: TestClient, app: Starlette, files: dict[str, Stored]
+    client: TestClient, app: Starlette, files: dict[str, StoredFile]
 ) -> None:
     etag = f'"{files["wheel"].file.sha256_digest}"'
     response = client.get(files["wheel"].url, headers={"If-None-Match": etag})
@@ -174,7 +152,7 @@ def test_if_none_match_answers_304_and_records_nothing(
 
 
 def test_range_requests_are_partial_and_not_downloads(
-    client: TestClient, app: Starlette, files: dict[str, Stored]
+    client: TestClient, app: Starlette, files: dict[str, StoredFile]
 ) -> None:
     response = client.get(files["wheel"].url, headers={"Range": "bytes=0-9"})
 
@@ -183,7 +161,9 @@ def test_range_requests_are_partial_and_not_downloads(
     assert app.state.downloads.pending == 0
 
 
-def test_metadata_is_served_beside_the_wheel(client: TestClient, files: dict[str, Stored]) -> None:
+def test_metadata_is_served_beside_the_wheel(
+    client: TestClient, files: dict[str, StoredFile]
+) -> None:
     wheel_file = files["wheel"]
     response = client.get(wheel_file.url + ".metadata")
 
@@ -195,7 +175,7 @@ def test_metadata_is_served_beside_the_wheel(client: TestClient, files: dict[str
 
 
 def test_missing_metadata_blob_is_read_from_the_wheel_and_kept(
-    client: TestClient, files: dict[str, Stored], storage: FileStorage
+    client: TestClient, files: dict[str, StoredFile], storage: FileStorage
 ) -> None:
     wheel_file = files["wheel"]
     path = metadata_path(wheel_file.file)
@@ -209,12 +189,12 @@ def test_missing_metadata_blob_is_read_from_the_wheel_and_kept(
     assert storage.exists(path)
 
 
-def test_sdists_have_no_metadata_file(client: TestClient, files: dict[str, Stored]) -> None:
+def test_sdists_have_no_metadata_file(client: TestClient, files: dict[str, StoredFile]) -> None:
     assert client.get(files["sdist"].url + ".metadata").status_code == 404
 
 
 def test_metadata_fetches_are_not_downloads(
-    client: TestClient, app: Starlette, files: dict[str, Stored]
+    client: TestClient, app: Starlette, files: dict[str, StoredFile]
 ) -> None:
     client.get(files["wheel"].url + ".metadata")
     assert app.state.downloads.pending == 0
@@ -232,7 +212,7 @@ def test_metadata_fetches_are_not_downloads(
     ],
 )
 def test_anything_but_the_exact_path_is_404(
-    client: TestClient, files: dict[str, Stored], mangle: Callable[[str], str]
+    client: TestClient, files: dict[str, StoredFile], mangle: Callable[[str], str]
 ) -> None:
     response = client.get(mangle(files["wheel"].url))
     assert response.status_code == 404
@@ -261,7 +241,7 @@ def test_files_only_known_upstream_are_not_served(
 
 
 def test_a_blob_missing_from_storage_is_404_not_500(
-    client: TestClient, files: dict[str, Stored], storage: FileStorage
+    client: TestClient, files: dict[str, StoredFile], storage: FileStorage
 ) -> None:
     assert files["sdist"].file.storage_path is not None
     storage.delete(files["sdist"].file.storage_path)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.data.modelbase import SqlAlchemyBase
@@ -22,12 +18,6 @@ from wheelyard.services.ops import row_counts as tables
 
 # A row of the "rows per table" table: the table name, then its count.
 _COUNT_ROW = re.compile(r"^\W*([a-z_]+)\W+([\d,]+)\W*$")
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
-        yield url
 
 
 def run_import(database: str, var_dir: Path, directory: Path) -> str:
@@ -75,7 +65,7 @@ def printed_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def test_reports_bad_documents_and_imports_the_rest(database: str, tmp_path: Path) -> None:
+def test_reports_bad_documents_and_imports_the_rest(empty_database: str, tmp_path: Path) -> None:
     folder = tmp_path / "json"
     folder.mkdir()
     (folder / "broken.json").write_text("{not json")
@@ -100,7 +90,7 @@ def test_reports_bad_documents_and_imports_the_rest(database: str, tmp_path: Pat
     copycat = {**good, "info": {"name": "Copycat", "version": "1.0"}}
     (folder / "z-copycat.json").write_text(json.dumps(copycat))
 
-    output = run_import(database, tmp_path / "var", folder)
+    output = run_import(empty_database, tmp_path / "var", folder)
     assert "failed broken.json: not valid JSON" in output
     assert "failed nameless.json: the document has no info.name" in output
     assert "skipped Copycat tiny-1.0.tar.gz: the filename is already on the index" in output
@@ -108,23 +98,23 @@ def test_reports_bad_documents_and_imports_the_rest(database: str, tmp_path: Pat
         output
     )
     assert "2 failed documents" in output
-    counts = row_counts(database)
+    counts = row_counts(empty_database)
     assert printed_counts(output) == counts
     assert (counts["packages"], counts["release_files"], counts["users"]) == (2, 1, 1)
 
 
 def test_imports_the_top_100_and_changes_nothing_the_second_time(
-    database: str, tmp_path: Path, top100_dir: Path
+    empty_database: str, tmp_path: Path, top100_dir: Path
 ) -> None:
     documents = sorted(top100_dir.glob("*.json"))
     flask_document = json.loads((top100_dir / "flask.json").read_text())
-    output = run_import(database, tmp_path / "var", top100_dir)
+    output = run_import(empty_database, tmp_path / "var", top100_dir)
     assert "0 failed documents" in output
-    counts = row_counts(database)
+    counts = row_counts(empty_database)
     assert counts["packages"] == len(documents) == 96
     assert printed_counts(output) == counts
 
-    engine = create_engine(database)
+    engine = create_engine(empty_database)
     try:
         with session_factory(engine)() as db:
             flask = db.get(Package, "flask")
@@ -139,10 +129,10 @@ def test_imports_the_top_100_and_changes_nothing_the_second_time(
             assert db.scalar(sa.select(sa.func.count()).select_from(Package)) == 96
     finally:
         engine.dispose()
-    before = checksum(database)
+    before = checksum(empty_database)
 
-    again = run_import(database, tmp_path / "var", top100_dir)
+    again = run_import(empty_database, tmp_path / "var", top100_dir)
     assert "0 new projects, 0 new releases, 0 new files" in again
-    assert row_counts(database) == counts
-    assert checksum(database) == before
+    assert row_counts(empty_database) == counts
+    assert checksum(empty_database) == before
     assert printed_counts(again) == counts

@@ -16,26 +16,16 @@ import sqlalchemy as sa
 
 from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.factories import Factory
+from tests.helpers.install_clients import CLIENT_ENV, UV
 from tests.helpers.live_server import LiveServer
+from tests.helpers.passwords import cheap_passwords
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import journal
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.storage.local import LocalStorage
 
 pytestmark = pytest.mark.clients
-
-UV = Path(sys.executable).with_name("uv")
-# Keep the clients away from the machine's own configuration, caches and PyPI.
-CLIENT_ENV = {
-    "PIP_CONFIG_FILE": os.devnull,
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_NO_INPUT": "1",
-    "UV_NO_CONFIG": "1",
-    "UV_NO_CACHE": "1",
-    "UV_PYTHON_DOWNLOADS": "never",
-}
 
 
 @dataclass(frozen=True)
@@ -81,7 +71,7 @@ def _seed(server: LiveServer) -> tuple[sa.Engine, dict[str, Dist]]:
         ("tiny-app", "1.0", {"requires_dist": ["tiny-lib>=1.0"]}, None),
     ]
     with transaction(session_factory(engine)) as db:
-        make = Factory(db, Passwords(1, 1024))
+        make = Factory(db, cheap_passwords())
         packages = {name: make.package(name, versions=()) for name in ("tiny-lib", "tiny-app")}
         for name, version, metadata, yank_reason in releases:
             package = packages[name]
@@ -112,15 +102,6 @@ def _run(command: Sequence[str | Path]) -> subprocess.CompletedProcess[str]:
         timeout=180,
         check=False,
     )
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    """A fresh, empty virtual environment (uv makes one in milliseconds)."""
-    path = tmp_path / "venv"
-    result = _run([UV, "venv", "--quiet", "--python", sys.executable, path])
-    assert result.returncode == 0, result.stderr
-    return path
 
 
 def _installed(venv: Path) -> dict[str, str]:

@@ -83,8 +83,8 @@ def _release(
 
 
 @pytest.fixture
-def package(make: Factory, app: Starlette, db: Session) -> Package:
-    storage: FileStorage = app.state.storage
+def json_thing(make: Factory, storage: FileStorage, db: Session) -> Package:
+    """ "Json.Thing": 1.0, 1.1 with metadata to show, 2.0 yanked, and 3.0b1."""
     package = make.package("Json.Thing", versions=())
     _release(make, storage, package, "1.0")
     _release(
@@ -103,17 +103,17 @@ def package(make: Factory, app: Starlette, db: Session) -> Package:
     return package
 
 
-def test_project_document_has_pypis_shape(client: TestClient, package: Package) -> None:
+def test_project_document_has_pypis_shape(client: TestClient, json_thing: Package) -> None:
     response = client.get("/pypi/json-thing/json")
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.headers["x-pypi-last-serial"] == str(package.last_serial)
+    assert response.headers["x-pypi-last-serial"] == str(json_thing.last_serial)
     assert response.headers["access-control-allow-origin"] == "*"
     document = response.json()
     assert set(document) == {"info", "last_serial", "releases", "urls", "vulnerabilities"}
     assert set(document["info"]) == INFO_KEYS
-    assert document["last_serial"] == package.last_serial
+    assert document["last_serial"] == json_thing.last_serial
     assert document["vulnerabilities"] == []
     for files in document["releases"].values():
         for file in files:
@@ -121,7 +121,7 @@ def test_project_document_has_pypis_shape(client: TestClient, package: Package) 
 
 
 def test_latest_is_the_highest_final_release_not_yanked(
-    client: TestClient, package: Package
+    client: TestClient, json_thing: Package
 ) -> None:
     document = client.get("/pypi/json-thing/json").json()
     info = document["info"]
@@ -141,7 +141,7 @@ def test_latest_is_the_highest_final_release_not_yanked(
     assert list(document["releases"]) == ["1.0", "1.1", "2.0", "3.0b1"]
 
 
-def test_file_entries_download_with_their_digests(client: TestClient, package: Package) -> None:
+def test_file_entries_download_with_their_digests(client: TestClient, json_thing: Package) -> None:
     document = client.get("/pypi/json-thing/json").json()
     file = document["releases"]["2.0"][0]
 
@@ -156,7 +156,7 @@ def test_file_entries_download_with_their_digests(client: TestClient, package: P
     assert file["size"] == len(content)
 
 
-def test_release_document_describes_that_version(client: TestClient, package: Package) -> None:
+def test_release_document_describes_that_version(client: TestClient, json_thing: Package) -> None:
     response = client.get("/pypi/json-thing/2.0/json")
 
     assert response.status_code == 200
@@ -180,7 +180,7 @@ def test_release_document_describes_that_version(client: TestClient, package: Pa
     ],
 )
 def test_other_spellings_redirect(
-    client: TestClient, package: Package, path: str, location: str
+    client: TestClient, json_thing: Package, path: str, location: str
 ) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 301
@@ -192,7 +192,7 @@ def test_other_spellings_redirect(
     ["/pypi/no-such-thing/json", "/pypi/json-thing/9.9/json", "/pypi/-x-/json", "/pypi/a b/json"],
 )
 def test_unknown_projects_and_versions_are_404(
-    client: TestClient, package: Package, path: str
+    client: TestClient, json_thing: Package, path: str
 ) -> None:
     response = client.get(path)
     assert response.status_code == 404
@@ -204,21 +204,21 @@ def test_a_project_without_releases_is_404(client: TestClient, make: Factory) ->
     assert client.get("/pypi/empty-thing/json").status_code == 404
 
 
-def test_etag_answers_304(client: TestClient, package: Package) -> None:
+def test_etag_answers_304(client: TestClient, json_thing: Package) -> None:
     etag = client.get("/pypi/json-thing/json").headers["etag"]
     response = client.get("/pypi/json-thing/json", headers={"If-None-Match": etag})
     assert response.status_code == 304
-    assert response.headers["x-pypi-last-serial"] == str(package.last_serial)
+    assert response.headers["x-pypi-last-serial"] == str(json_thing.last_serial)
 
 
 def test_a_new_release_is_visible_at_once(
-    client: TestClient, app: Starlette, package: Package, make: Factory, db: Session
+    client: TestClient, app: Starlette, json_thing: Package, make: Factory, db: Session
 ) -> None:
     assert client.get("/pypi/json-thing/json").json()["info"]["version"] == "1.1"
     assert client.get("/pypi/json-thing/1.5/json").status_code == 404
 
-    _release(make, app.state.storage, package, "1.5")
-    serial = journal.record(db, package, journal.Action.NEW_RELEASE, version="1.5")
+    _release(make, app.state.storage, json_thing, "1.5")
+    serial = journal.record(db, json_thing, journal.Action.NEW_RELEASE, version="1.5")
     db.commit()
 
     response = client.get("/pypi/json-thing/json")
@@ -228,7 +228,7 @@ def test_a_new_release_is_visible_at_once(
 
 
 @pytest.mark.parametrize("allowed_hosts", [("index.example",)])
-def test_urls_follow_the_host_asked(app: Starlette, package: Package) -> None:
+def test_urls_follow_the_host_asked(app: Starlette, json_thing: Package) -> None:
     with TestClient(app, base_url="http://index.example") as client:
         document = client.get("/pypi/json-thing/json").json()
     assert document["urls"][0]["url"].startswith("http://index.example/packages/")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.functional.test_accounts import csrf_from, log_in
+from tests.helpers.accounts import csrf_from, log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
@@ -25,16 +25,6 @@ from wheelyard.services.projects.release_files import metadata_path
 from wheelyard.storage.base import FileStorage
 
 URL = "/manage/project/demo/"
-
-
-@pytest.fixture
-def owner(make: Factory) -> User:
-    return make.user(email="owner@example.com", name="Olive Owner")
-
-
-@pytest.fixture
-def package(make: Factory, owner: User) -> Package:
-    return make.package("demo", versions=("1.0", "2.0"), owner=owner)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ and every download it served is written, those queued during the outage included
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -27,15 +26,16 @@ import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
-from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers.dists import Dist, Project, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import LiveServer, launched, wait_until_up
+from tests.helpers.passwords import cheap_passwords
 from tests.helpers.private_postgres import Cluster, binaries, private_cluster
+from tests.helpers.uploads import upload_form
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.services.accounts import tokens
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
 
 # How soon after PostgreSQL is back every request must succeed again.
@@ -47,7 +47,7 @@ PROJECT = Project("restart-demo", "1.0")
 
 pytestmark = [
     pytest.mark.skipif(
-        bool(os.environ.get(POSTGRES_URL_VARIABLE)),
+        bool(postgres_url()),
         reason="brings its own PostgreSQL cluster: runs once, in the SQLite run of the suite",
     ),
     pytest.mark.skipif(
@@ -118,9 +118,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         engine = create_engine(database_url)
         try:
             schema.upgrade(engine)
-            passwords = Passwords(
-                TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"]
-            )
+            passwords = cheap_passwords()
             with transaction(session_factory(engine)) as db:
                 ada = Factory(db, passwords).user(email="ada@example.com")
                 _, secret = tokens.create_token(db, ada, description="restart test")

@@ -17,9 +17,9 @@ from starlette.testclient import TestClient
 
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import LiveServer
+from tests.helpers.passwords import cheap_passwords
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.package import Package
-from wheelyard.services.accounts.passwords import Passwords
 
 README = """# Thing
 
@@ -434,7 +434,7 @@ def served(live_server: LiveServer) -> LiveServer:
     engine = create_engine(live_server.database_url)
     try:
         with Session(engine) as db:
-            make = Factory(db, Passwords(1, 1024))
+            make = Factory(db, cheap_passwords())
             make.package("Live_Thing", versions=("1.0", "2.0+cpu", "1!3.0", "4.0/beta"))
             db.commit()
     finally:

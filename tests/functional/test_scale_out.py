@@ -29,8 +29,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
 from tests.helpers.dists import Dist, Project, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import (
     LiveServer,
     launched,
@@ -38,6 +38,7 @@ from tests.helpers.live_server import (
     scratch_database,
     wait_until_up,
 )
+from tests.helpers.passwords import PASSWORD, cheap_passwords
 from tests.helpers.s3_server import (
     TEST_ACCESS_KEY_ID,
     TEST_REGION,
@@ -49,7 +50,6 @@ from wheelyard.data.audit import AuditEvent
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.services import audit
 from wheelyard.services.accounts import tokens, users
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
 
 if TYPE_CHECKING:
@@ -62,7 +62,6 @@ GRACE = 3.0
 POLL_INTERVAL = 0.05
 PROJECT = "scale-out-demo"
 EMAIL = "ada@example.com"
-PASSWORD = "correct horse battery"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 PAGES = {
     "simple html": ("/simple/{}/", {"Accept": "text/html"}),
@@ -159,7 +158,7 @@ def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
 
 
 def database_kind() -> str:
-    return "postgresql" if os.environ.get(POSTGRES_URL_VARIABLE) else "sqlite"
+    return "postgresql" if postgres_url() else "sqlite"
 
 
 # --- acting as Ada ----------------------------------------------------------------------------
@@ -170,9 +169,7 @@ def create_account(database_url: str) -> str:
     engine = create_engine(database_url)
     try:
         with transaction(session_factory(engine)) as db:
-            passwords = Passwords(
-                TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"]
-            )
+            passwords = cheap_passwords()
             ada = users.create_user(db, passwords, name="Ada", email=EMAIL, password=PASSWORD)
             _token, secret = tokens.create_token(db, ada, description="scale-out test")
     finally:
@@ -252,7 +249,7 @@ def nodes(
     tmp_path: Path, object_storage: dict[str, str]
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Two servers on one database and one bucket, started together as a deployment starts them."""
-    postgres = os.environ.get(POSTGRES_URL_VARIABLE)
+    postgres = postgres_url()
     with scratch_database(postgres, tmp_path) as database_url, ExitStack() as running:
         # Both migrate the fresh database at start-up; they must take turns, not fail.
         a = running.enter_context(launched(tmp_path / "a", database_url, object_storage))
@@ -443,9 +440,7 @@ def pin_every_worker(server: LiveServer, workers: list[int]) -> list[Pinned]:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[LiveServer]:
-    with run_server(
-        tmp_path, os.environ.get(POSTGRES_URL_VARIABLE), args=["--workers", "2"]
-    ) as server:
+    with run_server(tmp_path, postgres_url(), args=["--workers", "2"]) as server:
         yield server
 
 
@@ -498,7 +493,7 @@ def test_on_sqlite_a_write_survives_a_commit_made_elsewhere_meanwhile(tmp_path: 
     try:
         schema.upgrade(engine)
         sessions = session_factory(engine)
-        passwords = Passwords(TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"])
+        passwords = cheap_passwords()
         with transaction(sessions) as db:
             users.create_user(db, passwords, name="Ada", email=EMAIL, password=PASSWORD)
         failures: list[BaseException] = []

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
-from tests.functional.test_accounts import log_in
+from tests.helpers.accounts import log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from wheelyard.app import create_app

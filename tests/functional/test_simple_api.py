@@ -37,12 +37,6 @@ class Seeded:
     dists: dict[str, Dist]
 
 
-@pytest.fixture
-def storage(app: Starlette) -> FileStorage:
-    storage: FileStorage = app.state.storage
-    return storage
-
-
 def _add(
     make: Factory, storage: FileStorage, package: Package, version: str, **kw: Any
 ) -> list[Dist]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
@@ -33,7 +33,7 @@ def database(tmp_path: Path) -> Iterator[str]:
     """A migrated database holding raw downloads as an older wheelyard stored them:
     what was served to whom, no categories, no rollups. 5 today, 3 of them by uv;
     2 twenty days ago; 4 two hundred days ago."""
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         engine = create_engine(url)
         try:
             schema.upgrade(engine)
@@ -154,7 +154,7 @@ def test_bad_options(database: str, tmp_path: Path, args: tuple[str, ...], reaso
 
 
 def test_rebuild_of_an_empty_index(tmp_path: Path) -> None:
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         code, output = run(url, tmp_path, "rebuild")
     assert code == 0, output
     assert "nothing to rebuild" in output

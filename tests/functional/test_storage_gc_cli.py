@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,18 +11,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import POSTGRES_URL_VARIABLE, TEST_ARGON2
 from tests.helpers.dists import Project, sdist, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
 from tests.helpers.live_server import scratch_database
+from tests.helpers.passwords import cheap_passwords
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema as migrations
 from wheelyard.storage.base import content_path
 from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 
-PASSWORDS = Passwords(TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_cost"])
+PASSWORDS = cheap_passwords()
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class Index:
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[Index]:
     storage = LocalStorage(tmp_path / "files")
-    with scratch_database(os.environ.get(POSTGRES_URL_VARIABLE), tmp_path) as url:
+    with scratch_database(postgres_url(), tmp_path) as url:
         engine = create_engine(url)
         try:
             migrations.upgrade(engine)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
@@ -23,7 +23,7 @@ from wheelyard.services.ops import schema
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with Ada, who owns "adas-project", and Bob, who owns nothing."""
     directory = tmp_path_factory.mktemp("token-cli")
-    with scratch_database(os.environ.get("WHEELYARD_TEST_POSTGRES_URL"), directory) as url:
+    with scratch_database(postgres_url(), directory) as url:
         engine = create_engine(url)
         try:
             schema.upgrade(engine)

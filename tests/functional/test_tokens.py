@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from tests.functional.test_accounts import csrf_from, log_in
+from tests.helpers.accounts import csrf_from
 from tests.helpers.factories import Factory
 from wheelyard.data.api_token import ApiToken
 from wheelyard.data.audit import AuditEvent
@@ -17,13 +17,6 @@ from wheelyard.data.user import User
 from wheelyard.services.accounts import tokens
 
 _SECRET = re.compile(r"wheelyard-[A-Za-z0-9_-]{40,}")
-
-
-@pytest.fixture
-def ada(client: TestClient, make: Factory) -> User:
-    user = make.user(email="ada@example.com")
-    assert log_in(client, "ada@example.com").status_code == 303
-    return user
 
 
 def create(client: TestClient, **fields: str) -> tuple[int, str]:
@@ -45,7 +38,7 @@ def test_token_pages_need_a_login(client: TestClient) -> None:
 
 
 def test_create_shows_the_secret_once_and_stores_its_hash(
-    client: TestClient, db: Session, ada: User
+    client: TestClient, db: Session, logged_in_ada: User
 ) -> None:
     data = {"description": "CI job", "scope": "", "expires_in_days": "30"}
     data["csrf_token"] = csrf_from(client, "/account/tokens")
@@ -59,7 +52,7 @@ def test_create_shows_the_secret_once_and_stores_its_hash(
     assert match
     secret = match.group(0)
     token = tokens.find_valid_token(db, secret)
-    assert token is not None and token.user_id == ada.id
+    assert token is not None and token.user_id == logged_in_ada.id
     assert token.description == "CI job"
     assert token.expires is not None
     listing = client.get("/account/tokens")
@@ -70,9 +63,9 @@ def test_create_shows_the_secret_once_and_stores_its_hash(
 
 
 def test_a_token_scoped_to_one_project(
-    client: TestClient, db: Session, make: Factory, ada: User
+    client: TestClient, db: Session, make: Factory, logged_in_ada: User
 ) -> None:
-    make.package("mine", owner=ada)
+    make.package("mine", owner=logged_in_ada)
     assert "Only mine" in client.get("/account/tokens").text
     status, _ = create(client, scope="mine")
     assert status == 200
@@ -94,7 +87,12 @@ def test_a_token_scoped_to_one_project(
     ],
 )
 def test_create_refuses_bad_fields(
-    client: TestClient, db: Session, make: Factory, ada: User, fields: dict[str, str], message: str
+    client: TestClient,
+    db: Session,
+    make: Factory,
+    logged_in_ada: User,
+    fields: dict[str, str],
+    message: str,
 ) -> None:
     make.package("someone-elses", owner=make.user())
     status, page = create(client, **fields)
@@ -104,14 +102,16 @@ def test_create_refuses_bad_fields(
     assert db.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
 
 
-def test_create_refuses_a_wrong_csrf_token(client: TestClient, db: Session, ada: User) -> None:
+def test_create_refuses_a_wrong_csrf_token(
+    client: TestClient, db: Session, logged_in_ada: User
+) -> None:
     response = client.post("/account/tokens", data={"csrf_token": "nope", "description": "x"})
     assert response.status_code == 403
     assert db.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
 
 
-def test_revoke_deletes_the_token(client: TestClient, db: Session, ada: User) -> None:
-    token, secret = tokens.create_token(db, ada, description="old laptop")
+def test_revoke_deletes_the_token(client: TestClient, db: Session, logged_in_ada: User) -> None:
+    token, secret = tokens.create_token(db, logged_in_ada, description="old laptop")
     response = client.post(
         "/account/tokens/revoke",
         data={"csrf_token": csrf_from(client, "/account/tokens"), "token_id": str(token.id)},
@@ -124,7 +124,9 @@ def test_revoke_deletes_the_token(client: TestClient, db: Session, ada: User) ->
 
 
 @pytest.mark.parametrize("token_id", ["", "abc", "-1", "99999999999999999999999", "123456"])
-def test_revoke_refuses_bad_or_unknown_ids(client: TestClient, ada: User, token_id: str) -> None:
+def test_revoke_refuses_bad_or_unknown_ids(
+    client: TestClient, logged_in_ada: User, token_id: str
+) -> None:
     response = client.post(
         "/account/tokens/revoke",
         data={"csrf_token": csrf_from(client, "/account/tokens"), "token_id": token_id},
@@ -132,7 +134,9 @@ def test_revoke_refuses_bad_or_unknown_ids(client: TestClient, ada: User, token_
     assert response.status_code in (400, 404)
 
 
-def test_only_the_owner_revokes(client: TestClient, db: Session, make: Factory, ada: User) -> None:
+def test_only_the_owner_revokes(
+    client: TestClient, db: Session, make: Factory, logged_in_ada: User
+) -> None:
     other = make.user()
     token, secret = tokens.create_token(db, other, description="theirs")
     response = client.post(
@@ -145,9 +149,9 @@ def test_only_the_owner_revokes(client: TestClient, db: Session, make: Factory, 
 
 
 def test_a_form_with_errors_keeps_what_was_typed(
-    client: TestClient, db: Session, make: Factory, ada: User
+    client: TestClient, db: Session, make: Factory, logged_in_ada: User
 ) -> None:
-    make.package("mine", owner=ada)
+    make.package("mine", owner=logged_in_ada)
     status, page = create(client, description="deploy", scope="mine", expires_in_days="x")
     assert status == 400
     assert 'value="deploy"' in page

@@ -23,9 +23,11 @@ from twine.commands.upload import skip_upload
 from twine.package import PackageFile
 from twine.repository import Repository
 
-from tests.conftest import SHARED_DATA
 from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.environment import SHARED_DATA
+from tests.helpers.install_clients import CLIENT_ENV
 from tests.helpers.live_server import LiveServer
+from tests.helpers.passwords import PASSWORD
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
@@ -34,24 +36,11 @@ from wheelyard.data.user import User
 
 pytestmark = pytest.mark.clients
 
-UV = Path(sys.executable).with_name("uv")
-PASSWORD = "correct horse battery"
 REAL_DISTS = SHARED_DATA / "dists"
 LIB = Project("tiny-lib", "1.0", requires_python=">=3.8")
 APP = Project(
     "tiny-app", "0.1", requires_dist=["tiny-lib>=1.0"], modules={"tiny_app/__init__.py": ""}
 )
-# Keep the clients away from the machine's configuration, keyrings, caches and PyPI.
-CLIENT_ENV = {
-    "PIP_CONFIG_FILE": os.devnull,
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_NO_INPUT": "1",
-    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    "TWINE_NON_INTERACTIVE": "1",
-    "UV_NO_CONFIG": "1",
-    "UV_NO_CACHE": "1",
-    "UV_PYTHON_DOWNLOADS": "never",
-}
 
 
 def run(command: Sequence[str | Path], env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -133,14 +122,6 @@ def uploaded(index: Index) -> Index:
     )
     assert code == 0, output
     return index
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    path = tmp_path / "venv"
-    code, output = run([UV, "venv", "--quiet", "--python", sys.executable, path])
-    assert code == 0, output
-    return path
 
 
 def pip_install(venv: Path, index: Index, *requirements: str) -> tuple[int, str]:

@@ -5,71 +5,43 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import time
 
-import pyotp
 import pytest
 import sqlalchemy as sa
-from httpx2 import Response
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.functional.test_accounts import PASSWORD, actions, csrf_from, elsewhere, log_in
-from tests.helpers.factories import Factory
+from tests.helpers.accounts import csrf_from, elsewhere, log_in, log_out
+from tests.helpers.audit import audit_actions
+from tests.helpers.passwords import PASSWORD
+from tests.helpers.two_factor import (
+    RECOVERY_CODE,
+    TOTP_SECRET,
+    code_at,
+    enable_two_factor,
+    next_code,
+    post_code,
+)
 from wheelyard.data.recovery_code import RecoveryCode
 from wheelyard.data.user import User
 from wheelyard.services.accounts import rate_limit
 from wheelyard.web import session
 
-_SECRET = re.compile(r'<code class="totp-secret">([A-Z2-7 ]+)</code>')
-_CODE = re.compile(r"<li><code>([a-z2-7-]+)</code></li>")
 _QR = re.compile(r'<img class="qr-code" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 
 
-def post_code(client: TestClient, path: str, code: str, form_page: str) -> Response:
-    data = {"csrf_token": csrf_from(client, form_page), "code": code}
-    return client.post(path, data=data, follow_redirects=False)
-
-
-def code_at(secret: str, seconds_from_now: float = 0) -> str:
-    return pyotp.TOTP(secret).at(time.time() + seconds_from_now)
-
-
-def next_code(secret: str) -> str:
-    # The code just used is refused from then on; the next step's is accepted already.
-    return code_at(secret, 30)
-
-
-def enable_two_factor(client: TestClient) -> tuple[str, list[str]]:
-    """Set up two-factor login for the logged-in client: its secret and recovery codes."""
-    page = client.get("/account/two-factor").text
-    match = _SECRET.search(page)
-    assert match, "no secret on the set-up page"
-    secret = match.group(1).replace(" ", "")
-    response = post_code(
-        client, "/account/two-factor/enable", code_at(secret), "/account/two-factor"
-    )
-    assert response.status_code == 200
-    return secret, _CODE.findall(response.text)
-
-
 @pytest.fixture
-def ada(client: TestClient, make: Factory) -> User:
-    user = make.user(name="Ada Lovelace", email="ada@example.com")
-    assert log_in(client, "ada@example.com").status_code == 303
-    return user
-
-
-@pytest.fixture
-def secured(client: TestClient, ada: User) -> tuple[str, list[str]]:
+def secured(client: TestClient, logged_in_ada: User) -> tuple[str, list[str]]:
     """Ada with two-factor login on, logged out again."""
     secret, codes = enable_two_factor(client)
-    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    log_out(client)
     return secret, codes
 
 
-def test_set_up_page_shows_a_qr_code_the_csp_allows(client: TestClient, ada: User) -> None:
+def test_set_up_page_shows_a_qr_code_the_csp_allows(
+    client: TestClient, logged_in_ada: User
+) -> None:
     response = client.get("/account/two-factor")
     assert response.status_code == 200
     qr = _QR.search(response.text)
@@ -79,10 +51,10 @@ def test_set_up_page_shows_a_qr_code_the_csp_allows(client: TestClient, ada: Use
     csp = response.headers["content-security-policy"]
     assert "img-src 'self' https: data:" in csp
     assert "<script>" not in response.text and " style=" not in response.text
-    secret = _SECRET.search(response.text)
+    secret = TOTP_SECRET.search(response.text)
     assert secret is not None
     # Reloading keeps the same secret, so a scanned code stays good.
-    assert _SECRET.findall(client.get("/account/two-factor").text) == [secret.group(1)]
+    assert TOTP_SECRET.findall(client.get("/account/two-factor").text) == [secret.group(1)]
     assert response.headers["cache-control"] == "no-store"
 
 
@@ -93,30 +65,30 @@ def test_set_up_needs_a_session(client: TestClient) -> None:
 
 
 def test_a_wrong_confirmation_code_leaves_it_off(
-    client: TestClient, db: Session, ada: User
+    client: TestClient, db: Session, logged_in_ada: User
 ) -> None:
     client.get("/account/two-factor")
     response = post_code(client, "/account/two-factor/enable", "000000", "/account/two-factor")
     assert response.status_code == 400
     assert "That code does not match" in response.text
-    db.refresh(ada)
-    assert ada.totp_secret is None
+    db.refresh(logged_in_ada)
+    assert logged_in_ada.totp_secret is None
 
 
 def test_confirming_turns_it_on_and_shows_ten_recovery_codes_once(
-    client: TestClient, db: Session, ada: User
+    client: TestClient, db: Session, logged_in_ada: User
 ) -> None:
     secret, codes = enable_two_factor(client)
     assert len(codes) == 10 and len(set(codes)) == 10
-    db.refresh(ada)
-    assert ada.totp_secret == secret
-    assert ada.totp_pending_secret is None
+    db.refresh(logged_in_ada)
+    assert logged_in_ada.totp_secret == secret
+    assert logged_in_ada.totp_pending_secret is None
     stored = set(db.scalars(sa.select(RecoveryCode.hashed_code)))
     assert len(stored) == 10
     for code in codes:
         assert code not in stored
         assert hashlib.sha256(code.replace("-", "").encode()).hexdigest() in stored
-    assert actions(db)[-1] == "two-factor enabled"
+    assert audit_actions(db)[-1] == "two-factor enabled"
     page = client.get("/account/two-factor").text
     assert "10 unused recovery codes" in page
     assert not any(code in page for code in codes)
@@ -124,14 +96,14 @@ def test_confirming_turns_it_on_and_shows_ten_recovery_codes_once(
 
 
 def test_login_asks_for_the_second_factor(
-    client: TestClient, db: Session, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, db: Session, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     secret, _ = secured
     response = log_in(client, "ada@example.com", next="/account/tokens")
     assert response.status_code == 303
     assert response.headers["location"] == "/account/login/two-factor"
-    db.refresh(ada)
-    last_login = ada.last_login
+    db.refresh(logged_in_ada)
+    last_login = logged_in_ada.last_login
     # Half logged in is not logged in, anywhere.
     assert client.get("/account", follow_redirects=False).status_code == 303
     assert client.get("/account/tokens", follow_redirects=False).status_code == 303
@@ -145,25 +117,25 @@ def test_login_asks_for_the_second_factor(
     assert ok.status_code == 303
     assert ok.headers["location"] == "/account/tokens"
     assert client.get("/account").status_code == 200
-    db.refresh(ada)
-    assert ada.last_login != last_login
-    assert actions(db)[-1] == "login"
+    db.refresh(logged_in_ada)
+    assert logged_in_ada.last_login != last_login
+    assert audit_actions(db)[-1] == "login"
 
 
 def test_a_wrong_code_is_refused_and_recorded(
-    client: TestClient, db: Session, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, db: Session, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     log_in(client, "ada@example.com")
     form = "/account/login/two-factor"
     response = post_code(client, form, "123456", form)
     assert response.status_code == 400
     assert "That code is not right." in response.text
-    assert actions(db)[-1] == "two-factor failed"
+    assert audit_actions(db)[-1] == "two-factor failed"
     assert client.get("/account", follow_redirects=False).status_code == 303
 
 
 def test_a_code_cannot_be_used_twice(
-    client: TestClient, app: Starlette, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, app: Starlette, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     secret, _ = secured
     code = next_code(secret)
@@ -176,7 +148,7 @@ def test_a_code_cannot_be_used_twice(
 
 
 def test_a_recovery_code_logs_in_once(
-    client: TestClient, db: Session, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, db: Session, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     _, codes = secured
     form = "/account/login/two-factor"
@@ -187,14 +159,14 @@ def test_a_recovery_code_logs_in_once(
     assert response.status_code == 303
     assert response.headers["location"] == "/account/two-factor"
     assert "9 are left" in client.get("/account/two-factor").text
-    assert "recovery code used" in actions(db)
-    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    assert "recovery code used" in audit_actions(db)
+    log_out(client)
     log_in(client, "ada@example.com")
     assert post_code(client, form, codes[0], form).status_code == 400
 
 
 def test_wrong_codes_are_rate_limited(
-    client: TestClient, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     secret, _ = secured
     form = "/account/login/two-factor"
@@ -209,7 +181,10 @@ def test_wrong_codes_are_rate_limited(
 
 
 def test_the_second_step_expires(
-    client: TestClient, ada: User, secured: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    logged_in_ada: User,
+    secured: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secret, _ = secured
     log_in(client, "ada@example.com")
@@ -232,7 +207,7 @@ def test_the_second_step_without_a_password_goes_to_login(client: TestClient) ->
 
 
 def test_a_logout_elsewhere_ends_a_half_finished_login(
-    client: TestClient, app: Starlette, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, app: Starlette, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     secret, _ = secured
     form = "/account/login/two-factor"
@@ -240,40 +215,44 @@ def test_a_logout_elsewhere_ends_a_half_finished_login(
     other = elsewhere(app)
     log_in(other, "ada@example.com")
     assert post_code(other, form, next_code(secret), form).status_code == 303
-    other.post("/account/logout", data={"csrf_token": csrf_from(other, "/account")})
+    log_out(other)
     response = post_code(client, form, code_at(secret, 60), form)
     assert response.status_code == 303
     assert response.headers["location"] == "/account/login"
 
 
-def test_turning_it_off_needs_a_current_code(client: TestClient, db: Session, ada: User) -> None:
+def test_turning_it_off_needs_a_current_code(
+    client: TestClient, db: Session, logged_in_ada: User
+) -> None:
     secret, _ = enable_two_factor(client)
     page = "/account/two-factor"
     wrong = post_code(client, "/account/two-factor/disable", "000000", page)
     assert wrong.status_code == 400
-    db.refresh(ada)
-    assert ada.totp_secret is not None
+    db.refresh(logged_in_ada)
+    assert logged_in_ada.totp_secret is not None
     right = post_code(client, "/account/two-factor/disable", next_code(secret), page)
     assert right.status_code == 303
-    db.refresh(ada)
-    assert ada.totp_secret is None
+    db.refresh(logged_in_ada)
+    assert logged_in_ada.totp_secret is None
     assert db.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
-    assert actions(db)[-2:] == ["two-factor failed", "two-factor disabled"]
+    assert audit_actions(db)[-2:] == ["two-factor failed", "two-factor disabled"]
     assert "Two-factor login is off." in client.get("/account").text
-    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    log_out(client)
     assert log_in(client, "ada@example.com").headers["location"] == "/account"
 
 
-def test_a_recovery_code_can_turn_it_off(client: TestClient, db: Session, ada: User) -> None:
+def test_a_recovery_code_can_turn_it_off(
+    client: TestClient, db: Session, logged_in_ada: User
+) -> None:
     _, codes = enable_two_factor(client)
     response = post_code(client, "/account/two-factor/disable", codes[3], "/account/two-factor")
     assert response.status_code == 303
-    db.refresh(ada)
-    assert ada.totp_secret is None
+    db.refresh(logged_in_ada)
+    assert logged_in_ada.totp_secret is None
 
 
 def test_new_recovery_codes_replace_the_old_ones(
-    client: TestClient, db: Session, ada: User
+    client: TestClient, db: Session, logged_in_ada: User
 ) -> None:
     secret, old_codes = enable_two_factor(client)
     response = post_code(
@@ -281,29 +260,29 @@ def test_new_recovery_codes_replace_the_old_ones(
     )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    new_codes = _CODE.findall(response.text)
+    new_codes = RECOVERY_CODE.findall(response.text)
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
-    assert actions(db)[-1] == "recovery codes replaced"
-    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    assert audit_actions(db)[-1] == "recovery codes replaced"
+    log_out(client)
     form = "/account/login/two-factor"
     log_in(client, "ada@example.com")
     assert post_code(client, form, old_codes[0], form).status_code == 400
     assert post_code(client, form, new_codes[0], form).status_code == 303
 
 
-def test_two_factor_forms_need_csrf(client: TestClient, ada: User) -> None:
+def test_two_factor_forms_need_csrf(client: TestClient, logged_in_ada: User) -> None:
     for path in (
         "/account/two-factor/enable",
         "/account/two-factor/disable",
         "/account/two-factor/recovery-codes",
     ):
         assert client.post(path, data={"code": "123456"}).status_code == 403
-    client.post("/account/logout", data={"csrf_token": csrf_from(client, "/account")})
+    log_out(client)
     assert client.post("/account/login/two-factor", data={"code": "1"}).status_code == 403
 
 
 def test_password_is_still_checked_first(
-    client: TestClient, ada: User, secured: tuple[str, list[str]]
+    client: TestClient, logged_in_ada: User, secured: tuple[str, list[str]]
 ) -> None:
     response = log_in(client, "ada@example.com", "wrong password")
     assert response.status_code == 400

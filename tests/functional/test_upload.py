@@ -6,7 +6,6 @@ table (failed password checks excepted, which the rate limits count) and no blob
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import tarfile
@@ -18,7 +17,6 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
-from packaging.metadata import parse_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
@@ -26,6 +24,8 @@ from starlette.testclient import TestClient
 
 from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
+from tests.helpers.uploads import basic_auth, twine_fields
 from wheelyard.api import upload as upload_api
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
@@ -38,61 +38,10 @@ from wheelyard.services.ops import row_counts
 from wheelyard.services.uploads import policy, register
 from wheelyard.storage.base import FileStorage, StorageError
 
-PASSWORD = "correct horse battery"
 LIB = Project("tiny-lib", "1.0", requires_python=">=3.9")
 APP = Project("tiny-app", "0.1", requires_dist=["tiny-lib>=1.0"])
 
-# Core metadata field names as twine's upload form spells them, where they differ.
-FORM_NAMES = {
-    "platforms": "platform",
-    "supported_platforms": "supported_platform",
-    "license_files": "license_file",
-}
-
-
-def basic(username: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-ADA = basic("ada@example.com", PASSWORD)
-
-
-def twine_fields(dist: Dist) -> dict[str, list[str]]:
-    """The form fields twine sends with ``dist``."""
-    raw, _ = parse_email(dist.metadata)
-    fields: dict[str, list[str]] = {}
-    for key, value in raw.items():
-        name = FORM_NAMES.get(key, key)
-        if isinstance(value, dict):
-            fields["project_urls"] = [f"{label}, {url}" for label, url in value.items()]
-        elif isinstance(value, list):
-            fields[name] = list(value)
-        else:
-            fields[name] = [str(value)]
-    is_wheel = dist.filename.endswith(".whl")
-    fields.update(
-        {
-            ":action": ["file_upload"],
-            "protocol_version": ["1"],
-            "filetype": ["bdist_wheel" if is_wheel else "sdist"],
-            "pyversion": ["py3" if is_wheel else "source"],
-            "sha256_digest": [dist.sha256],
-            "blake2_256_digest": [hashlib.blake2b(dist.content, digest_size=32).hexdigest()],
-        }
-    )
-    return fields
-
-
-@pytest.fixture
-def ada(make: Factory) -> User:
-    return make.user(name="Ada", email="ada@example.com", password=PASSWORD)
-
-
-@pytest.fixture
-def storage(app: Starlette) -> FileStorage:
-    storage: FileStorage = app.state.storage
-    return storage
+ADA = basic_auth("ada@example.com", PASSWORD)
 
 
 class Uploads:
@@ -213,7 +162,9 @@ def test_a_token_uploads_and_the_url_may_lack_its_slash(
     client: TestClient, db: Session, ada: User
 ) -> None:
     _token, secret = tokens.create_token(db, ada, description="ci")
-    response = Uploads(client).post(wheel(APP), auth=basic("__token__", secret), path="/legacy")
+    response = Uploads(client).post(
+        wheel(APP), auth=basic_auth("__token__", secret), path="/legacy"
+    )
     assert response.status_code == 200, response.text
     assert db.get(Package, "tiny-app") is not None
 
@@ -225,7 +176,7 @@ def test_a_maintainer_who_is_not_owner_may_upload(
     bob = make.user(email="bob@example.com", password=PASSWORD)
     db.add(Maintainer(user_id=bob.id, package_id="tiny-lib", role=Role.MAINTAINER))
     db.flush()
-    response = uploads_as.post(sdist(LIB), auth=basic("bob@example.com", PASSWORD))
+    response = uploads_as.post(sdist(LIB), auth=basic_auth("bob@example.com", PASSWORD))
     assert response.status_code == 200, response.text
 
 
@@ -372,14 +323,14 @@ def test_no_credentials_are_refused_with_a_challenge(client: TestClient, unchang
 
 
 def test_an_unknown_token_is_refused(client: TestClient, unchanged: None) -> None:
-    response = Uploads(client).post(wheel(LIB), auth=basic("__token__", "wheelyard-nope"))
+    response = Uploads(client).post(wheel(LIB), auth=basic_auth("__token__", "wheelyard-nope"))
     assert_refused(response, 403, "Invalid or non-existent authentication information.")
 
 
 def test_a_wrong_password_is_refused_and_recorded(
     client: TestClient, ada: User, db: Session, unchanged: None
 ) -> None:
-    response = Uploads(client).post(wheel(LIB), auth=basic("ada@example.com", "guess"))
+    response = Uploads(client).post(wheel(LIB), auth=basic_auth("ada@example.com", "guess"))
     assert_refused(response, 403, "Invalid or non-existent authentication information.")
     failed = db.scalars(sa.select(AuditEvent)).one()
     assert (failed.action, failed.detail) == (audit.Action.LOGIN_FAILED, "ada@example.com")
@@ -390,7 +341,7 @@ def test_repeated_wrong_passwords_are_rate_limited(
 ) -> None:
     guesser = Uploads(client)
     for _ in range(rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts):
-        guesser.post(wheel(LIB), auth=basic("ada@example.com", "guess"))
+        guesser.post(wheel(LIB), auth=basic_auth("ada@example.com", "guess"))
     response = guesser.post(wheel(LIB))
     assert_refused(response, 429, "Too many failed logins")
     assert response.headers["retry-after"] == str(
@@ -412,7 +363,7 @@ def test_another_users_project_is_refused(
     assert uploads_as.post(wheel(LIB)).status_code == 200
     make.user(email="mallory@example.com", password=PASSWORD)
     before = snapshot(db, storage)
-    response = uploads_as.post(sdist(LIB), auth=basic("mallory@example.com", PASSWORD))
+    response = uploads_as.post(sdist(LIB), auth=basic_auth("mallory@example.com", PASSWORD))
     assert_refused(
         response,
         403,
@@ -431,13 +382,13 @@ def test_a_project_requiring_two_factor_refuses_maintainers_without_it(
     db.commit()
     _token, secret = tokens.create_token(db, ada, description="ci")
     before = snapshot(db, storage)
-    response = uploads_as.post(sdist(LIB), auth=basic("__token__", secret))
+    response = uploads_as.post(sdist(LIB), auth=basic_auth("__token__", secret))
     assert_refused(response, 403, "Project 'tiny-lib' requires two-factor authentication")
     assert snapshot(db, storage) == before
 
     ada.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     db.commit()
-    response = uploads_as.post(sdist(LIB), auth=basic("__token__", secret))
+    response = uploads_as.post(sdist(LIB), auth=basic_auth("__token__", secret))
     assert response.status_code == 200, response.text
 
 
@@ -447,7 +398,7 @@ def test_a_token_scoped_to_another_project_is_refused(
     make.package("other-project", owner=ada)
     _token, secret = tokens.create_token(db, ada, description="ci", package_id="other-project")
     before = snapshot(db, storage)
-    response = uploads_as.post(wheel(LIB), auth=basic("__token__", secret))
+    response = uploads_as.post(wheel(LIB), auth=basic_auth("__token__", secret))
     assert_refused(response, 403, "This API token is limited to project 'other-project'")
     assert snapshot(db, storage) == before
 

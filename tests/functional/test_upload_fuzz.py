@@ -23,7 +23,6 @@ import functools
 import gzip
 import hashlib
 import io
-import os
 import re
 import stat
 import struct
@@ -49,9 +48,10 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tests.conftest import POSTGRES_URL_VARIABLE
 from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.api import upload as upload_api
 from wheelyard.config import Settings
 from wheelyard.services import audit
@@ -62,7 +62,7 @@ from wheelyard.services.uploads.policy import MAX_DESCRIPTION_LENGTH
 # --- how many ---------------------------------------------------------------------------------
 
 MINIMUM_UPLOADS = 10_000
-ON_POSTGRES = bool(os.environ.get(POSTGRES_URL_VARIABLE))
+ON_POSTGRES = bool(postgres_url())
 # Examples (one request each) per test on SQLite.
 BUDGET = {
     "test_broken_multipart_bodies_are_refused": 1400,
@@ -108,7 +108,6 @@ def fuzz(test: str) -> settings:
 
 # --- what is uploaded -------------------------------------------------------------------------
 
-PASSWORD = "correct horse battery"
 # Every authenticated request stamps the token's last_used; with the clock pinned the stamp
 # is the same before and after, so the database compares equal to the byte.
 PINNED_NOW = dt.datetime(2024, 6, 1, 12, 0, 0)

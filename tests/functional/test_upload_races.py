@@ -9,7 +9,6 @@ does (run_server gives the server a database of its own either way).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -22,10 +21,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.conftest import POSTGRES_URL_VARIABLE
-from tests.helpers.dists import Dist, Project, upload_form, wheel
+from tests.helpers import index_totals
+from tests.helpers.dists import Dist, Project, wheel
+from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import LiveServer, run_server
-from tests.unit.services.analytics.test_index_totals import counted
+from tests.helpers.passwords import PASSWORD
+from tests.helpers.uploads import upload_form
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
@@ -35,10 +36,7 @@ from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
 from wheelyard.services import journal
-from wheelyard.services.analytics import project_sizes
-from wheelyard.services.projects import packages
 
-PASSWORD = "correct horse battery"
 NEW_PROJECT_RACERS = 50
 SAME_FILENAME_RACERS = 20
 
@@ -81,7 +79,7 @@ def _wheelyard(server: LiveServer, *args: str) -> str:
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     """Two worker processes, so that racers meet in different processes as well as threads."""
     var_dir = tmp_path_factory.mktemp("races")
-    postgres = os.environ.get(POSTGRES_URL_VARIABLE)
+    postgres = postgres_url()
     with run_server(var_dir, postgres, args=["--workers", "2"]) as server:
         _wheelyard(server, "user", "create", "--name", "Ada", "--email", "ada@example.com",
                    "--password", PASSWORD)  # fmt: skip
@@ -129,10 +127,7 @@ def race(index: Index, entrants: Sequence[tuple[Dist, Project]]) -> list[Result]
 def assert_totals_exact(index: Index) -> None:
     """The running totals (kept by triggers) agree with a count, however writers interleaved."""
     with Session(index.engine) as db:
-        expected_counts, expected_size, expected_biggest = counted(db)
-        assert packages.index_counts(db) == expected_counts
-        assert project_sizes.total_size(db) == expected_size
-        assert project_sizes.top_by_size(db, limit=100) == expected_biggest
+        index_totals.assert_totals_exact(db)
 
 
 def test_racing_versions_make_one_project_with_every_file_once(index: Index) -> None:

@@ -172,19 +172,3 @@ def sdist(project: Project) -> Dist:
             archive.addfile(info, io.BytesIO(data))
     filename = f"{root}.tar.gz"
     return Dist(filename=filename, content=buffer.getvalue(), metadata=metadata)
-
-
-def upload_form(dist: Dist, project: Project) -> dict[str, str]:
-    """The legacy upload API's fields for ``dist``, as twine sends them (the file goes apart)."""
-    is_sdist = dist.filename.endswith(".tar.gz")
-    return {
-        ":action": "file_upload",
-        "protocol_version": "1",
-        "metadata_version": project.metadata_version,
-        "name": project.name,
-        "version": project.version,
-        "summary": project.summary,
-        "filetype": "sdist" if is_sdist else "bdist_wheel",
-        "pyversion": "source" if is_sdist else "py3",
-        "sha256_digest": dist.sha256,
-    }

@@ -9,6 +9,7 @@ import itertools
 from sqlalchemy.orm import Session
 
 from tests.helpers.dists import Dist
+from tests.helpers.passwords import PASSWORD
 from wheelyard.data.language import Language
 from wheelyard.data.license import License
 from wheelyard.data.maintainer import Maintainer, Role
@@ -33,7 +34,7 @@ class Factory:
         *,
         name: str | None = None,
         email: str | None = None,
-        password: str | None = "correct horse battery",
+        password: str | None = PASSWORD,
         is_admin: bool = False,
     ) -> User:
         n = next(_sequence)

@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,11 +16,6 @@ from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 
 def blob_path(content: bytes, filename: str = "demo-1.0.tar.gz") -> str:
     return content_path(hashlib.blake2b(content, digest_size=32).hexdigest(), filename)
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "files")
 
 
 def test_content_path_follows_pypi_layout() -> None:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.data.audit import AuditEvent
 from wheelyard.services import audit
 from wheelyard.services.accounts.logins import attempt_login
@@ -26,7 +27,7 @@ def failures(db: Session) -> int:
 def test_the_right_password_logs_in(db: Session, make: Factory, passwords: Passwords) -> None:
     ada = make.user(email="ada@example.com")
     attempt = attempt_login(
-        db, passwords, email="ADA@example.com", password="correct horse battery", origin=ORIGIN
+        db, passwords, email="ADA@example.com", password=PASSWORD, origin=ORIGIN
     )
     assert attempt.user is ada
     assert attempt.limit is None
@@ -56,7 +57,7 @@ def test_too_many_failures_stop_even_the_right_password(
     for _ in range(FAILED_LOGINS_PER_ADDRESS.attempts):
         attempt_login(db, passwords, email="ada@example.com", password="wrong", origin=ORIGIN)
     attempt = attempt_login(
-        db, passwords, email="ada@example.com", password="correct horse battery", origin=ORIGIN
+        db, passwords, email="ada@example.com", password=PASSWORD, origin=ORIGIN
     )
     assert attempt.user is None
     assert attempt.limit is not None
@@ -68,7 +69,7 @@ def test_a_right_password_with_two_factor_on_only_asks_for_the_second_factor(
     ada = make.user(email="ada@example.com")
     ada.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     attempt = attempt_login(
-        db, passwords, email="ada@example.com", password="correct horse battery", origin=ORIGIN
+        db, passwords, email="ada@example.com", password=PASSWORD, origin=ORIGIN
     )
     # Callers that only look at ``user`` (password uploads) see no login.
     assert attempt.user is None
@@ -94,7 +95,7 @@ def test_a_password_upload_by_an_account_with_two_factor_is_refused(
 ) -> None:
     ada = make.user(email="ada@example.com")
     ada.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-    credentials = auth.Credentials("ada@example.com", "correct horse battery")
+    credentials = auth.Credentials("ada@example.com", PASSWORD)
     with pytest.raises(auth.AuthenticationError) as refused:
         auth.authenticate(db, passwords, credentials, password_uploads=True, origin=ORIGIN)
     assert refused.value.status == 403

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tests.helpers.audit import audit_actions
 from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.maintainer import Maintainer, Role
@@ -18,10 +19,6 @@ from wheelyard.services.audit import Action, Origin
 HERE = Origin("192.0.2.1", "tests")
 # A moment in the middle of a 30-second step, so +/- a few seconds stays in it.
 NOW = 1_800_000_015.0
-
-
-def actions(db: Session) -> list[str]:
-    return list(db.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def code(secret: str, at: float = NOW) -> str:
@@ -71,7 +68,7 @@ def test_enable_needs_the_code_of_the_pending_secret(db: Session, make: Factory)
     assert len(codes) == two_factor.RECOVERY_CODE_COUNT == 10
     assert all(len(c) == 19 and c.count("-") == 3 for c in codes)
     assert two_factor.remaining_recovery_codes(db, user) == 10
-    assert actions(db) == [Action.TWO_FACTOR_ENABLED]
+    assert audit_actions(db) == [Action.TWO_FACTOR_ENABLED]
     with pytest.raises(two_factor.TwoFactorError, match="already on"):
         two_factor.enable(db, user, code(secret, NOW + 30), origin=HERE, now=NOW + 30)
 
@@ -113,7 +110,7 @@ def test_recovery_codes_work_once_in_any_case_or_spacing(db: Session, make: Fact
     assert check(db, user, typed).method is two_factor.Method.RECOVERY_CODE
     assert check(db, user, codes[0]).method is None
     assert two_factor.remaining_recovery_codes(db, user) == 9
-    assert actions(db)[-2:] == [Action.RECOVERY_CODE_USED, Action.TWO_FACTOR_FAILED]
+    assert audit_actions(db)[-2:] == [Action.RECOVERY_CODE_USED, Action.TWO_FACTOR_FAILED]
 
 
 def test_one_accounts_recovery_code_does_not_open_another(db: Session, make: Factory) -> None:
@@ -129,7 +126,7 @@ def test_malformed_codes_are_wrong_codes(db: Session, make: Factory, typed: str)
     user = make.user()
     enabled(db, user)
     assert check(db, user, typed) == two_factor.CodeCheck()
-    assert actions(db)[-1] == Action.TWO_FACTOR_FAILED
+    assert audit_actions(db)[-1] == Action.TWO_FACTOR_FAILED
 
 
 def test_too_many_wrong_codes_stop_even_the_right_one(db: Session, make: Factory) -> None:
@@ -163,7 +160,7 @@ def test_disable_clears_everything(db: Session, make: Factory) -> None:
     two_factor.disable(db, user, origin=HERE)
     assert user.totp_secret is None and user.totp_last_counter is None
     assert two_factor.remaining_recovery_codes(db, user) == 0
-    assert actions(db)[-1] == Action.TWO_FACTOR_DISABLED
+    assert audit_actions(db)[-1] == Action.TWO_FACTOR_DISABLED
 
 
 def test_the_current_time_is_used_by_default(db: Session, make: Factory) -> None:

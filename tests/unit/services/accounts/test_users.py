@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
+from tests.helpers.passwords import PASSWORD
 from wheelyard.services.accounts import password_reset, users
 from wheelyard.services.accounts.passwords import Passwords, Verification
 
@@ -29,7 +30,7 @@ def test_create_user_refuses_an_email_in_use_in_any_case(
 
 def test_authenticate_sets_last_login(db: Session, passwords: Passwords, make: Factory) -> None:
     user = make.user(email="ada@example.com")
-    assert users.authenticate(db, passwords, "Ada@example.com", "correct horse battery") is user
+    assert users.authenticate(db, passwords, "Ada@example.com", PASSWORD) is user
     assert user.last_login is not None
 
 
@@ -39,7 +40,7 @@ def test_authenticate_refuses_wrong_password_unknown_email_and_no_password(
     make.user(email="ada@example.com")
     make.user(email="imported@example.com", password=None)
     assert users.authenticate(db, passwords, "ada@example.com", "wrong") is None
-    assert users.authenticate(db, passwords, "nobody@example.com", "correct horse battery") is None
+    assert users.authenticate(db, passwords, "nobody@example.com", PASSWORD) is None
     assert users.authenticate(db, passwords, "imported@example.com", "") is None
 
 
@@ -108,7 +109,7 @@ def test_check_password_does_not_touch_last_login(
     db: Session, passwords: Passwords, make: Factory
 ) -> None:
     user = make.user(email="ada@example.com")
-    assert users.check_password(db, passwords, "ada@example.com", "correct horse battery") is user
+    assert users.check_password(db, passwords, "ada@example.com", PASSWORD) is user
     assert user.last_login is None
 
 

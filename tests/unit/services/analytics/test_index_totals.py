@@ -6,12 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
-from tests.unit.services.ops.importers.test_pypi_json import pypi_document, pypi_file
+from tests.helpers.index_totals import assert_totals_exact
+from tests.helpers.pypi_documents import pypi_document, pypi_file
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.package import Package
-from wheelyard.data.release import Release
-from wheelyard.data.release_file import ReleaseFile
-from wheelyard.data.user import User
 from wheelyard.services.analytics import project_sizes
 from wheelyard.services.analytics.project_sizes import ProjectSize
 from wheelyard.services.audit import Origin
@@ -20,35 +18,11 @@ from wheelyard.services.ops.importers.pypi_json import import_document
 from wheelyard.services.projects import admin, packages
 
 
-def counted(db: Session) -> tuple[packages.IndexCounts, int, list[ProjectSize]]:
-    """What the totals should say, counted the slow way over every row."""
-
-    def count(model: type[object]) -> int:
-        return db.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-
-    size = sa.func.sum(ReleaseFile.size).label("size")
-    biggest = db.execute(
-        sa.select(Release.package_id, Package.name, size)
-        .join(ReleaseFile, ReleaseFile.release_id == Release.id)
-        .join(Package, Package.id == Release.package_id)
-        .group_by(Release.package_id, Package.name)
-        .having(size > 0)
-        .order_by(size.desc(), Release.package_id)
-    ).all()
-    return (
-        packages.IndexCounts(count(Package), count(Release), count(ReleaseFile), count(User)),
-        int(db.scalar(sa.select(sa.func.sum(ReleaseFile.size))) or 0),
-        [ProjectSize(package_id, name, int(n)) for package_id, name, n in biggest],
-    )
-
-
 def assert_exact(db: Session) -> None:
+    """The totals agree with a count of what the session wrote, none of it read from cache."""
     db.flush()
     db.expire_all()
-    expected_counts, expected_size, expected_biggest = counted(db)
-    assert packages.index_counts(db) == expected_counts
-    assert project_sizes.total_size(db) == expected_size
-    assert project_sizes.top_by_size(db, limit=100) == expected_biggest
+    assert_totals_exact(db)
 
 
 ORIGIN = Origin(ip_address="127.0.0.1", user_agent="tests")

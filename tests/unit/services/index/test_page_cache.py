@@ -15,11 +15,6 @@ from wheelyard.services.index.page_cache import ChangeSignal, PageCache, Rendere
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def cache(clock: Clock) -> PageCache:
     return PageCache(check_interval=1.0, replay_window=10.0, max_age=300.0, clock=clock)
 

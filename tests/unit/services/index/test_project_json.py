@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +14,6 @@ from wheelyard.services.index.project_json import JsonDocument, VersionMoved
 from wheelyard.storage.local import LocalStorage
 
 BASE = "https://index.example/"
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "files")
 
 
 def _release(

@@ -20,11 +20,6 @@ JSON = "application/vnd.pypi.simple.v1+json"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def listing(clock: Clock) -> ProjectListing:
     return ProjectListing(chunk_size=2, max_age=300.0, clock=clock)
 

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +18,6 @@ from wheelyard.services.index import project_page
 from wheelyard.services.index.project_page import IndexedFile, ProjectDetail
 from wheelyard.services.projects.release_files import metadata_path
 from wheelyard.storage.local import LocalStorage
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "files")
-
 
 BASE_FILE = IndexedFile(
     filename="demo-1.0.tar.gz",

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tests.helpers.audit import audit_actions
 from tests.helpers.factories import Factory
-from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.journal import JournalEntry
 from wheelyard.data.package import Package
@@ -18,23 +18,9 @@ from wheelyard.services.projects import admin
 ORIGIN = Origin("127.0.0.1", "tests")
 
 
-@pytest.fixture
-def owner(make: Factory) -> User:
-    return make.user()
-
-
-@pytest.fixture
-def package(make: Factory, owner: User) -> Package:
-    return make.package("demo", versions=("1.0", "2.0"), owner=owner)
-
-
 def journal_actions(db: Session) -> list[tuple[str, str | None, str | None]]:
     query = sa.select(JournalEntry).order_by(JournalEntry.id)
     return [(e.action, e.version, e.filename) for e in db.scalars(query)]
-
-
-def audit_actions(db: Session) -> list[str]:
-    return list(db.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def test_yank_and_unyank_with_journal_and_audit(db: Session, package: Package, owner: User) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_DATA
 from tests.helpers.dists import Dist, Project, sdist, wheel
+from tests.helpers.environment import SHARED_DATA
 from wheelyard.services.uploads import archives
 from wheelyard.services.uploads.archives import (
     SDIST,
