@@ -175,6 +175,8 @@ def inbox(app: Starlette) -> Iterator[Inbox]:
             smtp_host="127.0.0.1",
             smtp_port=port,
             smtp_from="index@example.com",
+            # Reset links are built only from the public URL: the test client's address.
+            public_url="http://testserver",
         )
         yield inbox
 

@@ -237,7 +237,10 @@ def test_a_broken_mail_server_does_not_fail_the_request(
 ) -> None:
     # Nothing listens on this port.
     app.state.settings = dataclasses.replace(
-        app.state.settings, smtp_host="127.0.0.1", smtp_port=free_port()
+        app.state.settings,
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        public_url="http://testserver",
     )
     with caplog.at_level(logging.WARNING, logger="wheelyard.services.accounts.mail"):
         response = ask_for_reset(client, "ada@example.com")
@@ -262,6 +265,42 @@ def test_without_a_mail_server_resets_are_not_offered(
     assert refused.status_code == 400
     assert "not available" in refused.text
     assert audit_actions(db) == []
+
+
+def test_without_a_public_url_no_reset_mail_is_sent(
+    client: TestClient, app: Starlette, db: Session, ada: User, inbox: Inbox
+) -> None:
+    # A link built from the request's Host would go wherever the asker pointed it.
+    app.state.settings = dataclasses.replace(app.state.settings, public_url=None)
+    page = client.get("/account/reset")
+    assert "WHEELYARD_PUBLIC_URL" in page.text
+    assert 'name="email"' not in page.text
+    refused = client.post(
+        "/account/reset",
+        data={"csrf_token": csrf_from(client, "/account/login"), "email": "ada@example.com"},
+    )
+    assert refused.status_code == 400
+    assert "WHEELYARD_PUBLIC_URL" in refused.text
+    assert inbox.messages == []
+    assert db.scalar(sa.select(sa.func.count()).select_from(PasswordReset)) == 0
+
+
+def test_a_reset_asked_under_another_host_is_refused_and_mails_nothing(
+    client: TestClient, db: Session, ada: User, inbox: Inbox
+) -> None:
+    token = csrf_from(client, "/account/login")
+    refused = client.post(
+        "/account/reset",
+        headers={"Host": "evil.example"},
+        data={"csrf_token": token, "email": "ada@example.com"},
+    )
+    assert refused.status_code == 400
+    assert inbox.messages == []
+    assert db.scalar(sa.select(sa.func.count()).select_from(PasswordReset)) == 0
+    # Asked properly, the link names the public URL whatever Host the request carried.
+    assert ask_for_reset(client, "ada@example.com").status_code == 200
+    url, _ = inbox.only_link()
+    assert url.startswith("http://testserver/account/reset/")
 
 
 def test_links_use_the_public_url_when_set(
