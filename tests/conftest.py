@@ -17,10 +17,12 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.helpers import factories
+from tests.helpers.clock import WallClock
 from tests.helpers.live_server import LiveServer, run_server
 from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
+from wheelyard.services import clock
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.ops import schema
 
@@ -115,6 +117,15 @@ def client(app: Starlette) -> Iterator[TestClient]:
 @pytest.fixture
 def make(db: Session, passwords: Passwords) -> factories.Factory:
     return factories.Factory(db, passwords)
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[WallClock]:
+    """The services' wall clock, stopped at the real time until the test moves it."""
+    wall = WallClock(clock.system_time())
+    previous = clock.set_source(wall)
+    yield wall
+    clock.set_source(previous)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.services import clock
 from wheelyard.services.analytics import recent, rollup_rows
 from wheelyard.services.analytics.user_agents import parse_user_agent_cached
 from wheelyard.services.index.served_files import ServedFile
@@ -89,15 +90,6 @@ def find_served_file(db: Session, filename: str) -> ReleaseFile | None:
     return db.scalars(query).one_or_none()
 
 
-def utcnow() -> dt.datetime:
-    """Naive UTC, as every timestamp in the database."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time())
-
-
 @dataclass(frozen=True, slots=True)
 class DownloadEvent:
     package_id: str
@@ -127,7 +119,7 @@ class DownloadEvent:
             file_id=served.file_id,
             ip_address=ip_address[:MAX_IP_ADDRESS] if ip_address else None,
             user_agent=_clean_agent(user_agent),
-            created_date=utcnow(),
+            created_date=clock.now(),
             version=served.version,
             packagetype=served.packagetype,
         )
@@ -302,7 +294,7 @@ def rebuild_days(
         return []
     first, last = found
     start = max(since, first) if since is not None else first
-    end = until if until is not None else max(last, utcnow().date())
+    end = until if until is not None else max(last, clock.today())
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
@@ -335,7 +327,7 @@ def rebuild_day(db: Session, day: dt.date) -> int:
     db.execute(sa.delete(TOTALS).where(TOTALS.c.day == day))
     _take_day_from_months(db, day)
     db.execute(sa.delete(BREAKDOWNS).where(BREAKDOWNS.c.day == day))
-    start = start_of(day)
+    start = clock.start_of(day)
     in_day = sa.and_(
         DOWNLOADS.c.created_date >= start,
         DOWNLOADS.c.created_date < start + dt.timedelta(days=1),
@@ -436,8 +428,8 @@ def retention_cutoff(retention_days: int, today: dt.date | None = None) -> dt.da
 
     Whole days, so the oldest day left is complete and ``rebuild_rollups`` can trust it.
     """
-    today = today if today is not None else utcnow().date()
-    return start_of(today - dt.timedelta(days=retention_days))
+    today = today if today is not None else clock.today()
+    return clock.start_of(today - dt.timedelta(days=retention_days))
 
 
 def unclassified_before(db: Session, before: dt.datetime) -> int:

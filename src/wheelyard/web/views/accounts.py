@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.config import Settings
 from wheelyard.data.user import User
 from wheelyard.http.transaction import transaction
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import logins, mail, password_reset, rate_limit, two_factor, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
@@ -228,7 +228,7 @@ async def register(request: Request) -> Response:
             form.errors.append(str(error))
             return render(request, "account/register.html", status_code=400, form=form)
         audit.record(db, audit.Action.REGISTER, origin=origin, user_id=user.id)
-        user.last_login = users.utcnow()
+        user.last_login = clock.now()
         session_auth.log_in(request, user)
     return RedirectResponse("/account", status_code=303)
 
@@ -289,7 +289,7 @@ async def login_two_factor(request: Request) -> Response:
         if check.method is None:
             form.errors.append(WRONG_CODE_MESSAGE)
             return render(request, "account/login_two_factor.html", status_code=400, form=form)
-        user.last_login = users.utcnow()
+        user.last_login = clock.now()
         audit.record(db, audit.Action.LOGIN, origin=origin, user_id=user.id, detail=check.method)
         session_auth.log_in(request, user)
         if check.method is two_factor.Method.RECOVERY_CODE:
