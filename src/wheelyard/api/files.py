@@ -25,7 +25,7 @@ from wheelyard.api.simple import not_found, refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.http.transaction import transaction
-from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder, find_served_file
+from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder
 from wheelyard.services.index import project_page, served_files
 from wheelyard.services.index.page_cache import PageCache, etag_matches
 from wheelyard.services.index.served_files import ServedFile
@@ -60,13 +60,13 @@ def media_type(filename: str) -> str:
 
 def _find(request: Request, filename: str) -> ReleaseFile | None:
     with transaction(request) as db:
-        return find_served_file(db, filename)
+        return served_files.find_release_file(db, filename)
 
 
 def _find_served(request: Request, pages: PageCache, filename: str) -> ServedFile | None:
     ticket = pages.files.ticket()
     with transaction(request) as db:
-        served = served_files.find(db, filename)
+        served = served_files.find_served(db, filename)
     if served is not None:
         pages.files.store(ticket, served)
     return served

@@ -1,5 +1,5 @@
-"""Downloads: the file a download URL names, one ``downloads`` row per served file, and the
-daily rollups every stats page reads.
+"""Downloads: one ``downloads`` row per served file, and the daily rollups every stats page
+reads.
 
 A download must not wait for the database: the file handler hands a ``DownloadEvent`` to
 the ``DownloadRecorder``, which only appends it to an in-memory queue. A background thread
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, contains_eager, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from wheelyard.data.db_session import database_unavailable, transaction
 from wheelyard.data.download import Download
@@ -77,17 +77,6 @@ RAW_COLUMNS = (
     "is_mirror",
 )
 COPY_DOWNLOADS = f"COPY downloads ({', '.join(RAW_COLUMNS)}) FROM STDIN"
-
-
-def find_served_file(db: Session, filename: str) -> ReleaseFile | None:
-    """The release file named ``filename`` (filenames are unique), with its release."""
-    query = (
-        sa.select(ReleaseFile)
-        .join(ReleaseFile.release)
-        .options(contains_eager(ReleaseFile.release))
-        .where(ReleaseFile.filename == filename)
-    )
-    return db.scalars(query).one_or_none()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,6 @@ from wheelyard.services.analytics.recorder import (
     MAX_USER_AGENT,
     DownloadEvent,
     DownloadRecorder,
-    find_served_file,
     month_of,
     prune_downloads,
     rebuild_day,
@@ -45,15 +44,6 @@ def event(release_file: ReleaseFile, agent: str = "pip/26.0") -> DownloadEvent:
 
 def rows(db: Session) -> list[Download]:
     return list(db.scalars(sa.select(Download).order_by(Download.id)))
-
-
-def test_find_served_file_loads_the_release(db: Session, release_file: ReleaseFile) -> None:
-    db.expunge_all()
-    found = find_served_file(db, release_file.filename)
-    assert found is not None
-    assert found.id == release_file.id
-    assert found.release.package_id == "counted"
-    assert find_served_file(db, "nothing-1.0.tar.gz") is None
 
 
 def test_events_cut_client_values_to_the_column_sizes(release_file: ReleaseFile) -> None:
