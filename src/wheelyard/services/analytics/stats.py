@@ -32,7 +32,7 @@ from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.package import Package
 from wheelyard.services import clock
 from wheelyard.services.analytics import recent as recent_downloads
-from wheelyard.services.analytics.recorder import month_of
+from wheelyard.services.analytics.rollups import month_of
 
 DAY, WEEK, MONTH = 1, 7, 30
 # pypistats.org keeps 180 days of time series; so do the API and the default chart.

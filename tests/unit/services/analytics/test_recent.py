@@ -19,7 +19,8 @@ from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import clock
 from wheelyard.services.analytics import recent, stats
-from wheelyard.services.analytics.recorder import DownloadEvent, rebuild_day, store_downloads
+from wheelyard.services.analytics.rebuild import rebuild_day
+from wheelyard.services.analytics.recorder import DownloadEvent, store_downloads
 
 TODAY = clock.today()
 PIP = "pip/24.0"
