@@ -119,7 +119,7 @@ def authenticate(db: Session, passwords: Passwords, email: str, password: str) -
 
 
 # Field bounds: the column widths, and a password cap so hashing cost stays bounded.
-MAX_NAME_LENGTH = 200
+MAX_DISPLAY_NAME_LENGTH = 200  # the name a person is shown by; accounts log in by email
 MAX_EMAIL_LENGTH = 320
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024

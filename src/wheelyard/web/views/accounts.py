@@ -159,8 +159,10 @@ class RegisterForm:
     def validate(self) -> bool:
         if not self.name:
             self.errors.append("Enter your name.")
-        elif len(self.name) > users.MAX_NAME_LENGTH:
-            self.errors.append(f"The name is longer than {users.MAX_NAME_LENGTH} characters.")
+        elif len(self.name) > users.MAX_DISPLAY_NAME_LENGTH:
+            self.errors.append(
+                f"The name is longer than {users.MAX_DISPLAY_NAME_LENGTH} characters."
+            )
         if len(self.email) > users.MAX_EMAIL_LENGTH or not _EMAIL.match(self.email):
             self.errors.append("Enter a valid email address.")
         self.errors.extend(_new_password_errors(self.password, self.confirm))
