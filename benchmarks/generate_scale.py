@@ -33,7 +33,7 @@ Shapes:
   (installer, Python minor, system, mirror) from a fixed mix, ``user_agent`` and
   ``ip_address`` NULL. Weekdays get more than weekends. The same statement adds that day's
   rows to ``download_counts`` and ``download_breakdowns`` by GROUP BY over exactly the rows
-  it inserted, with the categories ``services.analytics.recorder.add_to_rollups`` uses, so the
+  it inserted, with the categories ``services.analytics.rollups.add_to_rollups`` uses, so the
   rollups are consistent with the raw rows by construction (``wheelyard stats rebuild``
   recounts them to the same numbers, only much more slowly). The finish step sums the daily
   breakdowns by month into ``download_breakdown_months``, as migration 0007 does, the days

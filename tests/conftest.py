@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 from tests.helpers import factories
 from tests.helpers.accounts import log_in
-from tests.helpers.clock import Clock
+from tests.helpers.clock import Clock, WallClock
 from tests.helpers.environment import SHARED_DATA, postgres_url
 from tests.helpers.install_clients import new_venv
 from tests.helpers.live_server import LiveServer, run_server, scratch_database
@@ -34,6 +34,7 @@ from wheelyard.data.db_session import create_engine
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
 from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.clock import set_source, system_time
 from wheelyard.services.ops import schema
 from wheelyard.storage.base import FileStorage
 
@@ -179,6 +180,15 @@ def inbox(app: Starlette) -> Iterator[Inbox]:
             public_url="http://testserver",
         )
         yield inbox
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[WallClock]:
+    """The services' wall clock, stopped at the real time until the test moves it."""
+    wall = WallClock(system_time())
+    previous = set_source(wall)
+    yield wall
+    set_source(previous)
 
 
 @pytest.fixture

@@ -37,13 +37,13 @@ def stored(make: Factory, storage: FileStorage, db: Session) -> StoredFile:
 def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The filenames downloads looked up in the database."""
     seen: list[str] = []
-    original = served_files.find
+    original = served_files.find_served
 
     def counting(db: Session, filename: str) -> served_files.ServedFile | None:
         seen.append(filename)
         return original(db, filename)
 
-    monkeypatch.setattr(served_files, "find", counting)
+    monkeypatch.setattr(served_files, "find_served", counting)
     return seen
 
 

@@ -14,10 +14,11 @@ from starlette.testclient import TestClient
 from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.analytics.recorder import DownloadEvent, store_downloads, utcnow
+from wheelyard.services import clock
+from wheelyard.services.analytics.recorder import DownloadEvent, store_downloads
 from wheelyard.storage.base import FileStorage
 
-TODAY = utcnow().date()
+TODAY = clock.today()
 # What pip 26.3 and uv 0.13.9 send (captured from the clients this suite installs with).
 PIP = (
     'pip/26.3 {"ci":null,"cpu":"x86_64","distro":{"id":"bookworm","libc":{"lib":"glibc",'

@@ -19,11 +19,11 @@ from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.services import clock
 from wheelyard.services.analytics import stats
-from wheelyard.services.analytics.recorder import utcnow
 from wheelyard.services.ops import schema
 
-TODAY = utcnow().date()
+TODAY = clock.today()
 PIP = 'pip/24.0 {"python":"3.12.1","system":{"name":"Linux","release":"6.1"}}'
 UV = 'uv/0.4.18 {"python":"3.13.0","system":{"name":"Darwin","release":"24.1.0"}}'
 

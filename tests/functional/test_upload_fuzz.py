@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tests.helpers.clock import WallClock
 from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.factories import Factory
@@ -563,10 +564,10 @@ def index(
     db: Session,
     make: Factory,
     settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    frozen_clock: WallClock,
 ) -> Index:
     """Ada owns tiny-lib 1.0 and uploads with an API token; the rest is up to the examples."""
-    monkeypatch.setattr(tokens, "utcnow", lambda: PINNED_NOW)
+    frozen_clock.set(PINNED_NOW)
     ada = make.user(name="Ada", email="ada@example.com", password=PASSWORD)
     _token, secret = tokens.create_token(db, ada, description="fuzzing")
     db.flush()

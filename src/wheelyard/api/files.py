@@ -28,7 +28,7 @@ from wheelyard.data.release_file import ReleaseFile
 from wheelyard.http.conditional import not_modified
 from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
-from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder, find_served_file
+from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder
 from wheelyard.services.index import project_page, served_files
 from wheelyard.services.index.page_cache import PageCache
 from wheelyard.services.index.served_files import ServedFile
@@ -64,13 +64,13 @@ def media_type(filename: str) -> str:
 
 def _find(request: Request, filename: str) -> ReleaseFile | None:
     with transaction(request) as db:
-        return find_served_file(db, filename)
+        return served_files.find_release_file(db, filename)
 
 
 def _find_served(request: Request, pages: PageCache, filename: str) -> ServedFile | None:
     ticket = pages.files.ticket()
     with transaction(request) as db:
-        served = served_files.find(db, filename)
+        served = served_files.find_served(db, filename)
     if served is not None:
         pages.files.store(ticket, served)
     return served

@@ -34,14 +34,14 @@ def stats_rebuild(settings: Settings, since: dt.datetime | None) -> None:
 
     from wheelyard.cli.base import sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services.analytics import recorder as downloads
+    from wheelyard.services.analytics import rebuild
 
     upgrade_database(settings)
     console = Console()
     wanted = since.date() if since is not None else None
     with sessions_for(settings) as sessions:
         with transaction(sessions) as db:
-            days = downloads.rebuild_days(db, wanted)
+            days = rebuild.rebuild_days(db, wanted)
         if not days:
             console.print("no raw downloads: nothing to rebuild")
             return
@@ -52,7 +52,7 @@ def stats_rebuild(settings: Settings, since: dt.datetime | None) -> None:
             task = progress.add_task(f"rebuilding {len(days)} days", total=len(days))
             for day in days:
                 with transaction(sessions) as db:
-                    counted += downloads.rebuild_day(db, day)
+                    counted += rebuild.rebuild_day(db, day)
                 progress.advance(task)
     console.print(f"rebuilt {days[0]} to {days[-1]}: {counted:,} downloads counted")
 
@@ -68,7 +68,7 @@ def stats_prune(settings: Settings, days: int | None) -> None:
     """Delete raw download rows older than the retention period; the daily counts stay."""
     from wheelyard.cli.base import sessions_for, upgrade_database
     from wheelyard.data.db_session import transaction
-    from wheelyard.services.analytics import recorder as downloads
+    from wheelyard.services.analytics import classification, retention
 
     keep = days if days is not None else settings.download_retention_days
     if keep < 0:
@@ -77,11 +77,11 @@ def stats_prune(settings: Settings, days: int | None) -> None:
         click.echo("retention is 0 days: raw downloads are kept forever")
         return
     upgrade_database(settings)
-    cutoff = downloads.retention_cutoff(keep)
+    cutoff = retention.retention_cutoff(keep)
     deleted = 0
     with sessions_for(settings) as sessions:
         with transaction(sessions) as db:
-            uncounted = downloads.unclassified_before(db, cutoff)
+            uncounted = classification.unclassified_before(db, cutoff)
         if uncounted:
             # Deleting them would lose downloads no rollup has counted.
             raise click.ClickException(
@@ -91,7 +91,7 @@ def stats_prune(settings: Settings, days: int | None) -> None:
         # Batches, each its own transaction: the server's recorder keeps writing meanwhile.
         while True:
             with transaction(sessions) as db:
-                removed = downloads.prune_downloads(db, cutoff)
+                removed = retention.prune_downloads(db, cutoff)
             deleted += removed
             if removed == 0:
                 break

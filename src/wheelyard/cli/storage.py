@@ -33,12 +33,13 @@ def storage_gc(settings: Settings, dry_run: bool, min_age: int) -> None:
     """
     from wheelyard.cli.base import sessions_for
     from wheelyard.data.db_session import transaction
+    from wheelyard.services import clock
     from wheelyard.services.ops import storage_gc
     from wheelyard.storage.base import StorageError
     from wheelyard.storage.factory import create_storage
 
     files = create_storage(settings)
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=min_age)
+    cutoff = clock.aware_now() - dt.timedelta(seconds=min_age)
     try:
         with sessions_for(settings) as sessions:
             with transaction(sessions, writes=False) as db:

@@ -9,7 +9,7 @@ import click
 from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
 from wheelyard.data.db_session import transaction
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import tokens, users
 from wheelyard.services.projects import maintainers, packages
 
@@ -47,7 +47,7 @@ def token_create(
             if maintainers.role_of(session, account.id, package.id) is None:
                 raise click.ClickException(f"{account.email} does not maintain {package.name}")
             package_id = package.id
-        expires = users.utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
+        expires = clock.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
         try:
             api_token, secret = tokens.create_token(
                 session, account, description=description, package_id=package_id, expires=expires

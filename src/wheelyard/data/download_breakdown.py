@@ -49,7 +49,7 @@ class DownloadBreakdownMonth(SqlAlchemyBase):
     180,000 rows for a project with 1,000 versions. With months, the whole months inside the
     period come from here and only the days at its start from the daily table (see
     services.analytics.stats), a few tens of rows per category. Kept in step with the daily rows by
-    every writer (services.analytics.recorder), so ``downloads`` here always equals the sum of the
+    every writer (services.analytics.rollups), so ``downloads`` here always equals the sum of the
     month's daily rows.
     """
 

@@ -22,10 +22,13 @@ NAMING_CONVENTION = {
 
 
 class utcnow(FunctionElement[dt.datetime]):
-    """The database's current time in UTC, as a naive timestamp.
+    """SQL for the database's current time in UTC, as a naive timestamp: the database's clock.
 
-    Every timestamp in wheelyard is naive UTC, on both databases, so values compare and
-    sort the same wherever they came from.
+    It fills ``created_date`` (server defaults, also in the migrations), and whatever is
+    compared with those stamps reads it too (services.accounts.rate_limit), so both come
+    from the same clock. Python code asks services.clock instead, the wall clock tests can
+    set; this one they cannot. Every timestamp in wheelyard is naive UTC, on both
+    databases, so values compare and sort the same wherever they came from.
     """
 
     type = sa.DateTime()

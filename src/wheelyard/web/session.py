@@ -15,7 +15,6 @@ follow a ``next`` path only once ``safe_next`` has kept it on this site.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,6 +25,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.data.user import User
+from wheelyard.services import clock
 from wheelyard.services.accounts import users
 from wheelyard.web import csrf
 
@@ -125,7 +125,7 @@ def start_second_factor(request: HTTPConnection, user: User, next_path: str) -> 
         "user_id": user.id,
         "generation": users.session_generation_of(user),
         "next": next_path,
-        "started": int(time.time()),
+        "started": int(clock.timestamp()),
     }
     csrf.token_for(request)
 
@@ -144,7 +144,7 @@ def pending_login(request: HTTPConnection) -> PendingLogin | None:
         and isinstance(started, int)
     ):
         return None
-    if not 0 <= time.time() - started <= SECOND_FACTOR_SECONDS:
+    if not 0 <= clock.timestamp() - started <= SECOND_FACTOR_SECONDS:
         return None
     return PendingLogin(user_id=user_id, generation=generation, next=next_path)
 

@@ -8,7 +8,7 @@ A project's breakdown over 180 days read one daily row per category and day (180
 for 1,000 versions). ``download_breakdown_months`` holds the same counts summed by month, so
 the stats read whole months from it and only the days at the period's start from the daily
 table. The new table starts as the sum of every daily row; from then on the writers keep
-both (services.analytics.recorder).
+both (services.analytics.rollups).
 """
 
 from __future__ import annotations

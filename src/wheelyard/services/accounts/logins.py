@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from wheelyard.data.user import User
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit, two_factor, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
@@ -53,5 +53,5 @@ def attempt_login(
         return LoginAttempt()
     if two_factor.is_enabled(user):
         return LoginAttempt(second_factor=user)
-    user.last_login = users.utcnow()
+    user.last_login = clock.now()
     return LoginAttempt(user=user)

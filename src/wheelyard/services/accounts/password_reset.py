@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.password_reset import PasswordReset
 from wheelyard.data.user import User
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import mail, rate_limit, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
@@ -67,7 +67,7 @@ def issue(db: Session, user: User, minutes: int) -> str:
     """A new token for ``user``; any link sent before stops working."""
     db.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
     token = secrets.token_urlsafe(32)
-    expires = users.utcnow() + dt.timedelta(minutes=minutes)
+    expires = clock.now() + dt.timedelta(minutes=minutes)
     db.add(PasswordReset(user_id=user.id, hashed_token=_hash(token), expires=expires))
     db.flush()
     return token
@@ -79,7 +79,7 @@ def find_valid(db: Session, token: str) -> PasswordReset | None:
         return None
     return db.scalar(
         sa.select(PasswordReset).where(
-            PasswordReset.hashed_token == _hash(token), PasswordReset.expires > users.utcnow()
+            PasswordReset.hashed_token == _hash(token), PasswordReset.expires > clock.now()
         )
     )
 

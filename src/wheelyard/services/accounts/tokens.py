@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from wheelyard.data.api_token import ApiToken
 from wheelyard.data.user import User
-from wheelyard.services.accounts.users import utcnow
+from wheelyard.services import clock
 from wheelyard.services.projects.maintainers import role_of
 
 PREFIX = "wheelyard-"
@@ -73,7 +73,7 @@ def find_valid_token(db: Session, secret: str) -> ApiToken | None:
         .options(selectinload(ApiToken.user))
     )
     token = db.scalars(query).one_or_none()
-    now = utcnow()
+    now = clock.now()
     if token is None or not token.user.is_active:
         return None
     if token.expires is not None and token.expires <= now:

@@ -12,7 +12,6 @@ import enum
 import hashlib
 import io
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from wheelyard.data.package import Package
 from wheelyard.data.recovery_code import RecoveryCode
 from wheelyard.data.user import User
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit
 from wheelyard.services.audit import Origin
 from wheelyard.services.projects import maintainers
@@ -125,7 +124,7 @@ def enable(
     digits = _totp_code(code)
     step = None
     if secret is not None and digits is not None:
-        step = _matching_step(secret, digits, None, time.time() if now is None else now)
+        step = _matching_step(secret, digits, None, clock.timestamp() if now is None else now)
     if secret is None or step is None:
         raise TwoFactorError(
             "That code does not match. Check the time on your phone and enter the code the "
@@ -179,7 +178,7 @@ def check_code(
         return CodeCheck(limit=limit)
     digits = _totp_code(code)
     if digits is not None:
-        moment = time.time() if now is None else now
+        moment = clock.timestamp() if now is None else now
         step = _matching_step(user.totp_secret, digits, user.totp_last_counter, moment)
         if step is not None:
             user.totp_last_counter = step

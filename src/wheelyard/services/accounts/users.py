@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from collections.abc import Iterable
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.password_reset import PasswordReset
 from wheelyard.data.user import User
+from wheelyard.services import clock
 from wheelyard.services.accounts.passwords import Passwords
 
 
@@ -114,17 +114,12 @@ def authenticate(db: Session, passwords: Passwords, email: str, password: str) -
     """
     user = check_password(db, passwords, email, password)
     if user is not None:
-        user.last_login = utcnow()
+        user.last_login = clock.now()
     return user
 
 
-def utcnow() -> dt.datetime:
-    """Naive UTC, the convention of every timestamp column."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 # Field bounds: the column widths, and a password cap so hashing cost stays bounded.
-MAX_NAME_LENGTH = 200
+MAX_DISPLAY_NAME_LENGTH = 200  # the name a person is shown by; accounts log in by email
 MAX_EMAIL_LENGTH = 320
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_recent import DownloadRecent, DownloadWindow
+from wheelyard.services import clock
 from wheelyard.services.analytics import rollup_rows
 
 WINDOW_DAYS = 30
@@ -32,11 +33,6 @@ WINDOW_ROW = 1
 COUNTS = cast(sa.Table, DownloadCount.__table__)
 RECENT = cast(sa.Table, DownloadRecent.__table__)
 WINDOW = cast(sa.Table, DownloadWindow.__table__)
-
-
-def window_today() -> dt.date:
-    """The UTC day the window should end on now (tests move it)."""
-    return dt.datetime.now(dt.UTC).date()
 
 
 def first_day_of(last_day: dt.date) -> dt.date:
@@ -50,7 +46,7 @@ def last_day(db: Session) -> dt.date | None:
 
 def settle_window(db: Session) -> tuple[dt.date, dt.date]:
     """Lock the window and move it to today if a day has begun; its first and last day."""
-    today = window_today()
+    today = clock.today()
     locked = db.execute(
         sa.select(WINDOW.c.last_day).where(WINDOW.c.id == WINDOW_ROW).with_for_update()
     ).scalar_one_or_none()

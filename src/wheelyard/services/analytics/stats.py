@@ -30,8 +30,9 @@ from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_recent import DownloadRecent
 from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.package import Package
+from wheelyard.services import clock
 from wheelyard.services.analytics import recent as recent_downloads
-from wheelyard.services.analytics.recorder import month_of, utcnow
+from wheelyard.services.analytics.rollups import month_of
 
 DAY, WEEK, MONTH = 1, 7, 30
 # pypistats.org keeps 180 days of time series; so do the API and the default chart.
@@ -63,15 +64,11 @@ class ProjectDownloads(NamedTuple):
     downloads: int
 
 
-def today_utc() -> dt.date:
-    return utcnow().date()
-
-
 def first_day(days: int, today: dt.date | None = None) -> dt.date:
     """The first day of the ``days``-day period that ends with ``today``."""
     if days < 1:
         raise ValueError(f"a period is at least one day, not {days}")
-    return (today or today_utc()) - dt.timedelta(days=days - 1)
+    return (today or clock.today()) - dt.timedelta(days=days - 1)
 
 
 # --- totals -----------------------------------------------------------------------------------
@@ -117,7 +114,7 @@ def recent(
     today: dt.date | None = None,
 ) -> RecentDownloads:
     """Downloads today, in the last 7 and in the last 30 days; ``package_id`` None = all."""
-    today = today or today_utc()
+    today = today or clock.today()
     since = first_day(MONTH, today)
     per_day = _per_day(db, _counts(package_id, since, mirrors))
 
@@ -147,7 +144,7 @@ def daily(
     today: dt.date | None = None,
 ) -> list[tuple[dt.date, int]]:
     """Downloads per day for the ``days`` days ending today, oldest first, zero-filled."""
-    today = today or today_utc()
+    today = today or clock.today()
     since = first_day(days, today)
     found = _per_day(db, _counts(package_id, since, mirrors), until=today)
     return [(day, found.get(day, 0)) for day in (since + dt.timedelta(days=n) for n in range(days))]
@@ -167,11 +164,11 @@ def top_projects(
     sums kept in ``download_recent`` once a download today has moved its window here;
     other periods sum ``download_counts``, one row per project and day.
     """
-    today = today or today_utc()
+    today = today or clock.today()
     if (
         days == recent_downloads.WINDOW_DAYS
         and not mirrors
-        and today == today_utc()
+        and today == clock.today()
         and recent_downloads.last_day(db) == today
     ):
         kept = (
@@ -203,7 +200,7 @@ def top_projects(
 def _breakdown_conditions(
     package_id: str, dimension: Dimension, days: int, mirrors: bool, today: dt.date | None
 ) -> list[sa.ColumnElement[bool]]:
-    today = today or today_utc()
+    today = today or clock.today()
     conditions = [
         DownloadBreakdown.package_id == package_id,
         DownloadBreakdown.dimension == dimension.value,
@@ -257,7 +254,7 @@ def month_spans(first: dt.date, last: dt.date, now: dt.date | None = None) -> li
     (``now``, today by default, counts the days that can have rows): a period that ends
     today takes this month's row whole, since no later day has any downloads yet.
     """
-    now = now or today_utc()
+    now = now or clock.today()
     spans: list[Span] = []
     month = month_of(first)
     while month <= last:
@@ -309,7 +306,7 @@ def breakdown(
     ``Dimension.VERSION`` keeps counting versions whose release has since been deleted;
     ``Dimension.PYTHON`` is by minor version ("3.11"), see ``by_python_major`` for "3".
     """
-    today = today or today_utc()
+    today = today or clock.today()
     spans = month_spans(first_day(days, today), today)
     parts = sa.union_all(*(_span_rows(package_id, dimension, mirrors, span) for span in spans))
     rows = parts.subquery()

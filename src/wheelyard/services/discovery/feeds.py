@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
-from wheelyard.services import urls
+from wheelyard.services import clock, urls
 
 # PyPI's feeds hold 40 items; readers poll often, so a short feed is also a cheap one.
 FEED_LENGTH = 40
@@ -214,7 +214,7 @@ def render(feed: Feed, base_url: str, now: dt.datetime | None = None) -> bytes:
     )
     _add(channel, "language", "en")
     newest = max((item.published for item in feed.items), default=None)
-    built = newest or now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    built = newest or now or clock.now()
     _add(channel, "lastBuildDate", _rfc822(built))
     for entry in feed.items:
         item = ET.SubElement(channel, "item")

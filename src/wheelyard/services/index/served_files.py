@@ -1,4 +1,5 @@
-"""What a download needs to know of a file, and a per-worker cache of it by filename.
+"""What a download needs to know of a file, and a per-worker cache of it by filename; and the
+whole file row a metadata request (PEP 658 ``.metadata``) reads.
 
 Every download used to cost a database query (and a thread to run it). Files never change
 under their name, but they can be removed: the cache is kept by the page cache, which drops
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
@@ -49,7 +50,7 @@ class ServedFile:
         )
 
 
-def find(db: Session, filename: str) -> ServedFile | None:
+def find_served(db: Session, filename: str) -> ServedFile | None:
     """The file named ``filename`` (filenames are unique), in one indexed query."""
     query = (
         sa.select(
@@ -68,6 +69,20 @@ def find(db: Session, filename: str) -> ServedFile | None:
     )
     row = db.execute(query).one_or_none()
     return ServedFile(*row) if row is not None else None
+
+
+def find_release_file(db: Session, filename: str) -> ReleaseFile | None:
+    """The release file named ``filename`` (filenames are unique), with its release.
+
+    For a file's metadata, which ``ServedFile`` does not carry; downloads use ``find_served``.
+    """
+    query = (
+        sa.select(ReleaseFile)
+        .join(ReleaseFile.release)
+        .options(contains_eager(ReleaseFile.release))
+        .where(ReleaseFile.filename == filename)
+    )
+    return db.scalars(query).one_or_none()
 
 
 class ServedFiles:

@@ -40,8 +40,7 @@ from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import audit, journal
-from wheelyard.services.accounts.users import utcnow
+from wheelyard.services import audit, clock, journal
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import normalize_name
 from wheelyard.services.projects import readme
@@ -291,7 +290,7 @@ def _write(
     )
     assert dist is not None and digests is not None
     python_tag = prepared.python_tag
-    now = utcnow()
+    now = clock.now()
     user_id = uploader.user.id if uploader is not None else None
     storage_path = content_path(digests.blake2_256, incoming.filename)
     metadata_sha256: str | None = None

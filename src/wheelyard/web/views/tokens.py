@@ -14,9 +14,8 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import tokens
-from wheelyard.services.accounts.users import utcnow
 from wheelyard.services.projects import maintainers
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
@@ -77,7 +76,7 @@ class TokenForm:
     def expires(self) -> dt.datetime | None:
         if not self.expires_in_days:
             return None
-        return utcnow() + dt.timedelta(days=int(self.expires_in_days))
+        return clock.now() + dt.timedelta(days=int(self.expires_in_days))
 
 
 async def token_list(request: Request) -> Response:
@@ -123,7 +122,7 @@ async def token_list(request: Request) -> Response:
             tokens=tokens.list_for_user(db, user.id),
             projects=projects,
             form=form,
-            now=utcnow(),
+            now=clock.now(),
         )
 
 

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
 from wheelyard.data.api_token import ApiToken
+from wheelyard.services import clock
 from wheelyard.services.accounts import tokens
-from wheelyard.services.accounts.users import utcnow
 
 
 def test_create_token_keeps_only_the_sha256_of_the_secret(db: Session, make: Factory) -> None:
@@ -66,10 +66,10 @@ def test_find_valid_token_refuses_unknown_secrets(db: Session, make: Factory, se
 def test_find_valid_token_refuses_expired_tokens(db: Session, make: Factory) -> None:
     user = make.user()
     _, expired = tokens.create_token(
-        db, user, description="old", expires=utcnow() - dt.timedelta(seconds=1)
+        db, user, description="old", expires=clock.now() - dt.timedelta(seconds=1)
     )
     _, current = tokens.create_token(
-        db, user, description="new", expires=utcnow() + dt.timedelta(days=1)
+        db, user, description="new", expires=clock.now() + dt.timedelta(days=1)
     )
     assert tokens.find_valid_token(db, expired) is None
     assert tokens.find_valid_token(db, current) is not None

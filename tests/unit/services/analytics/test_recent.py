@@ -10,16 +10,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tests.helpers.clock import WallClock
 from tests.helpers.factories import Factory
 from wheelyard.data.download import Download
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_recent import DownloadRecent
 from wheelyard.data.download_total import DownloadTotal
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.services import clock
 from wheelyard.services.analytics import recent, stats
-from wheelyard.services.analytics.recorder import DownloadEvent, rebuild_day, store_downloads
+from wheelyard.services.analytics.rebuild import rebuild_day
+from wheelyard.services.analytics.recorder import DownloadEvent, store_downloads
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = clock.today()
 PIP = "pip/24.0"
 MIRROR = "bandersnatch/6.5.0 (cpython 3.11.8-final0, Linux x86_64) (aiohttp 3.9.3)"
 
@@ -29,14 +32,6 @@ def files(make: Factory, db: Session) -> list[ReleaseFile]:
     found = [make.package(f"project-{n}").releases[0].files[0] for n in range(6)]
     db.flush()
     return found
-
-
-@pytest.fixture
-def moved_today(monkeypatch: pytest.MonkeyPatch) -> list[dt.date]:
-    """The window's idea of today, which a test sets by assigning ``moved_today[0]``."""
-    today = [TODAY]
-    monkeypatch.setattr(recent, "window_today", lambda: today[0])
-    return today
 
 
 def on(release_file: ReleaseFile, day: dt.date, agent: str = PIP) -> DownloadEvent:
@@ -74,7 +69,7 @@ def summed(db: Session, last_day: dt.date) -> dict[tuple[str, bool], int]:
 
 
 def test_the_window_equals_the_counts_summed_as_the_days_go_by(
-    db: Session, files: list[ReleaseFile], moved_today: list[dt.date]
+    db: Session, files: list[ReleaseFile], frozen_clock: WallClock
 ) -> None:
     rng = random.Random(3)
     start = TODAY - dt.timedelta(days=120)
@@ -82,7 +77,7 @@ def test_the_window_equals_the_counts_summed_as_the_days_go_by(
     # earlier days (late flushes, imports), some far outside the window.
     day = start
     while day <= TODAY:
-        moved_today[0] = day
+        frozen_clock.set_day(day)
         events = [
             on(
                 rng.choice(files),
@@ -96,15 +91,17 @@ def test_the_window_equals_the_counts_summed_as_the_days_go_by(
         assert kept(db) == summed(db, day), day
         day += dt.timedelta(days=rng.randrange(1, 10))
     # Forty days without a download: the next one refills the window from scratch.
-    moved_today[0] = TODAY + dt.timedelta(days=40)
-    store_downloads(db, [on(files[0], moved_today[0])])
-    assert kept(db) == summed(db, moved_today[0]) == {(files[0].release.package_id, False): 1}
+    later = TODAY + dt.timedelta(days=40)
+    frozen_clock.set_day(later)
+    store_downloads(db, [on(files[0], later)])
+    assert kept(db) == summed(db, later) == {(files[0].release.package_id, False): 1}
     assert 0 not in kept(db).values()
 
 
 def test_a_rebuilt_day_inside_the_window_replaces_its_sums(
-    db: Session, files: list[ReleaseFile], moved_today: list[dt.date]
+    db: Session, files: list[ReleaseFile], frozen_clock: WallClock
 ) -> None:
+    frozen_clock.set_day(TODAY)  # no midnight between the downloads and the sums
     yesterday = TODAY - dt.timedelta(days=1)
     store_downloads(db, [on(files[0], yesterday), on(files[1], yesterday), on(files[1], TODAY)])
     # One of yesterday's raw rows is gone (pruned or deleted by hand); the rebuild follows.

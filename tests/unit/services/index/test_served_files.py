@@ -11,14 +11,25 @@ def served(filename: str, package_id: str = "demo") -> ServedFile:
     return ServedFile(1, 1, package_id, "1.0", filename, "sdist", 10, "0" * 64, "ab/cd/x")
 
 
-def test_find_reads_what_a_download_needs(db: Session, make: Factory) -> None:
+def test_find_served_reads_what_a_download_needs(db: Session, make: Factory) -> None:
     package = make.package("findable", versions=("2.0",))
     release_file = package.releases[0].files[0]
-    found = served_files.find(db, release_file.filename)
+    found = served_files.find_served(db, release_file.filename)
     assert found == ServedFile.of(release_file)
     assert found is not None
     assert (found.package_id, found.version) == ("findable", "2.0")
-    assert served_files.find(db, "nothing-1.0.tar.gz") is None
+    assert served_files.find_served(db, "nothing-1.0.tar.gz") is None
+
+
+def test_find_release_file_loads_the_release(db: Session, make: Factory) -> None:
+    release_file = make.package("counted").releases[0].files[0]
+    db.commit()
+    db.expunge_all()
+    found = served_files.find_release_file(db, release_file.filename)
+    assert found is not None
+    assert found.id == release_file.id
+    assert found.release.package_id == "counted"
+    assert served_files.find_release_file(db, "nothing-1.0.tar.gz") is None
 
 
 def test_files_are_dropped_with_their_package() -> None:

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit, tokens
 from wheelyard.services.accounts.passwords import Passwords
-from wheelyard.services.accounts.users import utcnow
 from wheelyard.services.audit import Origin
 from wheelyard.services.uploads import auth
 from wheelyard.services.uploads.auth import (
@@ -148,7 +147,7 @@ def test_an_unknown_token_is_refused(
 
 
 def test_an_expired_token_is_refused(db: Session, passwords: Passwords, make: Factory) -> None:
-    expired = utcnow() - dt.timedelta(minutes=1)
+    expired = clock.now() - dt.timedelta(minutes=1)
     _token, secret = tokens.create_token(db, make.user(), description="old", expires=expired)
     assert refused(db, passwords, Credentials("__token__", secret)).status == 403
 

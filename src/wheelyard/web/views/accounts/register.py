@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.web import session
@@ -43,8 +43,8 @@ class RegisterForm:
     def validate(self) -> bool:
         if not self.name:
             self.errors.append("Enter your name.")
-        elif len(self.name) > users.MAX_NAME_LENGTH:
-            self.errors.append(f"The name is longer than {users.MAX_NAME_LENGTH} characters.")
+        elif len(self.name) > (longest := users.MAX_DISPLAY_NAME_LENGTH):
+            self.errors.append(f"The name is longer than {longest} characters.")
         if not is_email_address(self.email):
             self.errors.append("Enter a valid email address.")
         self.errors.extend(new_password_errors(self.password, self.confirm))
@@ -75,7 +75,7 @@ async def register(request: Request) -> Response:
             form.errors.append(str(error))
             return render(request, "account/register.html", status_code=400, form=form)
         audit.record(db, audit.Action.REGISTER, origin=origin, user_id=user.id)
-        user.last_login = users.utcnow()
+        user.last_login = clock.now()
         session.log_in(request, user)
     return RedirectResponse("/account", status_code=303)
 

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.accounts import logins, two_factor, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.web import session
@@ -114,7 +114,7 @@ async def login_two_factor(request: Request) -> Response:
         if check.method is None:
             form.errors.append(WRONG_CODE_MESSAGE)
             return render(request, "account/login_two_factor.html", status_code=400, form=form)
-        user.last_login = users.utcnow()
+        user.last_login = clock.now()
         audit.record(db, audit.Action.LOGIN, origin=origin, user_id=user.id, detail=check.method)
         session.log_in(request, user)
         if check.method is two_factor.Method.RECOVERY_CODE:
