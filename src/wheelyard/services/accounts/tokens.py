@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from wheelyard.data.api_token import ApiToken
+from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.user import User
 from wheelyard.services import clock
-from wheelyard.services.projects.maintainers import role_of
 
 PREFIX = "wheelyard-"
 MAX_DESCRIPTION_LENGTH = 200
@@ -43,7 +43,7 @@ def create_token(
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise TokenError(f"The description is longer than {MAX_DESCRIPTION_LENGTH} characters.")
     # A scoped token never reaches further than its owner's own rights.
-    if package_id is not None and role_of(db, user.id, package_id) is None:
+    if package_id is not None and db.get(Maintainer, (user.id, package_id)) is None:
         raise TokenError("You can only scope a token to a project you maintain.")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(

@@ -20,13 +20,11 @@ import segno
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wheelyard.data.package import Package
 from wheelyard.data.recovery_code import RecoveryCode
 from wheelyard.data.user import User
 from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit
 from wheelyard.services.audit import Origin
-from wheelyard.services.projects import maintainers
 
 RECOVERY_CODE_COUNT = 10
 # 10 random bytes: 80 bits, 16 base32 characters, written in four groups of four.
@@ -211,49 +209,3 @@ def disable(db: Session, user: User, *, origin: Origin) -> None:
     user.totp_last_counter = None
     db.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit.record(db, audit.Action.TWO_FACTOR_DISABLED, origin=origin, user_id=user.id)
-
-
-# --- projects that require two-factor uploads ------------------------------------------------
-
-
-def two_factor_required_but_missing(db: Session, package: Package, user: User) -> bool:
-    """Whether ``package`` requires two-factor login of its uploaders and ``user`` has none.
-
-    Checked for every upload to an existing project, however the uploader authenticated:
-    a token of an account without two-factor login is as easy to phish as its password.
-    """
-    return package.require_2fa and not is_enabled(user)
-
-
-def two_factor_required_message(package: Package) -> str:
-    """The reason an upload refused by :func:`two_factor_required_but_missing` gives."""
-    return (
-        f"Project {package.name!r} requires two-factor authentication for uploads. Turn on "
-        "two-factor login for your account at /account/two-factor, then upload again."
-    )
-
-
-def set_require_2fa(
-    db: Session, package: Package, value: bool, actor: User, origin: Origin
-) -> None:
-    """Require (or stop requiring) two-factor login of everyone who uploads to ``package``.
-
-    Only those who manage the project may, and only with two-factor login on themselves:
-    otherwise the first thing the requirement would stop is their own next upload.
-    """
-    if not maintainers.can_manage(db, actor, package):
-        raise TwoFactorError("Only the owners of this project can change that.")
-    if value and not is_enabled(actor):
-        raise TwoFactorError(
-            "Turn on two-factor login for your own account before requiring it for this project."
-        )
-    if package.require_2fa == value:
-        return
-    package.require_2fa = value
-    audit.record(
-        db,
-        audit.Action.REQUIRE_2FA_ON if value else audit.Action.REQUIRE_2FA_OFF,
-        origin=origin,
-        user_id=actor.id,
-        package_id=package.id,
-    )

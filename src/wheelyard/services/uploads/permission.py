@@ -13,8 +13,8 @@ from packaging.metadata import Metadata
 from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package
-from wheelyard.services.accounts import two_factor
 from wheelyard.services.naming import normalize_name
+from wheelyard.services.projects import two_factor_policy
 from wheelyard.services.projects.maintainers import role_of
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
@@ -61,5 +61,5 @@ def check_permission(
             f"{package.name!r}.",
             status=403,
         )
-    if two_factor.two_factor_required_but_missing(db, package, uploader.user):
-        raise UploadError(two_factor.two_factor_required_message(package), status=403)
+    if two_factor_policy.required_but_missing(db, package, uploader.user):
+        raise UploadError(two_factor_policy.required_message(package), status=403)

@@ -25,7 +25,7 @@ from wheelyard.services import audit
 from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
-from wheelyard.services.projects import admin, maintainers, packages
+from wheelyard.services.projects import admin, maintainers, packages, two_factor_policy
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
@@ -195,7 +195,7 @@ def _require_two_factor(
     require = _text(form, "require")
     if require not in {"0", "1"}:
         raise admin.ProjectAdminError("Say whether two-factor login is required.")
-    two_factor.set_require_2fa(db, package, require == "1", actor, origin)
+    two_factor_policy.set_require_2fa(db, package, require == "1", actor, origin)
     if require == "1":
         return "Uploads to this project now need two-factor login.", []
     return "Uploads to this project no longer need two-factor login.", []

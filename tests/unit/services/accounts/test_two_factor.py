@@ -5,13 +5,10 @@ import time
 
 import pyotp
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.helpers.audit import audit_actions
 from tests.helpers.factories import Factory
-from wheelyard.data.audit import AuditEvent
-from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.user import User
 from wheelyard.services.accounts import rate_limit, two_factor
 from wheelyard.services.audit import Action, Origin
@@ -169,49 +166,3 @@ def test_the_current_time_is_used_by_default(db: Session, make: Factory) -> None
     two_factor.enable(db, user, pyotp.TOTP(secret).now(), origin=HERE)
     upcoming = pyotp.TOTP(secret).at(int(time.time()) + 30)
     assert two_factor.check_code(db, user, upcoming, origin=HERE, purpose="t").method is not None
-
-
-# --- projects requiring two-factor uploads ------------------------------------------------------
-
-
-def test_required_but_missing(db: Session, make: Factory) -> None:
-    owner, helper = make.user(), make.user()
-    package = make.package("strict-lib", owner=owner)
-    assert not two_factor.two_factor_required_but_missing(db, package, helper)
-    package.require_2fa = True
-    assert two_factor.two_factor_required_but_missing(db, package, helper)
-    enabled(db, helper)
-    assert not two_factor.two_factor_required_but_missing(db, package, helper)
-    assert "'strict-lib' requires two-factor" in two_factor.two_factor_required_message(package)
-
-
-def test_owners_with_two_factor_can_require_it(db: Session, make: Factory) -> None:
-    owner = make.user()
-    package = make.package("strict-lib", owner=owner)
-    assert package.require_2fa is False
-    with pytest.raises(two_factor.TwoFactorError, match="your own account"):
-        two_factor.set_require_2fa(db, package, True, owner, HERE)
-    assert package.require_2fa is False
-    enabled(db, owner)
-    two_factor.set_require_2fa(db, package, True, owner, HERE)
-    assert package.require_2fa is True
-    two_factor.set_require_2fa(db, package, True, owner, HERE)  # no change, no second row
-    two_factor.set_require_2fa(db, package, False, owner, HERE)
-    assert package.require_2fa is False
-    rows = db.scalars(sa.select(AuditEvent).where(AuditEvent.package_id == package.id)).all()
-    assert [row.action for row in rows] == [
-        Action.REQUIRE_2FA_ON,
-        Action.REQUIRE_2FA_OFF,
-    ]
-    assert {row.user_id for row in rows} == {owner.id}
-
-
-def test_maintainers_cannot_change_the_requirement(db: Session, make: Factory) -> None:
-    owner, helper = make.user(), make.user()
-    package = make.package("strict-lib", owner=owner)
-    db.add(Maintainer(user=helper, package=package, role=Role.MAINTAINER))
-    db.flush()
-    enabled(db, helper)
-    with pytest.raises(two_factor.TwoFactorError, match="Only the owners"):
-        two_factor.set_require_2fa(db, package, True, helper, HERE)
-    assert package.require_2fa is False

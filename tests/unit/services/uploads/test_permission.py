@@ -10,7 +10,8 @@ from tests.helpers.factories import Factory
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services.accounts import tokens, two_factor
+from wheelyard.services.accounts import tokens
+from wheelyard.services.projects import two_factor_policy
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.metadata import validate_metadata
@@ -92,7 +93,7 @@ def test_a_project_that_requires_two_factor_refuses_an_account_without(
     project.require_2fa = True
     db.flush()
     error = refusal(db, Uploader(ada), project)
-    assert error.message == two_factor.two_factor_required_message(project)
+    assert error.message == two_factor_policy.required_message(project)
 
 
 def test_a_standard_library_name_is_refused_for_a_new_project() -> None:
