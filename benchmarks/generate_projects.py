@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 from wheelyard.data.db_session import create_engine
 from wheelyard.services.discovery import search
 from wheelyard.services.naming import normalize_name
-from wheelyard.services.ops import schema as migrations
+from wheelyard.services.ops import schema
 
 # The head of the distribution, commonest first.
 HEAD_WORDS = [
@@ -425,7 +425,7 @@ def _progress(written: int) -> None:
 
 def fill(engine: sa.Engine, count: int, seed: int, batch_size: int) -> None:
     started = time.perf_counter()
-    migrations.upgrade(engine)
+    schema.upgrade(engine)
     with engine.begin() as connection:
         already = connection.scalar(sa.text("SELECT count(*) FROM packages")) or 0
         if already:

@@ -82,7 +82,7 @@ from benchmarks.generate_projects import (
 from wheelyard import versions
 from wheelyard.data.db_session import create_engine
 from wheelyard.services.analytics import recent as recent_downloads
-from wheelyard.services.ops import schema as migrations
+from wheelyard.services.ops import schema
 from wheelyard.storage.base import content_path
 
 # The tables written in bulk; their constraints and indexes wait until the rows are in.
@@ -788,7 +788,7 @@ def fill_base(
     dialect = engine.dialect.name
     postgres = dialect == "postgresql"
     with timings.step("schema (migrations)"):
-        migrations.upgrade(engine)
+        schema.upgrade(engine)
     with engine.begin() as connection:
         already = connection.scalar(sa.text("SELECT count(*) FROM packages")) or 0
         # An interrupted base step of ours left its helper tables: go on where it stopped.

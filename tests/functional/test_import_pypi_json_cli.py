@@ -14,7 +14,7 @@ from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.data.modelbase import SqlAlchemyBase
 from wheelyard.data.package import Package
-from wheelyard.services.ops import row_counts as tables
+from wheelyard.services.ops.row_counts import row_counts as count_rows
 
 # A row of the "rows per table" table: the table name, then its count.
 _COUNT_ROW = re.compile(r"^\W*([a-z_]+)\W+([\d,]+)\W*$")
@@ -31,7 +31,7 @@ def row_counts(database: str) -> dict[str, int]:
     engine = create_engine(database)
     try:
         with session_factory(engine)() as db:
-            return tables.row_counts(db)
+            return count_rows(db)
     finally:
         engine.dispose()
 

@@ -18,7 +18,7 @@ from tests.helpers.live_server import scratch_database
 from tests.helpers.passwords import cheap_passwords
 from wheelyard.cli import main
 from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.services.ops import schema as migrations
+from wheelyard.services.ops import schema
 from wheelyard.storage.base import content_path
 from wheelyard.storage.local import TEMP_PREFIX, LocalStorage
 
@@ -49,7 +49,7 @@ def index(tmp_path: Path) -> Iterator[Index]:
     with scratch_database(postgres_url(), tmp_path) as url:
         engine = create_engine(url)
         try:
-            migrations.upgrade(engine)
+            schema.upgrade(engine)
             with transaction(session_factory(engine)) as db:
                 make = Factory(db, PASSWORDS)
                 release = make.release(make.package("kept", versions=()), "1.0", with_file=False)

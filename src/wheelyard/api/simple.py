@@ -22,9 +22,9 @@ from wheelyard.api.cached_pages import REVALIDATE, cached_page, page_response, r
 from wheelyard.http.conditional import not_modified
 from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
-from wheelyard.services.index import project_page as simple_index
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.index.project_list import ListingPage
+from wheelyard.services.index.project_page import detail_html, detail_json, project_detail
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -171,12 +171,10 @@ async def project_page(request: Request) -> Response:
         return _not_acceptable()
 
     def render(db: Session) -> dict[Hashable, RenderedPage] | None:
-        detail = simple_index.project_detail(db, project_id)
+        detail = project_detail(db, project_id)
         if detail is None:
             return None
-        return _representations(
-            simple_index.detail_html(detail), simple_index.detail_json(detail), detail.last_serial
-        )
+        return _representations(detail_html(detail), detail_json(detail), detail.last_serial)
 
     page = await cached_page(request, project_id, media_type, render)
     if page is None:

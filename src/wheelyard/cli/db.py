@@ -7,7 +7,7 @@ import click
 from wheelyard.cli.base import upgrade_database
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
-from wheelyard.services.ops import schema as migrations
+from wheelyard.services.ops import schema
 
 
 @click.group()
@@ -30,6 +30,6 @@ def db_revision(settings: Settings, message: str) -> None:
     """Autogenerate a migration from the difference between models and database."""
     engine = create_engine(settings.database_url)
     try:
-        migrations.revision(engine, message)
+        schema.revision(engine, message)
     finally:
         engine.dispose()

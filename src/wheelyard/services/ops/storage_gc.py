@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services.ops import schema as migrations
+from wheelyard.services.ops import schema
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.storage.base import FileStorage, StorageError, StoredBlob
 
@@ -62,7 +62,7 @@ def referenced_paths(db: Session) -> set[str]:
 
 def _require_schema(db: Session) -> None:
     # A wrong database URL (an empty database) must not make every blob an orphan.
-    if migrations.current_revision(db.connection()) is None:
+    if schema.current_revision(db.connection()) is None:
         raise NoSchema(
             "the database holds no wheelyard schema; check WHEELYARD_DATABASE_URL before "
             "collecting garbage"
