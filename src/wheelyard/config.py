@@ -63,6 +63,8 @@ class Settings:
     # The Host names requests may carry; any other gets 400. Empty means LOCAL_HOSTS. The
     # public URL's host is always allowed; "*" allows every host, "*.example.com" a domain.
     allowed_hosts: tuple[str, ...] = ()
+    # How long an uploaded README may take to render before the upload is refused (400).
+    readme_render_seconds: float = 10.0
     # Argon2id cost; tests lower it so a suite of logins stays quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -99,6 +101,7 @@ class Settings:
             password_reset_minutes=_minutes(env.get("WHEELYARD_PASSWORD_RESET_MINUTES", "60")),
             public_url=_public_url(env.get("WHEELYARD_PUBLIC_URL", "")),
             allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
+            readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
         )
 
     def permitted_hosts(self) -> frozenset[str]:
@@ -130,6 +133,16 @@ def _seconds(value: str) -> int:
         raise ValueError(f"expected a number of seconds, got {value!r}") from None
     if seconds < 0:
         raise ValueError(f"expected a number of seconds, got {value!r}")
+    return seconds
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"expected a positive number of seconds, got {value!r}")
     return seconds
 
 

@@ -183,7 +183,7 @@ def test_a_maintainer_who_is_not_owner_may_upload(
 def test_a_contended_upload_is_retried(
     uploads_as: Uploads, monkeypatch: pytest.MonkeyPatch, db: Session
 ) -> None:
-    real = register.register_file
+    real = register.register_prepared
     calls: list[int] = []
 
     def lose_the_first_race(*args: Any, **kwargs: Any) -> register.Registered:
@@ -192,7 +192,7 @@ def test_a_contended_upload_is_retried(
             raise IntegrityError("INSERT INTO packages", {}, Exception("unique violation"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(register, "register_file", lose_the_first_race)
+    monkeypatch.setattr(register, "register_prepared", lose_the_first_race)
     assert uploads_as.post(wheel(LIB)).status_code == 200
     assert len(calls) == 2
     assert db.get(Package, "tiny-lib") is not None
@@ -204,7 +204,7 @@ def test_endless_contention_is_a_clear_409(
     def always_lose(*args: Any, **kwargs: Any) -> register.Registered:
         raise IntegrityError("INSERT INTO packages", {}, Exception("unique violation"))
 
-    monkeypatch.setattr(register, "register_file", always_lose)
+    monkeypatch.setattr(register, "register_prepared", always_lose)
     monkeypatch.setattr(upload_api, "ATTEMPTS", 2)
     assert_refused(uploads_as.post(wheel(LIB)), 409, upload_api.CONTENTION)
 

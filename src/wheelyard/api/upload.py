@@ -16,7 +16,6 @@ import logging
 from functools import partial
 
 import sqlalchemy as sa
-from packaging.metadata import RawMetadata
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -258,11 +257,18 @@ def _register(
     metadata_fields: dict[str, list[str]],
     incoming: IncomingFile,
 ) -> Response:
-    # Read once: the form is the same for every attempt (UploadError when it is not valid).
-    metadata = metadata_from_form(metadata_fields)
+    settings: Settings = request.app.state.settings
+    # Once, before any transaction: the form's metadata, the digests, the archive and the
+    # README (rendered with a deadline) are the same for every attempt, and slow work must
+    # not hold the database's write lock. UploadError when something is wrong.
+    prepared = register.prepare(
+        incoming,
+        metadata=metadata_from_form(metadata_fields),
+        readme_seconds=settings.readme_render_seconds,
+    )
     try:
         registered = retry_collisions(
-            partial(_register_once, request, uploader, origin, metadata, incoming),
+            partial(_register_once, request, uploader, origin, prepared),
             attempts=ATTEMPTS,
             what=f"upload of {incoming.filename}",
         )
@@ -281,18 +287,12 @@ def _register_once(
     request: Request,
     uploader: Uploader,
     origin: Origin,
-    metadata: RawMetadata,
-    incoming: IncomingFile,
+    prepared: register.Prepared,
 ) -> Registered:
     """One try, in a transaction of its own: a retry starts from what the winner committed."""
     with transaction(request) as db:
-        return register.register_file(
-            db,
-            request.app.state.storage,
-            incoming,
-            metadata=metadata,
-            uploader=uploader,
-            origin=origin,
+        return register.register_prepared(
+            db, request.app.state.storage, prepared, uploader=uploader, origin=origin
         )
 
 

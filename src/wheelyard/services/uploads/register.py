@@ -1,24 +1,26 @@
 """Accepting a distribution file: PyPI's upload rules, then one registered file.
 
 Both ways in, the legacy upload API (twine) and ``wheelyard import dists``, come through
-here, in three steps, so that no write transaction waits for slow work:
+here, in two steps, so that no write transaction waits for slow work:
 
 1. :func:`prepare`, outside any transaction: the metadata, the client's fields, the filename,
-   the size and digests, the archive and the README (rendered with a deadline). What needs
-   no table is done here, once, however often the write is retried.
-2. :func:`store`, outside any transaction: the blobs (the file, and for a wheel its METADATA,
-   served for PEP 658), content-addressed, so storing the same file twice is harmless.
-3. :func:`register_prepared`, in the caller's write transaction: the checks that read
+   the size and digests, the archive and the README (rendered in a worker process with a
+   deadline). What needs no table is done here, once, however often the write is retried.
+2. :func:`register_prepared`, in the caller's write transaction: the checks that read
    tables (project name, permission, duplicates), then the rows (project, release, file,
-   filename registry entry, owner, journal entries and an audit row).
+   filename registry entry, owner, journal entries and an audit row) and the blobs (the
+   file, and for a wheel its METADATA, served for PEP 658).
 
 Refusals come in PyPI's order (metadata, project name, permission, filename, size and
 digests, duplicates, the archive itself) as UploadErrors written for the uploader: what
-step 1 finds wrong is kept and raised in step 3 at its place in that order.
-:func:`check` runs step 3's checks alone (in a read transaction) so that a refused upload
-stores nothing. Nothing here commits. A committed row never points to a missing blob; a blob
-nothing points to (an upload refused or lost between steps 2 and 3) is content-addressed and
-harmless, and ``wheelyard storage gc`` removes it.
+step 1 finds wrong is kept and raised in step 2 at its place in that order.
+
+Nothing here commits: the caller's transaction makes all rows appear together. The rows that
+make a file unique (its filename and digest) are flushed before its blobs are written, and
+the blobs before the caller commits. So a concurrent upload of the same file stops at that
+flush, before storing anything; a blob that cannot be stored rolls the rows back; a committed
+row never points to a missing blob; and only a crash between storing and committing can leave
+a blob (content-addressed, harmless) that nothing points to.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from packaging.metadata import Metadata, RawMetadata
@@ -105,7 +107,6 @@ class Prepared:
     # first after the name and permission checks, the second after the duplicate checks.
     file_refusal: UploadError | None = None
     archive_refusal: UploadError | None = None
-    stored: bool = field(default=False)
 
 
 def prepare(
@@ -147,17 +148,7 @@ def prepare(
     return prepared
 
 
-def store(storage: FileStorage, prepared: Prepared) -> None:
-    """Step 2: the blobs, for an upload :func:`prepare` found nothing wrong with."""
-    if prepared.file_refusal or prepared.archive_refusal or prepared.stored:
-        return
-    assert prepared.dist is not None and prepared.digests is not None
-    path = content_path(prepared.digests.blake2_256, prepared.incoming.filename)
-    _store(storage, prepared.incoming, prepared.dist, path)
-    prepared.stored = True
-
-
-def check(db: Session, prepared: Prepared, uploader: Uploader | None) -> ReleaseFile | None:
+def _check(db: Session, prepared: Prepared, uploader: Uploader | None) -> ReleaseFile | None:
     """The checks that read tables, in order; the identical file when it is already here."""
     checked = prepared.metadata
     package = db.get(Package, normalize_name(checked.name))
@@ -190,9 +181,9 @@ def register_prepared(
     uploader: Uploader | None,
     origin: Origin = NO_ORIGIN,
 ) -> Registered:
-    """Step 3: check again (the tables may have changed since :func:`check`) and add the
-    rows; the blobs too, unless :func:`store` has put them already."""
-    existing = check(db, prepared, uploader)
+    """Step 2: the checks that read tables, then the rows and the blobs; UploadError
+    (nothing written) when refused."""
+    existing = _check(db, prepared, uploader)
     if existing is not None:
         return Registered(existing, Outcome.ALREADY_PRESENT)
     checked = prepared.metadata
@@ -221,8 +212,8 @@ def register_file(
     policy: Policy = UPLOAD_POLICY,
     readme_seconds: float = DEFAULT_README_SECONDS,
 ) -> Registered:
-    """The three steps in one, for callers that hold no lock worth sparing (the command
-    line's imports, tests): UploadError (nothing written) when refused."""
+    """Both steps in one, for callers that hold no lock worth sparing (tests; the command
+    line's imports, one file at a time): UploadError (nothing written) when refused."""
     prepared = prepare(incoming, metadata=metadata, policy=policy, readme_seconds=readme_seconds)
     return register_prepared(db, storage, prepared, uploader=uploader, origin=origin)
 
@@ -336,8 +327,7 @@ def _write(
     # A concurrent upload of the same filename or bytes (or the same new project or release)
     # waits here until this transaction ends, then fails: it never gets to store its bytes.
     db.flush()
-    if not prepared.stored:
-        _store(storage, incoming, dist, storage_path)
+    _store(storage, incoming, dist, storage_path)
     release.size = (release.size or 0) + digests.size
     package.last_updated = now
     db.flush()

@@ -1,0 +1,106 @@
+"""A README that takes long to render costs its uploader a 400, not everyone the write lock.
+
+Against a real server: one upload's markdown README renders in time that grows as the square
+of its nesting; while the server works on it, another upload and a sign-in go through at
+once, and the slow one is refused with the reason when its deadline passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.helpers.dists import Dist, Project, wheel
+from tests.helpers.environment import postgres_url
+from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.passwords import PASSWORD
+from tests.helpers.uploads import twine_fields
+
+WHEELYARD = (sys.executable, "-m", "wheelyard")
+ADA_LOGIN = ("--email", "ada@example.com", "--password", PASSWORD)
+DEADLINE_SECONDS = 3
+# Renders for tens of seconds: far past the deadline.
+SLOW_README = ">" * 64_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    var_dir = tmp_path_factory.mktemp("slow-readme")
+    env = {"WHEELYARD_README_SECONDS": str(DEADLINE_SECONDS)}
+    with run_server(var_dir, postgres_url(), env=env) as server:
+        subprocess.run(
+            [*WHEELYARD, "user", "create", "--name", "Ada", *ADA_LOGIN],
+            env=dict(server.env),
+            check=True,
+            capture_output=True,
+        )
+        yield server
+
+
+def multipart(dist: Dist) -> tuple[bytes, str]:
+    boundary = "wheelyard-test-boundary"
+    parts = []
+    for name, values in twine_fields(dist).items():
+        for value in values:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="content"; '
+        f'filename="{dist.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + dist.content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def upload(server: LiveServer, dist: Dist) -> tuple[int, str, float]:
+    body, content_type = multipart(dist)
+    credentials = base64.b64encode(f"ada@example.com:{PASSWORD}".encode()).decode()
+    request = urllib.request.Request(
+        f"{server.url}/legacy/",
+        data=body,
+        headers={"Content-Type": content_type, "Authorization": f"Basic {credentials}"},
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read().decode(), time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), time.monotonic() - started
+
+
+def test_a_slow_readme_is_refused_and_blocks_no_other_write(server: LiveServer) -> None:
+    slow = wheel(
+        Project(
+            "slow-readme", "1.0", description=SLOW_README, description_content_type="text/markdown"
+        )
+    )
+    answers: list[tuple[int, str, float]] = []
+    thread = threading.Thread(target=lambda: answers.append(upload(server, slow)))
+    thread.start()
+    time.sleep(0.5)  # the slow README is rendering now
+
+    status, text, seconds = upload(server, wheel(Project("quick-lib", "1.0")))
+    assert status == 200, text
+    assert seconds < DEADLINE_SECONDS, f"an unrelated upload waited {seconds:.1f} s"
+
+    thread.join(timeout=60)
+    [(status, text, seconds)] = answers
+    assert status == 400, text
+    assert "did not render within 3 seconds" in text
+    assert seconds < DEADLINE_SECONDS + 10
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server.url}/simple/slow-readme/")
+    assert refused.value.code == 404
+    refused.value.close()
