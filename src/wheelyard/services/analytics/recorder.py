@@ -22,7 +22,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from wheelyard.data.db_session import database_unavailable, transaction
+from wheelyard.data.db_session import database_busy, database_unavailable, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import clock
@@ -215,7 +215,7 @@ class DownloadRecorder:
                     # once the database is back (a restart must not cost the downloads).
                     self._pending.extendleft(reversed(error.unwritten))
                     log.warning(
-                        "download recorder: database unavailable, %d downloads wait: %s",
+                        "download recorder: database unavailable or busy, %d downloads wait: %s",
                         len(self._pending),
                         error.__cause__,
                     )
@@ -232,7 +232,7 @@ class DownloadRecorder:
         try:
             self._insert(batch)
         except Exception as error:
-            if database_unavailable(error):
+            if _worth_waiting(error):
                 raise _DatabaseUnavailable(batch) from error
             log.exception(
                 "download recorder: a batch of %d rows failed; retrying singly", len(batch)
@@ -248,7 +248,7 @@ class DownloadRecorder:
             try:
                 self._insert([event])
             except Exception as error:
-                if database_unavailable(error):
+                if _worth_waiting(error):
                     self.written += stored
                     raise _DatabaseUnavailable(batch[number:]) from error
                 self.lost += 1
@@ -261,6 +261,13 @@ class DownloadRecorder:
     def _insert(self, batch: Sequence[DownloadEvent]) -> None:
         with transaction(self._sessions()) as db:
             store_downloads(db, batch)
+
+
+def _worth_waiting(error: BaseException) -> bool:
+    """Whether the rows should wait for a later flush rather than be given up: the database
+    is away, or busy with another's write lock (SQLite's "database is locked"), which
+    passes; only a row the database refuses for itself is dropped."""
+    return database_unavailable(error) or database_busy(error)
 
 
 class _DatabaseUnavailable(Exception):

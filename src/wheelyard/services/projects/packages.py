@@ -152,6 +152,11 @@ def install_command(package: Package, release: Release) -> str:
     return f"pip install {package.name}=={release.version}"
 
 
+# A page view that has to render a README (one stored before rendering happened at upload)
+# waits this long for it, then shows the text plain.
+PAGE_RENDER_SECONDS = 2.0
+
+
 def description_html(package: Package) -> str:
     """The README as safe HTML: rendered at upload or import, or now if that never ran.
 
@@ -159,7 +164,13 @@ def description_html(package: Package) -> str:
     """
     if package.description_html is not None:
         return package.description_html
-    return readme.render(package.description, package.description_content_type)
+    try:
+        return readme.render_bounded(
+            package.description, package.description_content_type, seconds=PAGE_RENDER_SECONDS
+        )
+    except readme.ReadmeTooSlow:
+        # A page must answer: the README as it was written, escaped.
+        return readme.plain(package.description)
 
 
 def maintainers_of(package: Package) -> list[Maintainer]:

@@ -4,6 +4,7 @@ survive a bad row and an unreachable database."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 
 import psycopg
@@ -120,6 +121,31 @@ def test_downloads_wait_while_the_database_is_unreachable(
     assert recorder.flush() == 4
     # In the order they were served.
     assert [row.user_agent for row in raw_rows(db)] == ["first", "second", "third", "fourth"]
+
+
+def test_downloads_wait_while_another_writer_holds_the_lock(
+    sessions: sessionmaker[Session], db: Session, release_file: ReleaseFile
+) -> None:
+    # SQLite's answer when another transaction held the write lock past the busy timeout
+    # (a slow upload did, once): the rows wait for the next flush, none is dropped.
+    locked = True
+
+    def current_sessions() -> sessionmaker[Session]:
+        if locked:
+            raise sa.exc.OperationalError(
+                "INSERT INTO downloads", {}, sqlite3.OperationalError("database is locked")
+            )
+        return sessions
+
+    recorder = DownloadRecorder(current_sessions, batch_size=2)
+    for agent in ("first", "second", "third"):
+        recorder.record(event(release_file, agent))
+    assert recorder.flush() == 0
+    assert (recorder.pending, recorder.lost) == (3, 0)
+
+    locked = False
+    assert recorder.flush() == 3
+    assert [row.user_agent for row in raw_rows(db)] == ["first", "second", "third"]
 
 
 def test_downloads_still_unwritten_at_shutdown_are_counted_lost(
