@@ -96,6 +96,7 @@ def test_a_removed_file_is_gone_at_once(
     assert client.get(stored.url).status_code == 404
 
 
+@pytest.mark.parametrize("allowed_hosts", [("testserver", "mirror.example")])
 def test_a_cached_json_document_is_the_same_answer_without_the_router(
     client: TestClient, stored: StoredFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
