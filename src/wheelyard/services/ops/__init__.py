@@ -1,0 +1,3 @@
+"""Operations: the schema and its migrations, row counts, storage garbage collection,
+and the importers. May use every other domain.
+"""

@@ -1,0 +1,1 @@
+"""Importers: PyPI JSON API documents into rows (``wheelyard import pypi-json``)."""
