@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import scratch_database
 from wheelyard.cli import main
+from wheelyard.data.api_token import TokenScope
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
@@ -86,3 +87,23 @@ def test_token_create_refuses_what_it_cannot_do(
     assert code != 0
     assert message in output
     assert "wheelyard-" not in output
+
+
+def test_token_create_with_the_read_scope(database: str, tmp_path: Path) -> None:
+    code, output = run(database, tmp_path, "--email", "ada@example.com", "--scope", "read")
+    assert code == 0, output
+    assert "created read token" in output
+    engine = create_engine(database)
+    try:
+        with session_factory(engine)() as db:
+            token = tokens.find_valid_token(db, output.strip().splitlines()[-1])
+            assert token is not None
+            assert token.scope is TokenScope.READ
+    finally:
+        engine.dispose()
+
+
+def test_an_unknown_scope_is_refused(database: str, tmp_path: Path) -> None:
+    code, output = run(database, tmp_path, "--email", "ada@example.com", "--scope", "admin")
+    assert code == 2
+    assert "'admin' is not one of 'read', 'upload'" in output

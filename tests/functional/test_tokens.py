@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from tests.helpers.accounts import csrf_from
 from tests.helpers.factories import Factory
-from wheelyard.data.api_token import ApiToken
+from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.user import User
 from wheelyard.services.accounts import tokens
@@ -84,6 +84,7 @@ def test_a_token_scoped_to_one_project(
         ({"expires_in_days": "soon"}, "whole number of days"),
         ({"expires_in_days": "99999999999999999999"}, "whole number of days"),
         ({"expires_in_days": "١٢"}, "whole number of days"),
+        ({"permission": "admin"}, "Choose read (install) only, or upload and install."),
     ],
 )
 def test_create_refuses_bad_fields(
@@ -100,6 +101,24 @@ def test_create_refuses_bad_fields(
     assert message in page
     assert not _SECRET.search(page)
     assert db.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+
+
+def test_a_read_only_token_is_made_and_listed_as_such(
+    client: TestClient, db: Session, logged_in_ada: User
+) -> None:
+    status, page = create(client, description="installs", permission="read")
+    assert status == 200
+    match = _SECRET.search(page)
+    assert match
+    token = tokens.find_valid_token(db, match.group(0))
+    assert token is not None and token.scope is TokenScope.READ
+    assert "Read (install) only" in client.get("/account/tokens").text
+    # Without a choice (a form from before permissions), a token uploads as it always did.
+    status, page = create(client, description="old form")
+    match = _SECRET.search(page)
+    assert match
+    token = tokens.find_valid_token(db, match.group(0))
+    assert token is not None and token.scope is TokenScope.UPLOAD
 
 
 def test_create_refuses_a_wrong_csrf_token(

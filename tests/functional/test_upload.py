@@ -27,6 +27,7 @@ from tests.helpers.factories import Factory
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import basic_auth, twine_fields
 from wheelyard.api import upload as upload_api
+from wheelyard.data.api_token import TokenScope
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.maintainer import Maintainer, Role
@@ -400,6 +401,16 @@ def test_a_token_scoped_to_another_project_is_refused(
     before = snapshot(db, storage)
     response = uploads_as.post(wheel(LIB), auth=basic_auth("__token__", secret))
     assert_refused(response, 403, "This API token is limited to project 'other-project'")
+    assert snapshot(db, storage) == before
+
+
+def test_a_read_token_is_refused_with_the_reason(
+    uploads_as: Uploads, db: Session, storage: FileStorage, ada: User
+) -> None:
+    _token, secret = tokens.create_token(db, ada, description="installs", scope=TokenScope.READ)
+    before = snapshot(db, storage)
+    response = uploads_as.post(wheel(LIB), auth=basic_auth("__token__", secret))
+    assert_refused(response, 403, "This API token can only read (install).")
     assert snapshot(db, storage) == before
 
 

@@ -8,6 +8,7 @@ import click
 
 from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
+from wheelyard.data.api_token import TokenScope
 from wheelyard.data.db_session import transaction
 from wheelyard.services import audit, clock
 from wheelyard.services.accounts import tokens, users
@@ -24,6 +25,13 @@ def token() -> None:
 @click.option("--project", help="Limit the token to this project (default: all of theirs).")
 @click.option("--description", default="created on the command line", show_default=True)
 @click.option(
+    "--scope",
+    type=click.Choice([scope.value for scope in TokenScope]),
+    default=TokenScope.UPLOAD.value,
+    show_default=True,
+    help="read: install only; upload: upload and install.",
+)
+@click.option(
     "--expires-in-days", type=click.IntRange(1, 3650), help="Default: the token never expires."
 )
 @click.pass_obj
@@ -32,6 +40,7 @@ def token_create(
     email: str,
     project: str | None,
     description: str,
+    scope: str,
     expires_in_days: int | None,
 ) -> None:
     """Create an API token and print it; the secret is the last line of the output."""
@@ -50,7 +59,12 @@ def token_create(
         expires = clock.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
         try:
             api_token, secret = tokens.create_token(
-                session, account, description=description, package_id=package_id, expires=expires
+                session,
+                account,
+                description=description,
+                package_id=package_id,
+                expires=expires,
+                scope=TokenScope(scope),
             )
         except tokens.TokenError as error:
             raise click.ClickException(str(error)) from error
@@ -61,7 +75,7 @@ def token_create(
             package_id=package_id,
             detail=f"{tokens.describe(api_token)} (command line)",
         )
-        scope = package_id or "all projects"
-        click.echo(f"created token {api_token.id} for {account.email} ({scope})")
+        reach = package_id or "all projects"
+        click.echo(f"created {scope} token {api_token.id} for {account.email} ({reach})")
     # Printed only once the transaction has committed: a printed token always works.
     click.echo(secret)

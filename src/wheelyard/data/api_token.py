@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -12,8 +13,15 @@ if TYPE_CHECKING:
     from wheelyard.data.user import User
 
 
+class TokenScope(enum.StrEnum):
+    """What a token may do: read (install) only, or upload as well."""
+
+    READ = "read"
+    UPLOAD = "upload"
+
+
 class ApiToken(SqlAlchemyBase):
-    """An upload credential. The secret is shown once; only its hash is kept."""
+    """A credential for installs and uploads. The secret is shown once; only its hash is kept."""
 
     __tablename__ = "api_tokens"
 
@@ -29,6 +37,15 @@ class ApiToken(SqlAlchemyBase):
     # None: valid for all of the user's projects; otherwise only for this one.
     package_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("packages.id", ondelete="CASCADE"), index=True
+    )
+    # Tokens made before scopes existed could upload: they keep that.
+    scope: Mapped[TokenScope] = mapped_column(
+        sa.Enum(
+            TokenScope, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
+        nullable=False,
+        default=TokenScope.UPLOAD,
+        server_default=TokenScope.UPLOAD.value,
     )
     expires: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     last_used: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)

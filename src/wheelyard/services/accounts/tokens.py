@@ -9,7 +9,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from wheelyard.data.api_token import ApiToken
+from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.user import User
 from wheelyard.services import clock
@@ -35,6 +35,7 @@ def create_token(
     description: str,
     package_id: str | None = None,
     expires: dt.datetime | None = None,
+    scope: TokenScope = TokenScope.UPLOAD,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user`` and its secret, which exists nowhere else after this call."""
     description = description.strip()
@@ -52,6 +53,7 @@ def create_token(
         hashed_secret=hash_secret(secret),
         package_id=package_id,
         expires=expires,
+        scope=scope,
     )
     db.add(token)
     db.flush()
@@ -60,7 +62,8 @@ def create_token(
 
 def describe(token: ApiToken) -> str:
     """How the audit trail names a token: its id and description, never anything secret."""
-    return f"token {token.id}: {token.description}"
+    scope = "" if token.scope is TokenScope.UPLOAD else f" ({token.scope.value} only)"
+    return f"token {token.id}: {token.description}{scope}"
 
 
 def find_valid_token(db: Session, secret: str) -> ApiToken | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from wheelyard.data.api_token import ApiToken
+from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.user import User
 from wheelyard.services import audit
 from wheelyard.services.accounts import logins, tokens, users
@@ -37,6 +37,10 @@ NO_CREDENTIALS = (
 )
 SECOND_FACTOR_ACCOUNT = (
     "Two-factor login is on for this account: upload with an API token (username __token__)."
+)
+UPLOAD_SCOPE_NEEDED = (
+    "This API token can only read (install). Uploads need a token with the upload scope; "
+    "make one on your account's token page."
 )
 TOO_MANY_FAILURES = "Too many failed logins for this account or address; try again later."
 PASSWORDS_OFF = (
@@ -120,6 +124,8 @@ def authenticate(
         token = tokens.find_valid_token(db, credentials.password)
         if token is None:
             raise AuthenticationError(INVALID_CREDENTIALS)
+        if token.scope is not TokenScope.UPLOAD:
+            raise AuthenticationError(UPLOAD_SCOPE_NEEDED)
         audit.record(
             db,
             audit.Action.TOKEN_USED,

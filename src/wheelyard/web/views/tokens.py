@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.data.api_token import TokenScope
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
@@ -35,7 +36,8 @@ def _text(form: FormData, name: str) -> str:
 @dataclass
 class TokenForm:
     description: str
-    scope: str
+    scope: str  # the project the token reaches ("" for all of the user's)
+    permission: str  # a TokenScope value: read, or upload
     expires_in_days: str
     projects: list[Maintainer]
     errors: list[str] = field(default_factory=list)
@@ -45,6 +47,8 @@ class TokenForm:
         return cls(
             description=_text(form, "description").strip(),
             scope=_text(form, "scope"),
+            # A form from before tokens had a permission made upload tokens.
+            permission=_text(form, "permission") or TokenScope.UPLOAD.value,
             expires_in_days=_text(form, "expires_in_days").strip(),
             projects=projects,
         )
@@ -58,6 +62,8 @@ class TokenForm:
             )
         if self.scope != ALL_PROJECTS and self.scope not in {p.package_id for p in self.projects}:
             self.errors.append("Choose all your projects or one that you maintain.")
+        if self.permission not in {scope.value for scope in TokenScope}:
+            self.errors.append("Choose read (install) only, or upload and install.")
         if self.expires_in_days and not (
             self.expires_in_days.isascii()
             and self.expires_in_days.isdigit()
@@ -95,6 +101,7 @@ async def token_list(request: Request) -> Response:
                     description=form.description,
                     package_id=form.package_id,
                     expires=form.expires,
+                    scope=TokenScope(form.permission),
                 )
                 audit.record(
                     db,

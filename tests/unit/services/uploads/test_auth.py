@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
+from wheelyard.data.api_token import TokenScope
 from wheelyard.data.audit import AuditEvent
 from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit, tokens
@@ -143,6 +144,15 @@ def test_an_unknown_token_is_refused(
     tokens.create_token(db, make.user(), description="ci")
     error = refused(db, passwords, Credentials("__token__", secret))
     assert (error.status, error.message) == (403, auth.INVALID_CREDENTIALS)
+    assert db.scalars(sa.select(AuditEvent)).all() == []
+
+
+def test_a_read_token_cannot_upload(db: Session, passwords: Passwords, make: Factory) -> None:
+    _token, secret = tokens.create_token(
+        db, make.user(), description="install only", scope=TokenScope.READ
+    )
+    error = refused(db, passwords, Credentials("__token__", secret))
+    assert (error.status, error.message) == (403, auth.UPLOAD_SCOPE_NEEDED)
     assert db.scalars(sa.select(AuditEvent)).all() == []
 
 
