@@ -29,10 +29,11 @@ from wheelyard.config import Settings
 from wheelyard.http.origin import client_origin
 from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
+from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.audit import Origin
 from wheelyard.services.uploads import auth as upload_auth
 from wheelyard.services.uploads import policy, register
-from wheelyard.services.uploads.auth import AuthenticationError, Credentials, Uploader
+from wheelyard.services.uploads.auth import AuthenticationError, Uploader
 from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.incoming import ClaimedDigests, IncomingFile
 from wheelyard.services.uploads.metadata import metadata_from_form
@@ -210,9 +211,6 @@ def _authenticate(request: Request, origin: Origin) -> Uploader:
     """Who uploads; _Refusal (401, 403 or 429) when the credentials let nobody in."""
     try:
         credentials = upload_auth.parse_basic(request.headers.get("authorization"))
-        if credentials is not None and "\0" in credentials.username + credentials.password:
-            # No email or token holds a NUL, and PostgreSQL refuses to even look one up.
-            raise AuthenticationError(upload_auth.INVALID_CREDENTIALS)
         # Signing in only adds audit rows, which take no key a racer could take first: the
         # one collision here is SQLite refusing a writer whose snapshot another moved past.
         return retry_collisions(

@@ -13,8 +13,6 @@ Uploads are rare next to downloads, which are never recorded this way.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -23,12 +21,14 @@ from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.user import User
 from wheelyard.services import audit
 from wheelyard.services.accounts import logins, tokens, users
+from wheelyard.services.accounts.credentials import (
+    TOKEN_USERNAME,
+    Credentials,
+    MalformedCredentials,
+)
+from wheelyard.services.accounts.credentials import parse_basic as parse_basic_header
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
-
-TOKEN_USERNAME = "__token__"  # noqa: S105 (the username that announces a token, as on PyPI)
-# Credentials longer than this are not ours; refused before any hashing.
-MAX_HEADER_LENGTH = 4096
 
 INVALID_CREDENTIALS = "Invalid or non-existent authentication information."
 NO_CREDENTIALS = (
@@ -60,12 +60,6 @@ class AuthenticationError(Exception):
 
 
 @dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-
-
-@dataclass(frozen=True)
 class Uploader:
     """An authenticated uploader, and the API token they used, if any."""
 
@@ -87,21 +81,10 @@ def parse_basic(header: str | None) -> Credentials | None:
 
     A header that is there but is not valid basic auth raises AuthenticationError.
     """
-    if not header:
-        return None
-    if len(header) > MAX_HEADER_LENGTH:
-        raise AuthenticationError(INVALID_CREDENTIALS)
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic" or not encoded.strip():
-        raise AuthenticationError(INVALID_CREDENTIALS)
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as error:
+        return parse_basic_header(header)
+    except MalformedCredentials as error:
         raise AuthenticationError(INVALID_CREDENTIALS) from error
-    username, separator, password = decoded.partition(":")
-    if not separator:
-        raise AuthenticationError(INVALID_CREDENTIALS)
-    return Credentials(username, password)
 
 
 def authenticate(

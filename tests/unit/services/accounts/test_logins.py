@@ -10,6 +10,7 @@ from tests.helpers.factories import Factory
 from tests.helpers.passwords import PASSWORD
 from wheelyard.data.audit import AuditEvent
 from wheelyard.services import audit
+from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.logins import attempt_login
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.accounts.rate_limit import FAILED_LOGINS_PER_ADDRESS
@@ -95,7 +96,7 @@ def test_a_password_upload_by_an_account_with_two_factor_is_refused(
 ) -> None:
     ada = make.user(email="ada@example.com")
     ada.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-    credentials = auth.Credentials("ada@example.com", PASSWORD)
+    credentials = Credentials("ada@example.com", PASSWORD)
     with pytest.raises(auth.AuthenticationError) as refused:
         auth.authenticate(db, passwords, credentials, password_uploads=True, origin=ORIGIN)
     assert refused.value.status == 403
