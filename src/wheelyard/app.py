@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Scope
 
 from wheelyard.api.fast_path import CachedPages
 from wheelyard.config import Settings
@@ -22,15 +24,20 @@ from wheelyard.data.db_session import (
     transaction,
 )
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
+from wheelyard.http.private_site import PrivateSiteMiddleware
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.routes import routes
+from wheelyard.services.access import readers
+from wheelyard.services.access.readers import RememberedReaders
+from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.analytics.recorder import DownloadRecorder
+from wheelyard.services.audit import Origin
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
 from wheelyard.services.projects import packages
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
-from wheelyard.web.session import SessionCheckMiddleware
+from wheelyard.web.session import SessionCheckMiddleware, signed_in_id
 from wheelyard.web.templating import create_templates
 
 log = logging.getLogger(__name__)
@@ -58,25 +65,32 @@ def create_app(settings: Settings) -> Starlette:
         app.state.downloads.stop()  # writes the downloads still queued
         engine.dispose()
 
+    sessions = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=settings.https_only,
+        ),
+        # Inside SessionMiddleware: it reads the session that one has just decoded.
+        Middleware(SessionCheckMiddleware),
+    ]
+    # Cached simple pages, JSON documents and known files leave here, before the layers
+    # only people's pages need; they bring their own security headers.
+    served = [Middleware(CachedPages), Middleware(SecurityHeadersMiddleware)]
+    # A private index checks who asks before anything is served, cached answers included,
+    # so there the session comes first.
+    layers = (
+        [*sessions, _private_site(settings), *served] if settings.private else [*served, *sessions]
+    )
     app = Starlette(
         routes=routes(),
         middleware=[
             # First of all: nothing past here sees a Host header the operator did not list.
             Middleware(AllowedHostsMiddleware, permitted=settings.permitted_hosts()),
-            # Cached simple pages, JSON documents and known files leave here, before the
-            # layers only people's pages need; they bring their own security headers.
-            Middleware(CachedPages),
-            Middleware(SecurityHeadersMiddleware),
-            Middleware(
-                SessionMiddleware,
-                secret_key=settings.secret_key,
-                session_cookie=SESSION_COOKIE,
-                max_age=SESSION_MAX_AGE,
-                same_site="lax",
-                https_only=settings.https_only,
-            ),
-            # Inside SessionMiddleware: it reads the session that one has just decoded.
-            Middleware(SessionCheckMiddleware),
+            *layers,
         ],
         exception_handlers={
             HTTPException: errors.http_error,
@@ -89,7 +103,9 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.templates = create_templates(settings.site_name)
+    app.state.templates = create_templates(
+        settings.site_name, registration_open=settings.registration_open
+    )
     app.state.storage = create_storage(settings)
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
@@ -97,6 +113,34 @@ def create_app(settings: Settings) -> Starlette:
     app.state.pages = PageCache(signal=signal)
     app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
     return app
+
+
+def _private_site(settings: Settings) -> Middleware:
+    def verify(scope: Scope, credentials: Credentials) -> int | None:
+        app: Starlette = scope["app"]
+        client = scope.get("client")
+        origin = Origin(
+            ip_address=client[0] if client else None,
+            user_agent=Headers(scope=scope).get("user-agent"),
+        )
+        # A wrong password leaves an audit row (the login limits count them): a write.
+        with transaction(app.state.sessions, writes=True) as db:
+            return readers.reader_id(
+                db,
+                app.state.passwords,
+                credentials,
+                password_auth=settings.password_uploads,
+                origin=origin,
+            )
+
+    open_paths = frozenset({"/account/register"}) if settings.registration_open else frozenset()
+    return Middleware(
+        PrivateSiteMiddleware,
+        verify=verify,
+        signed_in=signed_in_id,
+        readers=RememberedReaders(),
+        open_paths=open_paths,
+    )
 
 
 def _build_big_listing(app: Starlette) -> None:

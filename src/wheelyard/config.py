@@ -43,8 +43,13 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Marks the session cookie Secure; on by default behind HTTPS, off for plain loopback.
     https_only: bool = False
-    # Uploads may authenticate with email + password as well as with API tokens.
+    # Uploads (and a private index's reads) may authenticate with email + password as well
+    # as with API tokens.
     password_uploads: bool = True
+    # Every page and API needs a signed-in user or credentials (http/private_site.py).
+    private: bool = False
+    # Whether anyone may create an account; None: open, unless the index is private.
+    registration: bool | None = None
     site_name: str = "wheelyard"
     # Outgoing mail (password-reset links); without a host the index sends none, and password
     # resets are not offered.
@@ -90,6 +95,8 @@ class Settings:
             secret_key=secret_key,
             https_only=_flag(env.get("WHEELYARD_HTTPS_ONLY", "0")),
             password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
+            private=_flag(env.get("WHEELYARD_PRIVATE", "0")),
+            registration=_registration(env.get("WHEELYARD_REGISTRATION", "")),
             site_name=env.get("WHEELYARD_SITE_NAME", "wheelyard"),
             download_retention_days=int(env.get("WHEELYARD_DOWNLOAD_RETENTION_DAYS", "180")),
             smtp_host=env.get("WHEELYARD_SMTP_HOST") or None,
@@ -103,6 +110,11 @@ class Settings:
             allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
             readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
         )
+
+    @property
+    def registration_open(self) -> bool:
+        """Whether anyone may sign up; on a private index only admins make accounts."""
+        return (not self.private) if self.registration is None else self.registration
 
     def permitted_hosts(self) -> frozenset[str]:
         """The Host names (lower case, no port) this server answers."""
@@ -120,6 +132,15 @@ def _public_url(value: str) -> str | None:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"expected an http(s) URL for WHEELYARD_PUBLIC_URL, got {value!r}")
     return value
+
+
+def _registration(value: str) -> bool | None:
+    value = value.strip().lower()
+    if not value:
+        return None
+    if value not in {"open", "closed"}:
+        raise ValueError(f"expected open or closed for WHEELYARD_REGISTRATION, got {value!r}")
+    return value == "open"
 
 
 def _hosts(value: str) -> tuple[str, ...]:

@@ -7,7 +7,6 @@ once, and the slow one is refused with the reason when its deadline passes.
 
 from __future__ import annotations
 
-import base64
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from tests.helpers.dists import Dist, Project, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.live_server import LiveServer, run_server
 from tests.helpers.passwords import PASSWORD
-from tests.helpers.uploads import twine_fields
+from tests.helpers.uploads import post_upload
 
 WHEELYARD = (sys.executable, "-m", "wheelyard")
 ADA_LOGIN = ("--email", "ada@example.com", "--password", PASSWORD)
@@ -45,39 +44,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-def multipart(dist: Dist) -> tuple[bytes, str]:
-    boundary = "wheelyard-test-boundary"
-    parts = []
-    for name, values in twine_fields(dist).items():
-        for value in values:
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                f"{value}\r\n".encode()
-            )
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="content"; '
-        f'filename="{dist.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
-        + dist.content
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 def upload(server: LiveServer, dist: Dist) -> tuple[int, str, float]:
-    body, content_type = multipart(dist)
-    credentials = base64.b64encode(f"ada@example.com:{PASSWORD}".encode()).decode()
-    request = urllib.request.Request(
-        f"{server.url}/legacy/",
-        data=body,
-        headers={"Content-Type": content_type, "Authorization": f"Basic {credentials}"},
-    )
     started = time.monotonic()
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, response.read().decode(), time.monotonic() - started
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), time.monotonic() - started
+    status, text = post_upload(server.url, dist, "ada@example.com", PASSWORD)
+    return status, text, time.monotonic() - started
 
 
 def test_a_slow_readme_is_refused_and_blocks_no_other_write(server: LiveServer) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import urllib.error
+import urllib.request
 
 from packaging.metadata import parse_email
 
@@ -67,3 +69,40 @@ def upload_form(dist: Dist, project: Project) -> dict[str, str]:
         "pyversion": "source" if is_sdist else "py3",
         "sha256_digest": dist.sha256,
     }
+
+
+def multipart_body(dist: Dist) -> tuple[bytes, str]:
+    """``dist`` and its twine fields as a multipart body, and the Content-Type naming it."""
+    boundary = "wheelyard-test-boundary"
+    parts = []
+    for name, values in twine_fields(dist).items():
+        for value in values:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="content"; '
+        f'filename="{dist.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + dist.content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def post_upload(base_url: str, dist: Dist, username: str, password: str) -> tuple[int, str]:
+    """Upload ``dist`` to a live server's ``/legacy/`` as twine would: (status, body)."""
+    body, content_type = multipart_body(dist)
+    credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{base_url}/legacy/",
+        data=body,
+        headers={"Content-Type": content_type, "Authorization": f"Basic {credentials}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()

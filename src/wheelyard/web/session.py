@@ -64,6 +64,12 @@ def session_user(request: HTTPConnection) -> SessionUser | None:
     return SessionUser(id=user_id, name=str(request.session.get(_USER_NAME, "")))
 
 
+def signed_in_id(scope: Scope) -> int | None:
+    """The id of the account signed in on this request's (checked) session, if any."""
+    who = session_user(HTTPConnection(scope))
+    return who.id if who is not None else None
+
+
 def session_generation(request: HTTPConnection) -> object:
     return request.session.get(_GENERATION)
 

@@ -40,7 +40,7 @@ def number(value: int | None) -> str:
     return f"{value or 0:,}"
 
 
-def create_templates(site_name: str) -> Jinja2Templates:
+def create_templates(site_name: str, *, registration_open: bool = True) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.filters.update(
@@ -50,7 +50,9 @@ def create_templates(site_name: str) -> Jinja2Templates:
         number=number,
         audit_action=audit.describe,
     )
-    env.globals.update(site_name=site_name, csrf_token=csrf.token_for)
+    env.globals.update(
+        site_name=site_name, csrf_token=csrf.token_for, registration_open=registration_open
+    )
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

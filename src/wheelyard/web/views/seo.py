@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.discovery import sitemap
@@ -22,6 +23,10 @@ def _site_root(request: Request) -> str:
 
 
 def robots_txt(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    if settings.private:
+        # Nothing here is for crawlers; the sitemap would only answer 401.
+        return PlainTextResponse("User-agent: *\nDisallow: /\n", headers=CACHE_CONTROL)
     body = "\n".join(
         [
             "User-agent: *",

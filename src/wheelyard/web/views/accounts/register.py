@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit, clock
@@ -20,6 +22,9 @@ from wheelyard.web.templating import render
 from wheelyard.web.views.accounts.forms import is_email_address, new_password_errors, text_field
 from wheelyard.web.views.accounts.responses import too_many
 
+REGISTRATION_CLOSED = (
+    "Registration is closed on this index: ask an administrator of it for an account."
+)
 REGISTRATIONS_LIMITED_MESSAGE = "Too many accounts were created from here. Try again later."
 
 
@@ -52,6 +57,9 @@ class RegisterForm:
 
 
 async def register(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    if not settings.registration_open:
+        raise HTTPException(status_code=403, detail=REGISTRATION_CLOSED)
     if request.method == "GET":
         return render(request, "account/register.html", form=None)
     form = RegisterForm.from_form(await verified_form(request))

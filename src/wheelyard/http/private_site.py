@@ -1,0 +1,110 @@
+"""A private site (``WHEELYARD_PRIVATE=1``): every read needs a signed-in user or credentials.
+
+Machine routes (the simple index, files and their metadata, the JSON and stats APIs, feeds,
+the sitemap) take HTTP basic auth and answer **401 with** ``WWW-Authenticate: Basic`` when
+it is missing or wrong, never a redirect: pip and uv ask their keyring or netrc only after
+a 401, and uv gives up on an index that redirects. Pages send people to sign in instead.
+Signing in, resetting a password, static files and ``robots.txt`` stay open, and so does
+the upload API, which checks its own credentials.
+
+This sits in front of the cached fast path, so no cached answer reaches a request that has
+not shown who it is. Verified credentials are remembered briefly per worker
+(services.access.readers), so an install costs one check, not one per file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from wheelyard.http.security_headers import ALL_HEADERS
+from wheelyard.services.access.readers import RememberedReaders
+from wheelyard.services.accounts.credentials import (
+    Credentials,
+    MalformedCredentials,
+    parse_basic,
+)
+
+REALM = 'Basic realm="wheelyard"'
+CREDENTIALS_NEEDED = (
+    "This index is private: send HTTP basic credentials, the username __token__ with an API "
+    "token as password (or your email and password where the index allows it)."
+)
+# Read by the pages and APIs that will show a reader what their roles let them see.
+READER_ID = "wheelyard.reader_id"
+
+MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi/", "/rss/", "/api/", "/sitemap")
+OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy")
+OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
+
+# Checks credentials against the database: the id of the account, or None.
+Verifier = Callable[[Scope, Credentials], int | None]
+
+
+class PrivateSiteMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verify: Verifier,
+        signed_in: Callable[[Scope], int | None],
+        readers: RememberedReaders,
+        open_paths: frozenset[str] = frozenset(),
+    ) -> None:
+        self.app = app
+        self.verify = verify
+        self.signed_in = signed_in
+        self.readers = readers
+        self.open_paths = OPEN_PATHS | open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path in self.open_paths or path.startswith(OPEN_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        reader = self.signed_in(scope)
+        if reader is None:
+            reader = await self._reader_of(scope)
+        if reader is None:
+            response = _refusal(scope, machine=path.startswith(MACHINE_PREFIXES))
+            await response(scope, receive, send)
+            return
+        scope[READER_ID] = reader
+        await self.app(scope, receive, send)
+
+    async def _reader_of(self, scope: Scope) -> int | None:
+        authorization = Headers(scope=scope).get("authorization")
+        if not authorization:
+            return None
+        key = self.readers.key(authorization.encode("latin-1"))
+        remembered = self.readers.lookup(key)
+        if remembered is not None:
+            return remembered
+        try:
+            credentials = parse_basic(authorization)
+        except MalformedCredentials:
+            return None
+        if credentials is None:
+            return None
+        reader = await run_in_threadpool(self.verify, scope, credentials)
+        if reader is not None:
+            self.readers.remember(key, reader)
+        return reader
+
+
+def _refusal(scope: Scope, *, machine: bool) -> Response:
+    if machine:
+        headers = {"WWW-Authenticate": REALM, **ALL_HEADERS}
+        return PlainTextResponse(CREDENTIALS_NEEDED, status_code=401, headers=headers)
+    query = scope.get("query_string", b"").decode("latin-1")
+    here = scope["path"] + (f"?{query}" if query else "")
+    target = "/account/login?" + urlencode({"next": here})
+    return RedirectResponse(target, status_code=303, headers=ALL_HEADERS)

@@ -1,0 +1,96 @@
+"""Readers of a private index: the account behind HTTP basic credentials, remembered briefly.
+
+pip and uv send their credentials with every request. Checking a token is one indexed
+lookup, a password an argon2 hash: far too slow for every file of an install. So a worker
+remembers each credential it verified for ``REMEMBER_SECONDS``: a revoked token, a changed
+password or a disabled account stops working everywhere within that time, with no message
+between workers or nodes. The memory holds sha256 digests of the credentials, never the
+credentials, and at most ``MAX_REMEMBERED`` of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from wheelyard.services.accounts import logins, tokens, users
+from wheelyard.services.accounts.credentials import Credentials
+from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.audit import Origin
+
+# Within the 2 s a revocation may take to reach every worker (the page caches' bound).
+REMEMBER_SECONDS = 1.0
+MAX_REMEMBERED = 10_000
+
+
+def reader_id(
+    db: Session,
+    passwords: Passwords,
+    credentials: Credentials,
+    *,
+    password_auth: bool,
+    origin: Origin,
+) -> int | None:
+    """The id of the active account the credentials stand for; None when they stand for
+    none. Any token reads, whatever its scope; a password only while ``password_auth``.
+    A wrong password counts towards the login limits (and is audited) as on the login page.
+    """
+    if credentials.is_token:
+        token = tokens.find_valid_token(db, credentials.password)
+        return token.user_id if token is not None else None
+    if not password_auth or not credentials.password:
+        return None
+    if len(credentials.password) > users.MAX_PASSWORD_LENGTH:
+        return None
+    attempt = logins.attempt_login(
+        db, passwords, email=credentials.username, password=credentials.password, origin=origin
+    )
+    # An account with two-factor login reads with a token: a password alone is half of it.
+    return attempt.user.id if attempt.user is not None else None
+
+
+class RememberedReaders:
+    """Credentials this worker verified lately, by digest: the account id, until when."""
+
+    def __init__(
+        self,
+        *,
+        seconds: float = REMEMBER_SECONDS,
+        size: int = MAX_REMEMBERED,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._monotonic = monotonic
+        self._entries: OrderedDict[bytes, tuple[int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(authorization: bytes) -> bytes:
+        return hashlib.sha256(authorization).digest()
+
+    def lookup(self, key: bytes) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            user_id, until = entry
+            if until <= self._monotonic():
+                del self._entries[key]
+                return None
+            return user_id
+
+    def remember(self, key: bytes, user_id: int) -> None:
+        with self._lock:
+            self._entries[key] = (user_id, self._monotonic() + self.seconds)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
