@@ -23,6 +23,7 @@ from tests.helpers.uploads import post_upload
 
 pytestmark = pytest.mark.clients
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LIB = Project("private-lib", "1.0")
 ADA_LOGIN = ("--email", "ada@example.com", "--password", PASSWORD)
 
@@ -79,9 +80,9 @@ def run(command: Sequence[str | Path], env: Mapping[str, str] = {}) -> tuple[int
     return result.returncode, result.stdout + result.stderr
 
 
-def pip(venv: Path, url: str, env: Mapping[str, str] = {}) -> tuple[int, str]:
+def pip(venv: Path, url: str, env: Mapping[str, str] = {}, *more: str) -> tuple[int, str]:
     python = venv / "bin" / "python"
-    options = ["--no-cache-dir", "--index-url", url, LIB.name]
+    options = ["--no-cache-dir", "--index-url", url, *more, LIB.name]
     return run([sys.executable, "-m", "pip", "--python", python, "install", *options], env)
 
 
@@ -105,6 +106,24 @@ def venv(tmp_path: Path) -> Path:
 def test_pip_installs_with_a_read_token_in_the_url(index: PrivateIndex, venv: Path) -> None:
     code, output = pip(venv, index.simple_url(f"__token__:{index.read_token}"))
     assert code == 0, output
+
+
+def test_pip_installs_with_a_keyring(index: PrivateIndex, venv: Path, tmp_path: Path) -> None:
+    # pip asks the keyring only after a 401, for the user in the URL; it runs the keyring
+    # command (beside this interpreter), which loads the test backend.
+    env = {
+        "PYTHON_KEYRING_BACKEND": "tests.helpers.keyring_backend.EnvironmentKeyring",
+        "WHEELYARD_TEST_KEYRING": f"__token__:{index.read_token}",
+        "PYTHONPATH": str(REPO_ROOT),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    url = index.simple_url("__token__")
+    code, output = pip(venv, url, env, "--keyring-provider", "subprocess")
+    assert code == 0, output
+    wrong = {**env, "WHEELYARD_TEST_KEYRING": "__token__:wrong"}
+    other = new_venv(tmp_path / "other")
+    code, output = pip(other, url, wrong, "--keyring-provider", "subprocess")
+    assert code != 0
 
 
 def test_pip_installs_with_netrc(index: PrivateIndex, venv: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ pages, open doors only where a stranger must get in, and no cached answer for st
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.helpers.accounts import log_in
@@ -196,3 +198,41 @@ def test_the_settings_read_private_and_registration(tmp_path: object) -> None:
     assert Settings.from_env({"WHEELYARD_SECRET_KEY": "k"}).registration_open
     with pytest.raises(ValueError, match="WHEELYARD_REGISTRATION"):
         Settings.from_env({"WHEELYARD_REGISTRATION": "maybe", "WHEELYARD_SECRET_KEY": "k"})
+
+
+SECRET_SUMMARY = "Quarterly numbers nobody outside may read"
+
+
+def every_get_path(app: Starlette) -> list[str]:
+    """Each GET route of the app, its parameters filled with the private project's names."""
+    paths = []
+    for route in app.routes:
+        if isinstance(route, Route) and route.methods and "GET" in route.methods:
+            path = route.path.replace("{path:path}", "ab/cd/x/secret_billing-1.0.tar.gz")
+            paths.append(re.sub(r"\{[^}]+\}", "secret-billing", path))
+    return sorted(set(paths))
+
+
+def test_no_route_shows_a_stranger_anything_of_the_index(
+    settings: Settings, sessions: sessionmaker[Session], make: Factory, db: Session
+) -> None:
+    project = make.package("secret-billing", summary=SECRET_SUMMARY, versions=("1.0",))
+    filename = project.releases[0].files[0].filename
+    app = create_app(dataclasses.replace(settings, private=True))
+    app.state.sessions = sessions
+    app.state.downloads.interval = 3600
+    paths = every_get_path(app)
+    assert len(paths) > 20
+    with TestClient(app, base_url="http://testserver") as stranger:
+        for path in paths:
+            response = stranger.get(path, follow_redirects=False)
+            where = f"GET {path} ({response.status_code})"
+            assert response.status_code in {200, 303, 401, 404}, where
+            if response.status_code == 200:
+                assert path.startswith(("/account/", "/robots.txt")), where
+            seen = response.text + " ".join(f"{k}: {v}" for k, v in response.headers.items())
+            for secret in ("secret-billing", "secret_billing", SECRET_SUMMARY, filename):
+                if response.status_code == 303:
+                    # The way back after signing in names the page asked for, nothing more.
+                    seen = seen.replace(response.headers["location"], "")
+                assert secret not in seen, f"{where} shows {secret!r}"
