@@ -22,13 +22,13 @@ from starlette.testclient import TestClient
 
 from tests.helpers import factories
 from tests.helpers.accounts import log_in
+from tests.helpers.apps import app_for
 from tests.helpers.clock import Clock, WallClock
 from tests.helpers.environment import SHARED_DATA, postgres_url
 from tests.helpers.install_clients import new_venv
 from tests.helpers.live_server import LiveServer, run_server, scratch_database
 from tests.helpers.mail import Inbox, smtp_sink
 from tests.helpers.passwords import TEST_ARGON2, cheap_passwords
-from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.package import Package
@@ -115,13 +115,7 @@ def settings(database_url: str, tmp_path: Path, allowed_hosts: tuple[str, ...]) 
 
 @pytest.fixture
 def app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
-    app = create_app(settings)
-    app.state.sessions = sessions
-    # Every session in a test shares one connection: the recorder's thread must not write
-    # while a request runs. It writes when a test flushes it (app.state.downloads.flush())
-    # and when the client shuts down.
-    app.state.downloads.interval = 3600
-    return app
+    return app_for(settings, sessions)
 
 
 @pytest.fixture

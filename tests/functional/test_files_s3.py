@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from tests.helpers.apps import app_for
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.s3_server import (
@@ -19,7 +20,6 @@ from tests.helpers.s3_server import (
     TEST_SECRET_ACCESS_KEY,
     MotoServer,
 )
-from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.download import Download
 from wheelyard.data.release_file import ReleaseFile
@@ -41,9 +41,9 @@ def aws_environment(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) ->
 def s3_client_for(
     settings: Settings, sessions: sessionmaker[Session], presign_seconds: int
 ) -> Iterator[TestClient]:
-    app = create_app(dataclasses.replace(settings, presigned_download_seconds=presign_seconds))
-    app.state.sessions = sessions
-    app.state.downloads.interval = 3600
+    app = app_for(
+        dataclasses.replace(settings, presigned_download_seconds=presign_seconds), sessions
+    )
     with TestClient(app, base_url="http://testserver") as client:
         yield client
 

@@ -16,11 +16,11 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.helpers.accounts import log_in
+from tests.helpers.apps import app_for
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import basic_auth
-from wheelyard.app import create_app
 from wheelyard.config import Settings
 from wheelyard.data.api_token import TokenScope
 from wheelyard.data.audit import AuditEvent
@@ -50,9 +50,7 @@ PAGES = ["/", "/project/demo/", "/search?q=demo", "/stats/", "/account"]
 def private(
     settings: Settings, sessions: sessionmaker[Session], package: Package
 ) -> Iterator[TestClient]:
-    app = create_app(dataclasses.replace(settings, private=True))
-    app.state.sessions = sessions
-    app.state.downloads.interval = 3600
+    app = app_for(dataclasses.replace(settings, private=True), sessions)
     with TestClient(app, base_url="http://testserver") as client:
         yield client
 
@@ -218,9 +216,7 @@ def test_no_route_shows_a_stranger_anything_of_the_index(
 ) -> None:
     project = make.package("secret-billing", summary=SECRET_SUMMARY, versions=("1.0",))
     filename = project.releases[0].files[0].filename
-    app = create_app(dataclasses.replace(settings, private=True))
-    app.state.sessions = sessions
-    app.state.downloads.interval = 3600
+    app = app_for(dataclasses.replace(settings, private=True), sessions)
     paths = every_get_path(app)
     assert len(paths) > 20
     with TestClient(app, base_url="http://testserver") as stranger:
