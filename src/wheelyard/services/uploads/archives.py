@@ -32,6 +32,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from wheelyard.services.uploads.archive_links import ArchiveLinks, EscapingLink
+
 WHEEL = "bdist_wheel"
 SDIST = "sdist"
 WHEEL_SUFFIX = ".whl"
@@ -257,8 +259,18 @@ def _read_tarball(source: BinaryIO, size: int, filename: str) -> DistributionMet
         bounded = io.BufferedReader(_BoundedReader(unzipped, _unpacked_limit(size), size), _CHUNK)
         # Stream mode ("r|"): one pass, members read in order, no seeking in the gzip.
         with tarfile.open(fileobj=bounded, mode="r|") as archive:
+            names: set[str] = set()
+            links = ArchiveLinks()
             for member in archive:
-                _check_tar_member(member)
+                _check_tar_member(member, links)
+                # Unpacking would let the last of two same-named members win, whatever the
+                # first one was when it was checked (zip archives are held to the same).
+                name = posixpath.normpath(member.name)
+                if name in names:
+                    raise DistributionError(
+                        f"The archive has more than one member named {member.name!r}."
+                    )
+                names.add(name)
                 if member.isfile() and re.fullmatch(r"[^/]+/PKG-INFO", member.name):
                     if member.size > MAX_METADATA_SIZE:
                         raise DistributionError(f"{member.name} is larger than metadata can be.")
@@ -270,23 +282,31 @@ def _read_tarball(source: BinaryIO, size: int, filename: str) -> DistributionMet
         # length and CRC checks see all of it.
         while bounded.read(_CHUNK):
             pass
+    try:
+        links.check_all()
+    except EscapingLink as error:
+        message = f"The archive member {error.name!r} links outside the archive."
+        raise DistributionError(message) from error
     chosen = _choose_pkg_info(found, filename)
     return DistributionMetadata(SDIST, found[chosen], chosen)
 
 
-def _check_tar_member(member: tarfile.TarInfo) -> None:
+def _check_tar_member(member: tarfile.TarInfo, links: ArchiveLinks) -> None:
     _check_member_path(member.name)
     if member.isfile() or member.isdir():
         return
     if member.issym() or member.islnk():
-        # A link is followed when unpacking: where it points must stay inside as well.
+        # A link is followed when unpacking: where it leads, through the archive's other
+        # links too, must stay inside as well.
         target = member.linkname.replace("\\", "/")
-        if member.issym():
-            target = posixpath.join(posixpath.dirname(member.name), target)
-        resolved = posixpath.normpath(target)
-        if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+        try:
+            if member.issym():
+                links.add_symlink(member.name, target)
+            else:
+                links.add_hardlink(member.name, target)
+        except EscapingLink as error:
             raise DistributionError(
                 f"The archive member {member.name!r} links outside the archive."
-            )
+            ) from error
         return
     raise DistributionError(f"The archive member {member.name!r} is not a regular file.")

@@ -167,6 +167,58 @@ def test_an_sdist_link_out_of_the_archive_is_refused(kind: bytes, target: str) -
     assert "links outside the archive" in refusal(content, "tiny_lib-1.0.tar.gz")
 
 
+def links(*pairs: tuple[str, str], kind: bytes = tarfile.SYMTYPE) -> list[tarfile.TarInfo]:
+    members = []
+    for name, target in pairs:
+        member = tarfile.TarInfo(f"tiny_lib-1.0/{name}")
+        member.type = kind
+        member.linkname = target
+        members.append(member)
+    return members
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        # Each link alone normalises to a path inside; followed through the other, it is not.
+        [("a", "."), ("b", "a/a/a/../../..")],
+        [("sub", ".."), ("sub2", "sub/..")],
+        [("up", "x/../.."), ("x", "..")],
+        [("loop", "loop/x")],
+    ],
+)
+def test_chained_sdist_links_that_escape_are_refused(chain: list[tuple[str, str]]) -> None:
+    content = tar_gz_bytes({"tiny_lib-1.0/PKG-INFO": METADATA}, *links(*chain))
+    assert "links outside the archive" in refusal(content, "tiny_lib-1.0.tar.gz")
+
+
+def test_a_hard_link_through_a_symlink_that_escapes_is_refused() -> None:
+    escape = links(("out", "../.."))  # tiny_lib-1.0/out -> two folders up: refused alone
+    content = tar_gz_bytes({"tiny_lib-1.0/PKG-INFO": METADATA}, *escape)
+    assert "links outside the archive" in refusal(content, "tiny_lib-1.0.tar.gz")
+    inside = links(("docs", "."))
+    hard = links(("hard", "tiny_lib-1.0/docs/../../x"), kind=tarfile.LNKTYPE)
+    content = tar_gz_bytes({"tiny_lib-1.0/PKG-INFO": METADATA}, *inside, *hard)
+    assert "'tiny_lib-1.0/hard' links outside the archive" in refusal(
+        content, "tiny_lib-1.0.tar.gz"
+    )
+
+
+def test_chained_links_that_stay_inside_are_fine() -> None:
+    chain = links(("a", "."), ("docs", "a/a/sub"), ("readme", "docs/../PKG-INFO"))
+    content = tar_gz_bytes({"tiny_lib-1.0/PKG-INFO": METADATA}, *chain)
+    assert read(content, "tiny_lib-1.0.tar.gz").metadata == METADATA
+
+
+def test_duplicate_sdist_members_are_refused() -> None:
+    again = tarfile.TarInfo("tiny_lib-1.0/PKG-INFO")
+    again.size = 0
+    content = tar_gz_bytes({"tiny_lib-1.0/PKG-INFO": METADATA}, again)
+    assert "more than one member named 'tiny_lib-1.0/PKG-INFO'" in refusal(
+        content, "tiny_lib-1.0.tar.gz"
+    )
+
+
 def test_an_sdist_link_inside_the_archive_is_fine() -> None:
     link = tarfile.TarInfo("tiny_lib-1.0/docs/readme")
     link.type = tarfile.SYMTYPE
