@@ -22,7 +22,11 @@ from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import urls
 from wheelyard.services.index.project_page import core_metadata, relative_url
-from wheelyard.services.projects.packages import default_release, resolve_release
+from wheelyard.services.projects.packages import (
+    default_release,
+    external_link,
+    resolve_release,
+)
 from wheelyard.services.projects.release_files import file_url
 from wheelyard.storage.base import FileStorage
 
@@ -105,15 +109,17 @@ def _metadata(storage: FileStorage, release: Release) -> RawMetadata:
 
 
 def _project_urls(package: Package, metadata: RawMetadata) -> dict[str, str] | None:
+    """The project's links, only those safe to follow (http and https), as its page shows."""
     urls: dict[str, str] = {}
-    home_page = metadata.get("home_page") or package.home_page
-    if home_page:
+    if home_page := external_link(metadata.get("home_page") or package.home_page):
         urls["Homepage"] = home_page
-    if metadata.get("download_url"):
-        urls["Download"] = metadata["download_url"]
-    urls.update(metadata.get("project_urls", {}))
-    if package.docs_url:
-        urls.setdefault("Documentation", package.docs_url)
+    if download := external_link(metadata.get("download_url")):
+        urls["Download"] = download
+    for label, url in metadata.get("project_urls", {}).items():
+        if link := external_link(url):
+            urls[label] = link
+    if docs := external_link(package.docs_url):
+        urls.setdefault("Documentation", docs)
     return urls or None
 
 
@@ -132,11 +138,12 @@ def _info(
         "description_content_type": (
             metadata.get("description_content_type") or package.description_content_type
         ),
-        "docs_url": package.docs_url,
-        "download_url": metadata.get("download_url"),
+        # Links go out only as http(s): a javascript: URL in metadata is nobody's link.
+        "docs_url": external_link(package.docs_url),
+        "download_url": external_link(metadata.get("download_url")),
         "downloads": NO_DOWNLOAD_COUNTS,
         "dynamic": metadata.get("dynamic"),
-        "home_page": metadata.get("home_page") or package.home_page,
+        "home_page": external_link(metadata.get("home_page") or package.home_page),
         "keywords": ",".join(keywords) if keywords else package.keywords,
         "license": metadata.get("license") or package.license_id,
         "license_expression": metadata.get("license_expression"),

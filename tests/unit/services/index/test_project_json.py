@@ -93,6 +93,24 @@ def test_info_comes_from_the_uploaded_metadata(
     assert info["downloads"] == {"last_day": -1, "last_month": -1, "last_week": -1}
 
 
+def test_links_that_are_not_http_are_dropped(
+    db: Session, make: Factory, storage: LocalStorage
+) -> None:
+    package = make.package("sly-demo", versions=("1.0",))
+    package.home_page = "javascript:alert(document.cookie)"
+    package.docs_url = "data:text/html,<script>alert(1)</script>"
+
+    info = _decode(project_json.project_document(db, storage, "sly-demo", BASE))["info"]
+
+    assert info["home_page"] is None
+    assert info["docs_url"] is None
+    assert info["project_urls"] is None
+    package.docs_url = "https://docs.example"
+    db.flush()
+    info = _decode(project_json.project_document(db, storage, "sly-demo", BASE))["info"]
+    assert info["project_urls"] == {"Documentation": "https://docs.example"}
+
+
 def test_without_stored_metadata_info_comes_from_the_project(
     db: Session, make: Factory, storage: LocalStorage
 ) -> None:
