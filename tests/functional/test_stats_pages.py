@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tests.helpers.accounts import log_in
 from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
+from wheelyard.data.user import User
 from wheelyard.storage.base import FileStorage
 
 PIP = (
@@ -158,3 +160,17 @@ def test_index_stats_page(client: TestClient, downloaded: str) -> None:
 def test_pages_keep_the_site_policy(client: TestClient, downloaded: str) -> None:
     response = client.get(f"/project/{downloaded}/stats/")
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_pages_are_shared_only_while_nobody_is_signed_in(
+    client: TestClient, downloaded: str, ada: User
+) -> None:
+    for path in ("/stats/", f"/project/{downloaded}/stats/"):
+        anonymous = client.get(path)
+        assert anonymous.headers["cache-control"] == "public, max-age=60", path
+        assert anonymous.headers["vary"] == "Cookie"
+    log_in(client, ada.email)
+    for path in ("/stats/", f"/project/{downloaded}/stats/"):
+        signed_in = client.get(path)
+        assert "Ada" in signed_in.text
+        assert signed_in.headers["cache-control"] == "private, no-store", path

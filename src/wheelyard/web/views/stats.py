@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
 from wheelyard.http.transaction import transaction
@@ -23,10 +24,22 @@ from wheelyard.services.analytics import charts, project_sizes, stats
 from wheelyard.services.analytics.stats import CategoryCount
 from wheelyard.services.naming import is_valid_project_name
 from wheelyard.services.projects import packages
+from wheelyard.web.session import session_user
 from wheelyard.web.templating import render
 
 # Figures change with every download; a minute keeps busy pages cheap and still current.
 CACHE_CONTROL = "public, max-age=60"
+# A page for someone signed in names them and holds their CSRF token: no shared cache may
+# keep it. On a private index, nothing is for everyone.
+PERSONAL = "private, no-store"
+
+
+def _page_headers(request: Request) -> dict[str, str]:
+    settings: Settings = request.app.state.settings
+    personal = settings.private or session_user(request) is not None
+    return {"Cache-Control": PERSONAL if personal else CACHE_CONTROL}
+
+
 # A chart is an image: no script may run in it, and its inline styles stay inside it.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 SPARKLINE_DAYS = 30
@@ -88,7 +101,7 @@ def project_stats(request: Request) -> Response:
         return render(
             request,
             "stats/project.html",
-            headers={"Cache-Control": CACHE_CONTROL},
+            headers=_page_headers(request),
             package=package,
             recent=recent,
             days=days,
@@ -125,7 +138,7 @@ def index_stats_page(request: Request) -> Response:
         return render(
             request,
             "stats/index.html",
-            headers={"Cache-Control": CACHE_CONTROL},
+            headers=_page_headers(request),
             recent=stats.recent(db, None),
             counts=packages.index_counts(db),
             total_size=project_sizes.total_size(db),
