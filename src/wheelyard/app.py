@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from wheelyard.api.fast_path import CachedPages
@@ -24,6 +24,7 @@ from wheelyard.data.db_session import (
     transaction,
 )
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
+from wheelyard.http.origin import client_origin
 from wheelyard.http.private_site import PrivateSiteMiddleware
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.routes import routes
@@ -32,7 +33,6 @@ from wheelyard.services.access.readers import RememberedReaders
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.analytics.recorder import DownloadRecorder
-from wheelyard.services.audit import Origin
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
 from wheelyard.services.projects import packages
 from wheelyard.storage.factory import create_storage
@@ -118,11 +118,7 @@ def create_app(settings: Settings) -> Starlette:
 def _private_site(settings: Settings) -> Middleware:
     def verify(scope: Scope, credentials: Credentials) -> int | None:
         app: Starlette = scope["app"]
-        client = scope.get("client")
-        origin = Origin(
-            ip_address=client[0] if client else None,
-            user_agent=Headers(scope=scope).get("user-agent"),
-        )
+        origin = client_origin(HTTPConnection(scope))
         # A wrong password leaves an audit row (the login limits count them): a write.
         with transaction(app.state.sessions, writes=True) as db:
             return readers.reader_id(

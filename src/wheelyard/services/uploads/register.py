@@ -148,8 +148,16 @@ def prepare(
     return prepared
 
 
-def _check(db: Session, prepared: Prepared, uploader: Uploader | None) -> ReleaseFile | None:
-    """The checks that read tables, in order; the identical file when it is already here."""
+def register_prepared(
+    db: Session,
+    storage: FileStorage,
+    prepared: Prepared,
+    *,
+    uploader: Uploader | None,
+    origin: Origin = NO_ORIGIN,
+) -> Registered:
+    """Step 2: the checks that read tables, in order, then the rows and the blobs;
+    UploadError (nothing written) when refused."""
     checked = prepared.metadata
     package = db.get(Package, normalize_name(checked.name))
     if package is None:
@@ -160,7 +168,7 @@ def _check(db: Session, prepared: Prepared, uploader: Uploader | None) -> Releas
     assert prepared.digests is not None
     existing = find_duplicate(db, prepared.incoming.filename, prepared.digests)
     if existing is not None:
-        return existing
+        return Registered(existing, Outcome.ALREADY_PRESENT)
     release = _find_release(db, package, checked.version) if package is not None else None
     if (
         prepared.incoming.filetype == SDIST
@@ -170,26 +178,6 @@ def _check(db: Session, prepared: Prepared, uploader: Uploader | None) -> Releas
         raise UploadError("Only one sdist may be uploaded per release.")
     if prepared.archive_refusal is not None:
         raise prepared.archive_refusal
-    return None
-
-
-def register_prepared(
-    db: Session,
-    storage: FileStorage,
-    prepared: Prepared,
-    *,
-    uploader: Uploader | None,
-    origin: Origin = NO_ORIGIN,
-) -> Registered:
-    """Step 2: the checks that read tables, then the rows and the blobs; UploadError
-    (nothing written) when refused."""
-    existing = _check(db, prepared, uploader)
-    if existing is not None:
-        return Registered(existing, Outcome.ALREADY_PRESENT)
-    checked = prepared.metadata
-    package = db.get(Package, normalize_name(checked.name))
-    release = _find_release(db, package, checked.version) if package is not None else None
-    assert prepared.dist is not None and prepared.digests is not None
     return _write(
         db,
         storage,
