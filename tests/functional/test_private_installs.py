@@ -17,7 +17,7 @@ import pytest
 from tests.helpers.dists import Project, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.install_clients import CLIENT_ENV, UV, new_venv
-from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.live_server import LiveServer, run_server, wheelyard_cli
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import post_upload
 
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.clients
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIB = Project("private-lib", "1.0")
+READ_SCOPE = ("--scope", "read")
 ADA_LOGIN = ("--email", "ada@example.com", "--password", PASSWORD)
 
 
@@ -42,25 +43,15 @@ class PrivateIndex:
         return f"http://{at}{self.host}/simple/"
 
 
-def wheelyard(server: LiveServer, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "wheelyard", *args],
-        env=dict(server.env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateIndex]:
     var_dir = tmp_path_factory.mktemp("private")
     with run_server(var_dir, postgres_url(), env={"WHEELYARD_PRIVATE": "1"}) as server:
-        wheelyard(server, "user", "create", "--name", "Ada", *ADA_LOGIN)
-        upload = wheelyard(server, "token", "create", "--email", "ada@example.com")
-        read = wheelyard(server, "token", "create", "--email", "ada@example.com", "--scope", "read")
+        wheelyard_cli(server, "user", "create", "--name", "Ada", *ADA_LOGIN)
+        upload = wheelyard_cli(server, "token", "create", "--email", "ada@example.com")
+        read = wheelyard_cli(
+            server, "token", "create", "--email", "ada@example.com", "--scope", "read"
+        )
         status, text = post_upload(
             server.url, wheel(LIB), "__token__", upload.strip().splitlines()[-1]
         )

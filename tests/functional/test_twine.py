@@ -26,7 +26,7 @@ from twine.repository import Repository
 from tests.helpers.dists import Dist, Project, sdist, wheel
 from tests.helpers.environment import SHARED_DATA
 from tests.helpers.install_clients import CLIENT_ENV
-from tests.helpers.live_server import LiveServer
+from tests.helpers.live_server import LiveServer, wheelyard_cli
 from tests.helpers.passwords import PASSWORD
 from wheelyard.data.db_session import create_engine
 from wheelyard.data.maintainer import Maintainer
@@ -83,16 +83,10 @@ class Index:
             return {name: sha256 for name, sha256 in connection.execute(query)}  # noqa: C416
 
 
-def wheelyard(server: LiveServer, *args: str) -> str:
-    code, output = run([sys.executable, "-m", "wheelyard", *args], env=dict(server.env))
-    assert code == 0, output
-    return output
-
-
 @pytest.fixture(scope="module")
 def index(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     """Ada has an account (made with the CLI, as an operator would) and an API token."""
-    wheelyard(
+    wheelyard_cli(
         live_server,
         "user",
         "create",
@@ -103,7 +97,7 @@ def index(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> 
         "--password",
         PASSWORD,
     )
-    token = wheelyard(live_server, "token", "create", "--email", "ada@example.com").split()[-1]
+    token = wheelyard_cli(live_server, "token", "create", "--email", "ada@example.com").split()[-1]
     dists = tmp_path_factory.mktemp("dists")
     for dist in (wheel(LIB), sdist(LIB), sdist(APP)):
         dist.write_to(dists)
@@ -264,7 +258,7 @@ def _race(url: str, entrants: dict[str, Dist]) -> dict[str, tuple[int, str]]:
 
 
 def test_two_users_racing_to_create_a_project_never_see_a_500(index: Index) -> None:
-    wheelyard(
+    wheelyard_cli(
         index.server,
         "user",
         "create",

@@ -9,8 +9,6 @@ does (run_server gives the server a database of its own either way).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from sqlalchemy.orm import Session
 from tests.helpers import index_totals
 from tests.helpers.dists import Dist, Project, wheel
 from tests.helpers.environment import postgres_url
-from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.live_server import LiveServer, run_server, wheelyard_cli
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import upload_form
 from wheelyard.data.db_session import create_engine
@@ -62,28 +60,15 @@ class Index:
         return found
 
 
-def _wheelyard(server: LiveServer, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "wheelyard", *args],
-        env=dict(server.env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     """Two worker processes, so that racers meet in different processes as well as threads."""
     var_dir = tmp_path_factory.mktemp("races")
     postgres = postgres_url()
     with run_server(var_dir, postgres, args=["--workers", "2"]) as server:
-        _wheelyard(server, "user", "create", "--name", "Ada", "--email", "ada@example.com",
+        wheelyard_cli(server, "user", "create", "--name", "Ada", "--email", "ada@example.com",
                    "--password", PASSWORD)  # fmt: skip
-        token = _wheelyard(server, "token", "create", "--email", "ada@example.com").split()[-1]
+        token = wheelyard_cli(server, "token", "create", "--email", "ada@example.com").split()[-1]
         engine = create_engine(server.database_url)
         try:
             yield Index(server, engine, token)

@@ -7,8 +7,6 @@ once, and the slow one is refused with the reason when its deadline passes.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,11 +17,10 @@ import pytest
 
 from tests.helpers.dists import Dist, Project, wheel
 from tests.helpers.environment import postgres_url
-from tests.helpers.live_server import LiveServer, run_server
+from tests.helpers.live_server import LiveServer, run_server, wheelyard_cli
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import post_upload
 
-WHEELYARD = (sys.executable, "-m", "wheelyard")
 ADA_LOGIN = ("--email", "ada@example.com", "--password", PASSWORD)
 DEADLINE_SECONDS = 3
 # Renders for tens of seconds: far past the deadline.
@@ -35,12 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     var_dir = tmp_path_factory.mktemp("slow-readme")
     env = {"WHEELYARD_README_SECONDS": str(DEADLINE_SECONDS)}
     with run_server(var_dir, postgres_url(), env=env) as server:
-        subprocess.run(
-            [*WHEELYARD, "user", "create", "--name", "Ada", *ADA_LOGIN],
-            env=dict(server.env),
-            check=True,
-            capture_output=True,
-        )
+        wheelyard_cli(server, "user", "create", "--name", "Ada", *ADA_LOGIN)
         yield server
 
 

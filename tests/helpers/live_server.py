@@ -40,6 +40,21 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+def wheelyard_cli(server: LiveServer, *args: str) -> str:
+    """Run ``wheelyard ARGS`` on the server's database and settings, as its operator would;
+    its standard output (a created token is the last line)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wheelyard", *args],
+        env=dict(server.env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
