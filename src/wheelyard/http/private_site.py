@@ -15,13 +15,13 @@ not shown who it is. Verified credentials are remembered briefly per worker
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from wheelyard.http.responses import sign_in_first
 from wheelyard.http.security_headers import ALL_HEADERS
 from wheelyard.services.access.readers import RememberedReaders
 from wheelyard.services.accounts.credentials import (
@@ -105,6 +105,4 @@ def _refusal(scope: Scope, *, machine: bool) -> Response:
         headers = {"WWW-Authenticate": REALM, **ALL_HEADERS}
         return PlainTextResponse(CREDENTIALS_NEEDED, status_code=401, headers=headers)
     query = scope.get("query_string", b"").decode("latin-1")
-    here = scope["path"] + (f"?{query}" if query else "")
-    target = "/account/login?" + urlencode({"next": here})
-    return RedirectResponse(target, status_code=303, headers=ALL_HEADERS)
+    return sign_in_first(scope["path"], query, ALL_HEADERS)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.data.user import User
+from wheelyard.http.responses import sign_in_first
 from wheelyard.services import clock
 from wheelyard.services.accounts import users
 from wheelyard.web import csrf
@@ -84,8 +85,7 @@ def signed_in_user(request: HTTPConnection, db: Session) -> User | None:
 
 def login_redirect(request: HTTPConnection) -> RedirectResponse:
     """To the login page, coming back here afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/account/login?" + urlencode({"next": here}), status_code=303)
+    return sign_in_first(request.url.path, request.url.query)
 
 
 def safe_next(target: str | None, default: str = "/account") -> str:
