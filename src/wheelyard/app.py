@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError
@@ -26,10 +26,12 @@ from wheelyard.data.db_session import (
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
 from wheelyard.http.origin import client_origin
 from wheelyard.http.private_site import PrivateSiteMiddleware
+from wheelyard.http.project_reader import ProjectReaders
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.routes import routes
 from wheelyard.services.access import readers
 from wheelyard.services.access.readers import RememberedReaders
+from wheelyard.services.access.visibility import Reader
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.analytics.recorder import DownloadRecorder
@@ -111,17 +113,20 @@ def create_app(settings: Settings) -> Starlette:
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
     signal = ChangeSignal(settings.var_dir / CHANGE_SIGNAL) if settings.var_dir else None
     app.state.pages = PageCache(signal=signal)
+    app.state.project_readers = ProjectReaders(
+        verify=_reader_verifier(settings), signed_in=signed_in_id
+    )
     app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
     return app
 
 
-def _private_site(settings: Settings) -> Middleware:
-    def verify(scope: Scope, credentials: Credentials) -> int | None:
+def _reader_verifier(settings: Settings) -> Callable[[Scope, Credentials], Reader | None]:
+    def verify(scope: Scope, credentials: Credentials) -> Reader | None:
         app: Starlette = scope["app"]
         origin = client_origin(HTTPConnection(scope))
         # A wrong password leaves an audit row (the login limits count them): a write.
         with transaction(app.state.sessions, writes=True) as db:
-            return readers.reader_id(
+            return readers.reader_for(
                 db,
                 app.state.passwords,
                 credentials,
@@ -129,12 +134,22 @@ def _private_site(settings: Settings) -> Middleware:
                 origin=origin,
             )
 
+    return verify
+
+
+def _private_site(settings: Settings) -> Middleware:
+    verify_reader = _reader_verifier(settings)
+
+    def verify(scope: Scope, credentials: Credentials) -> int | None:
+        reader = verify_reader(scope, credentials)
+        return reader.user_id if reader is not None else None
+
     open_paths = frozenset({"/account/register"}) if settings.registration_open else frozenset()
     return Middleware(
         PrivateSiteMiddleware,
         verify=verify,
         signed_in=signed_in_id,
-        readers=RememberedReaders(),
+        readers=RememberedReaders[int](),
         open_paths=open_paths,
     )
 

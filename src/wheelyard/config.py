@@ -50,6 +50,9 @@ class Settings:
     private: bool = False
     # Whether anyone may create an account; None: open, unless the index is private.
     registration: bool | None = None
+    # What a project is at its first upload: "public", or "private" (seen only by those with
+    # a role on it). Changed per project on its manage page or by the command line.
+    default_visibility: str = "public"
     site_name: str = "wheelyard"
     # Outgoing mail (password-reset links); without a host the index sends none, and password
     # resets are not offered.
@@ -97,6 +100,7 @@ class Settings:
             password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
             private=_flag(env.get("WHEELYARD_PRIVATE", "0")),
             registration=_registration(env.get("WHEELYARD_REGISTRATION", "")),
+            default_visibility=_visibility(env.get("WHEELYARD_DEFAULT_VISIBILITY", "")),
             site_name=env.get("WHEELYARD_SITE_NAME", "wheelyard"),
             download_retention_days=int(env.get("WHEELYARD_DOWNLOAD_RETENTION_DAYS", "180")),
             smtp_host=env.get("WHEELYARD_SMTP_HOST") or None,
@@ -141,6 +145,15 @@ def _registration(value: str) -> bool | None:
     if value not in {"open", "closed"}:
         raise ValueError(f"expected open or closed for WHEELYARD_REGISTRATION, got {value!r}")
     return value == "open"
+
+
+def _visibility(value: str) -> str:
+    value = value.strip().lower() or "public"
+    if value not in {"public", "private"}:
+        raise ValueError(
+            f"expected public or private for WHEELYARD_DEFAULT_VISIBILITY, got {value!r}"
+        )
+    return value
 
 
 def _hosts(value: str) -> tuple[str, ...]:

@@ -3,23 +3,34 @@
 A page is rendered once, with its sibling variants, and stored until the journal says its
 project changed (services/index/page_cache.py). The cache reads the journal at most about once
 a second, before a request looks a page up, so nothing is served past its time.
+
+Only public projects' pages are stored: the cache, and the fast path that serves it without
+asking who is reading (api/fast_path.py), hold nothing a reader could be refused. A private
+project's page is rendered for each reader with a role on it and kept nowhere; everyone else
+gets the same 404 as for a project that does not exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from wheelyard.data.package import Visibility
 from wheelyard.http.conditional import not_modified
+from wheelyard.http.project_reader import reader_of
 from wheelyard.http.transaction import transaction
+from wheelyard.services.access import visibility
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
 
 # Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
 REVALIDATE = "max-age=0, must-revalidate"
+# A page only some may see: no shared cache in between keeps it.
+REVALIDATE_PRIVATE = "private, max-age=0, must-revalidate"
 
 # Renders every variant of one key's page from the database, or None when there is no page.
 Renderer = Callable[[Session], Mapping[Hashable, RenderedPage] | None]
@@ -40,26 +51,54 @@ def _refresh(request: Request, pages: PageCache) -> None:
 async def cached_page(
     request: Request, key: str, variant: Hashable, render: Renderer
 ) -> RenderedPage | None:
-    """The page from the cache, or rendered (with its sibling variants) and stored."""
+    """The page of project ``key`` from the cache, or rendered (with its sibling variants)
+    and stored when the project is public; None when there is no page for this reader."""
     await refresh_if_due(request)
     pages: PageCache = request.app.state.pages
     page = pages.lookup(key, variant)
     if page is not None:
         return page
-    rendered = await run_in_threadpool(_render, request, pages, key, render)
-    return rendered[variant] if rendered is not None else None
+    found = await run_in_threadpool(_render_public, request, pages, key, render)
+    if found is None:
+        return None
+    rendered, public = found
+    if public:
+        return rendered[variant]
+    reader = await reader_of(request)
+    if reader is None:
+        return None
+    rendered_private = await run_in_threadpool(_render_private, request, key, reader, render)
+    return rendered_private[variant] if rendered_private is not None else None
 
 
-def _render(
+def _render_public(
     request: Request, pages: PageCache, key: str, render: Renderer
-) -> Mapping[Hashable, RenderedPage] | None:
+) -> tuple[Mapping[Hashable, RenderedPage], bool] | None:
+    """The rendered page and whether it is public (then stored); None when there is none."""
     # The ticket comes first: a page rendered while a change landed is not stored.
     ticket = pages.ticket()
     with transaction(request) as db:
+        found = visibility.visibility_of(db, key)
+        if found != Visibility.PUBLIC:
+            # A private project is rendered only once the reader is known to hold a role.
+            return None if found is None else ({}, False)
         rendered = render(db)
-    if rendered is not None:
-        pages.store(ticket, key, rendered)
-    return rendered
+    if rendered is None:
+        return None
+    pages.store(ticket, key, rendered)
+    return rendered, True
+
+
+def _render_private(
+    request: Request, key: str, reader: visibility.Reader, render: Renderer
+) -> Mapping[Hashable, RenderedPage] | None:
+    with transaction(request) as db:
+        if not visibility.may_read_private(db, reader, key):
+            return None
+        rendered = render(db)
+    if rendered is None:
+        return None
+    return {variant: replace(page, private=True) for variant, page in rendered.items()}
 
 
 def page_response(request: Request, page: RenderedPage, headers: Mapping[str, str]) -> Response:
@@ -75,7 +114,7 @@ def cached_response(
     all_headers = {
         "ETag": page.etag,
         "X-PyPI-Last-Serial": str(page.serial),
-        "Cache-Control": REVALIDATE,
+        "Cache-Control": REVALIDATE_PRIVATE if page.private else REVALIDATE,
         **headers,
     }
     unchanged = not_modified(if_none_match, all_headers)

@@ -26,6 +26,7 @@ from wheelyard.api.cached_pages import refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.http.conditional import not_modified
+from wheelyard.http.project_reader import visible_as
 from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics.recorder import DownloadEvent, DownloadRecorder
@@ -84,6 +85,8 @@ async def serve(request: Request) -> Response:
         # Only the exact path we link to serves a file: no other spelling, nothing unlisted.
         if release_file is None or release_file.storage_path != dist_path:
             return not_found()
+        if await visible_as(request, release_file.release.package_id) is None:
+            return not_found()
         return await _serve_metadata(request, release_file)
     await refresh_if_due(request)
     pages: PageCache = request.app.state.pages
@@ -92,6 +95,10 @@ async def serve(request: Request) -> Response:
     if served is None:
         served = await run_in_threadpool(_find_served, request, pages, filename)
     if served is None or served.storage_path != path:
+        return not_found()
+    # Private files are never kept by the worker (nor served by cached_download): each
+    # download of one asks whether its reader holds a role.
+    if not served.public and await visible_as(request, served.package_id) is None:
         return not_found()
     return await _serve_file(request, served, _local_path(request, served))
 
@@ -105,7 +112,7 @@ async def cached_download(scope: Scope) -> Response | None:
     if path.endswith(METADATA_SUFFIX) or pages.check_due():
         return None
     served = pages.files.lookup(path.rsplit("/", 1)[-1])
-    if served is None or served.storage_path != path:
+    if served is None or not served.public or served.storage_path != path:
         return None
     request = Request(scope)
     local = _local_path(request, served)

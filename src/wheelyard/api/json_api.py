@@ -15,8 +15,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.api.cached_pages import cached_page, page_response, refresh_if_due
+from wheelyard.data.package import Visibility
+from wheelyard.http.project_reader import visible_as
 from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
+from wheelyard.services.access import visibility
 from wheelyard.services.index import project_json
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.naming import is_valid_project_name, normalize_name
@@ -73,6 +76,10 @@ async def release_document(request: Request) -> Response:
     pages: PageCache = request.app.state.pages
     page = pages.lookup(project_id, variant)
     if page is None:
+        # Only public pages are cached: a miss may be a private project.
+        shown = await visible_as(request, project_id)
+        if shown is None:
+            return not_found()
         # Not cached_page: a version in another spelling is a redirect, not a page.
         found = await run_in_threadpool(_render_release, request, project_id, version, variant)
         if isinstance(found, project_json.VersionMoved):
@@ -89,13 +96,16 @@ def _render_release(
     pages: PageCache = request.app.state.pages
     ticket = pages.ticket()
     with transaction(request) as db:
+        # Read after the ticket: a project made private meanwhile is not stored as public.
+        public = visibility.visibility_of(db, project_id) == Visibility.PUBLIC
         document = project_json.release_document(
             db, request.app.state.storage, project_id, version, str(request.base_url)
         )
     if not isinstance(document, project_json.JsonDocument):
         return document
     page = RenderedPage(document.body, JSON, document.serial)
-    pages.store(ticket, project_id, {variant: page})
+    if public:
+        pages.store(ticket, project_id, {variant: page})
     return page
 
 

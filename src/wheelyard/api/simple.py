@@ -18,10 +18,19 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from wheelyard.api.cached_pages import REVALIDATE, cached_page, page_response, refresh_if_due
+from wheelyard.api.cached_pages import (
+    REVALIDATE,
+    REVALIDATE_PRIVATE,
+    cached_page,
+    page_response,
+    refresh_if_due,
+)
 from wheelyard.http.conditional import not_modified
+from wheelyard.http.project_reader import reader_of
 from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
+from wheelyard.services.access import visibility
+from wheelyard.services.access.visibility import Reader
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.index.project_list import ListingPage
 from wheelyard.services.index.project_page import detail_html, detail_json, project_detail
@@ -130,13 +139,14 @@ async def index_page(request: Request) -> Response:
     if media_type is None:
         return _not_acceptable()
     await refresh_if_due(request)
-    listing = await run_in_threadpool(_listing, request)
+    reader = await reader_of(request)
+    listing = await run_in_threadpool(_listing, request, reader)
     as_json = media_type == SIMPLE_JSON
     etag = listing.etag(media_type, as_json)
     headers = {
         "ETag": etag,
         "X-PyPI-Last-Serial": str(listing.serial),
-        "Cache-Control": REVALIDATE,
+        "Cache-Control": REVALIDATE_PRIVATE if listing.private else REVALIDATE,
         **VARY,
     }
     unchanged = not_modified(request.headers.get("if-none-match"), headers)
@@ -147,10 +157,15 @@ async def index_page(request: Request) -> Response:
     return StreamingResponse(_stream(parts), media_type=media_type, headers=headers)
 
 
-def _listing(request: Request) -> ListingPage:
+def _listing(request: Request, reader: Reader | None) -> ListingPage:
     pages: PageCache = request.app.state.pages
     with transaction(request) as db:
-        return pages.listing.page(db)
+        # The shared chunks hold public projects only; a reader's own private ones are
+        # added for this request alone.
+        page = pages.listing.page(db)
+        if reader is None:
+            return page
+        return page.with_private(db, visibility.private_ids_for(db, reader))
 
 
 async def _stream(parts: list[bytes]) -> AsyncIterator[bytes]:

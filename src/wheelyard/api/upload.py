@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive
 
 from wheelyard.config import Settings
+from wheelyard.data.package import Visibility
 from wheelyard.http.origin import client_origin
 from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
@@ -289,8 +290,14 @@ def _register_once(
 ) -> Registered:
     """One try, in a transaction of its own: a retry starts from what the winner committed."""
     with transaction(request) as db:
+        settings: Settings = request.app.state.settings
         return register.register_prepared(
-            db, request.app.state.storage, prepared, uploader=uploader, origin=origin
+            db,
+            request.app.state.storage,
+            prepared,
+            uploader=uploader,
+            origin=origin,
+            new_visibility=Visibility(settings.default_visibility),
         )
 
 

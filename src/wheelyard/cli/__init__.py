@@ -5,6 +5,7 @@ from __future__ import annotations
 from wheelyard.cli.base import main
 from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
+from wheelyard.cli.projects import project
 from wheelyard.cli.serve import serve
 from wheelyard.cli.stats import stats
 from wheelyard.cli.storage import storage
@@ -15,6 +16,7 @@ main.add_command(serve)
 main.add_command(db)
 main.add_command(user)
 main.add_command(token)
+main.add_command(project)
 main.add_command(import_)
 main.add_command(stats)
 main.add_command(storage)

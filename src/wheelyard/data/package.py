@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
     from wheelyard.data.maintainer import Maintainer
     from wheelyard.data.release import Release
     from wheelyard.data.user import User
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    # Seen only by those with a role on the project (services/access/visibility.py).
+    PRIVATE = "private"
 
 
 class Package(SqlAlchemyBase):
@@ -40,6 +47,18 @@ class Package(SqlAlchemyBase):
         sa.ForeignKey("licenses.id", ondelete="SET NULL"), index=True
     )
     last_updated: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)
+    visibility: Mapped[Visibility] = mapped_column(
+        sa.Enum(
+            Visibility,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        nullable=False,
+        default=Visibility.PUBLIC,
+        server_default=Visibility.PUBLIC.value,
+        index=True,
+    )
     # The journal serial of the newest change to this project (X-PyPI-Last-Serial).
     last_serial: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
     # Uploads to this project only from maintainers who log in with two factors.

@@ -53,7 +53,7 @@ class PrivateSiteMiddleware:
         *,
         verify: Verifier,
         signed_in: Callable[[Scope], int | None],
-        readers: RememberedReaders,
+        readers: RememberedReaders[int],
         open_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app

@@ -46,6 +46,7 @@ class Action(StrEnum):
     CHANGE_ROLE = "change role"
     REQUIRE_2FA_ON = "require two-factor on"
     REQUIRE_2FA_OFF = "require two-factor off"
+    VISIBILITY_CHANGED = "visibility changed"
 
 
 # How the account and manage pages say what happened.
@@ -76,6 +77,7 @@ WORDING: dict[Action, str] = {
     Action.CHANGE_ROLE: "Maintainer's role changed",
     Action.REQUIRE_2FA_ON: "Two-factor login required for uploads",
     Action.REQUIRE_2FA_OFF: "Two-factor login no longer required for uploads",
+    Action.VISIBILITY_CHANGED: "Visibility changed",
 }
 
 

@@ -26,6 +26,8 @@ class Action:
     ADD_MAINTAINER = "add maintainer"
     REMOVE_MAINTAINER = "remove maintainer"
     CHANGE_ROLE = "change role"
+    # Drops every cached page, list chunk and file of the project on every worker.
+    CHANGE_VISIBILITY = "change visibility"
 
 
 def record(

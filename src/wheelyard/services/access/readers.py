@@ -15,9 +15,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from wheelyard.services.access.visibility import Reader
 from wheelyard.services.accounts import logins, tokens, users
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.passwords import Passwords
@@ -26,6 +28,8 @@ from wheelyard.services.audit import Origin
 # Within the 2 s a revocation may take to reach every worker (the page caches' bound).
 REMEMBER_SECONDS = 1.0
 MAX_REMEMBERED = 10_000
+
+T = TypeVar("T")
 
 
 def reader_id(
@@ -40,9 +44,23 @@ def reader_id(
     none. Any token reads, whatever its scope; a password only while ``password_auth``.
     A wrong password counts towards the login limits (and is audited) as on the login page.
     """
+    found = reader_for(db, passwords, credentials, password_auth=password_auth, origin=origin)
+    return found.user_id if found is not None else None
+
+
+def reader_for(
+    db: Session,
+    passwords: Passwords,
+    credentials: Credentials,
+    *,
+    password_auth: bool,
+    origin: Origin,
+) -> Reader | None:
+    """As ``reader_id``, with the project a token is limited to (it reads no other
+    private project)."""
     if credentials.is_token:
         token = tokens.find_valid_token(db, credentials.password)
-        return token.user_id if token is not None else None
+        return Reader(token.user_id, token.package_id) if token is not None else None
     if not password_auth or not credentials.password:
         return None
     if len(credentials.password) > users.MAX_PASSWORD_LENGTH:
@@ -51,11 +69,11 @@ def reader_id(
         db, passwords, email=credentials.username, password=credentials.password, origin=origin
     )
     # An account with two-factor login reads with a token: a password alone is half of it.
-    return attempt.user.id if attempt.user is not None else None
+    return Reader(attempt.user.id) if attempt.user is not None else None
 
 
-class RememberedReaders:
-    """Credentials this worker verified lately, by digest: the account id, until when."""
+class RememberedReaders(Generic[T]):
+    """Credentials this worker verified lately, by digest: who they stand for, until when."""
 
     def __init__(
         self,
@@ -67,14 +85,14 @@ class RememberedReaders:
         self.seconds = seconds
         self.size = size
         self._monotonic = monotonic
-        self._entries: OrderedDict[bytes, tuple[int, float]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[T, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def key(authorization: bytes) -> bytes:
         return hashlib.sha256(authorization).digest()
 
-    def lookup(self, key: bytes) -> int | None:
+    def lookup(self, key: bytes) -> T | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -85,7 +103,7 @@ class RememberedReaders:
                 return None
             return user_id
 
-    def remember(self, key: bytes, user_id: int) -> None:
+    def remember(self, key: bytes, user_id: T) -> None:
         with self._lock:
             self._entries[key] = (user_id, self._monotonic() + self.seconds)
             self._entries.move_to_end(key)

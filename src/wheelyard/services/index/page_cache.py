@@ -51,6 +51,9 @@ class RenderedPage:
     body: bytes
     media_type: str
     serial: int  # the journal serial the page reflects (the project's last_serial)
+    # A private project's page, rendered for one reader: never stored (``store`` refuses it),
+    # and marked private for the HTTP caches in between.
+    private: bool = False
     etag: str = field(init=False)
     # What the HTTP layer builds once per page and reuses for every request that gets it
     # (the response headers of api/fast_path.py), keyed as that layer likes.
@@ -165,6 +168,8 @@ class PageCache:
         with self._lock:
             if ticket.generation != self._generation:
                 return  # something changed while the page was read: let the next one store
+            if any(page.private for page in pages.values()):
+                return
             variants = self._pages.setdefault(key, {})
             if len(variants) + len(pages) > self.max_variants:
                 variants.clear()

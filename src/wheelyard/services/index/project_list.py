@@ -13,6 +13,11 @@ chunks; a chunk that grows past twice its size is cut again when it is next rend
 Chunks expire after ``max_age`` (as the page cache's pages do), at staggered times, so a
 worker never re-reads the whole list at once.
 
+Only public projects are in the chunks, which every reader shares. A reader with a role on
+private projects gets the same chunks and, after them, one more rendered for that request
+alone from their own private projects (``ListingPage.with_private``): a query of a handful of
+rows, whatever the size of the index.
+
 Python and the database must agree on the order of ids for a change to find its chunk:
 PostgreSQL compares them byte-wise (``COLLATE "C"``, indexed by migration 0005), which is
 Python's order for the ASCII that project ids are; SQLite compares bytes already.
@@ -34,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.services import journal
 from wheelyard.services.index.project_page import API_VERSION
 
@@ -123,6 +128,8 @@ class ListingPage:
 
     chunks: tuple[Chunk, ...]
     serial: int
+    # With a chunk of private projects for one reader: not for shared caches.
+    private: bool = False
 
     def parts(self, as_json: bool) -> list[bytes]:
         """The body, in pieces that are the chunks themselves (nothing is copied)."""
@@ -136,6 +143,13 @@ class ListingPage:
                 parts.append(chunk.json)
         parts.append(JSON_TAIL)
         return parts
+
+    def with_private(self, db: Session, readable: frozenset[str]) -> ListingPage:
+        """The list as a reader of the ``readable`` private projects sees it."""
+        if not readable:
+            return self
+        private = render_chunk(read_private(db, readable))
+        return ListingPage((*self.chunks, private), self.serial, private=True)
 
     def etag(self, media_type: str, as_json: bool) -> str:
         """A strong ETag over the body, from the chunks' digests rather than their bytes."""
@@ -166,7 +180,9 @@ def read_range(db: Session, low: str, high: str | None) -> Iterator[Row]:
     """
     key = _ordered_id(db)
     columns = _PACKAGES.c
-    query = sa.select(columns.id, columns.name, columns.last_serial).where(key >= low)
+    query = sa.select(columns.id, columns.name, columns.last_serial).where(
+        key >= low, columns.visibility == Visibility.PUBLIC.value
+    )
     if high is not None:
         query = query.where(key < high)
     connection = db.connection()
@@ -183,6 +199,17 @@ def read_range(db: Session, low: str, high: str | None) -> Iterator[Row]:
             yield from batch
     finally:
         cursor.close()
+
+
+def read_private(db: Session, readable: frozenset[str]) -> list[Row]:
+    """The private projects among ``readable``, in id order."""
+    columns = _PACKAGES.c
+    query = (
+        sa.select(columns.id, columns.name, columns.last_serial)
+        .where(columns.id.in_(sorted(readable)), columns.visibility == Visibility.PRIVATE.value)
+        .order_by(columns.id)
+    )
+    return [(row.id, row.name, row.last_serial) for row in db.execute(query)]
 
 
 def _cut(rows: Iterable[Row], size: int) -> Iterator[tuple[str, list[Row]]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 
@@ -34,6 +35,9 @@ class ServedFile:
     size: int
     sha256_digest: str
     storage_path: str | None
+    # Only public projects' files are kept by ``ServedFiles``: a private one's download asks
+    # who is reading, every time.
+    public: bool = True
 
     @classmethod
     def of(cls, release_file: ReleaseFile) -> ServedFile:
@@ -47,6 +51,7 @@ class ServedFile:
             size=release_file.size,
             sha256_digest=release_file.sha256_digest,
             storage_path=release_file.storage_path,
+            public=release_file.release.package.visibility == Visibility.PUBLIC,
         )
 
 
@@ -63,12 +68,27 @@ def find_served(db: Session, filename: str) -> ServedFile | None:
             ReleaseFile.size,
             ReleaseFile.sha256_digest,
             ReleaseFile.storage_path,
+            (Package.visibility == Visibility.PUBLIC).label("public"),
         )
         .join(Release, Release.id == ReleaseFile.release_id)
+        .join(Package, Package.id == Release.package_id)
         .where(ReleaseFile.filename == filename)
     )
     row = db.execute(query).one_or_none()
-    return ServedFile(*row) if row is not None else None
+    if row is None:
+        return None
+    return ServedFile(
+        file_id=row.id,
+        release_id=row.release_id,
+        package_id=row.package_id,
+        version=row.version,
+        filename=row.filename,
+        packagetype=row.packagetype,
+        size=row.size,
+        sha256_digest=row.sha256_digest,
+        storage_path=row.storage_path,
+        public=bool(row.public),
+    )
 
 
 def find_release_file(db: Session, filename: str) -> ReleaseFile | None:
@@ -108,7 +128,7 @@ class ServedFiles:
 
     def store(self, ticket: int, served: ServedFile) -> None:
         with self._lock:
-            if ticket != self._generation:
+            if ticket != self._generation or not served.public:
                 return
             self._files[served.filename] = served
             self._files.move_to_end(served.filename)

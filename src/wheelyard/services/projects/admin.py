@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.file_registry import FileRegistry
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.data.user import User
@@ -158,3 +158,29 @@ def remove_release(
         detail=version,
     )
     return paths
+
+
+def set_visibility(
+    db: Session,
+    package: Package,
+    visibility: Visibility,
+    *,
+    actor: User | None,
+    origin: Origin,
+) -> bool:
+    """Make the project public or private; False when it already was. The journal entry
+    drops its cached pages, list chunk and files everywhere, as any change does."""
+    if package.visibility == visibility:
+        return False
+    package.visibility = visibility
+    user_id = actor.id if actor is not None else None
+    journal.record(db, package, journal.Action.CHANGE_VISIBILITY, user_id=user_id)
+    audit.record(
+        db,
+        audit.Action.VISIBILITY_CHANGED,
+        origin=origin,
+        user_id=user_id,
+        package_id=package.id,
+        detail=visibility.value,
+    )
+    return True

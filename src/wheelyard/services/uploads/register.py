@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from wheelyard import versions
 from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.maintainer import Maintainer, Role
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import audit, clock, journal
@@ -155,6 +155,7 @@ def register_prepared(
     *,
     uploader: Uploader | None,
     origin: Origin = NO_ORIGIN,
+    new_visibility: Visibility = Visibility.PUBLIC,
 ) -> Registered:
     """Step 2: the checks that read tables, in order, then the rows and the blobs;
     UploadError (nothing written) when refused."""
@@ -186,6 +187,7 @@ def register_prepared(
         release=release,
         uploader=uploader,
         origin=origin,
+        new_visibility=new_visibility,
     )
 
 
@@ -260,6 +262,7 @@ def _write(
     release: Release | None,
     uploader: Uploader | None,
     origin: Origin,
+    new_visibility: Visibility,
 ) -> Registered:
     incoming, metadata, dist, digests = (
         prepared.incoming,
@@ -278,7 +281,9 @@ def _write(
 
     new_project = package is None
     if package is None:
-        package = Package(id=normalize_name(metadata.name), name=metadata.name)
+        package = Package(
+            id=normalize_name(metadata.name), name=metadata.name, visibility=new_visibility
+        )
         db.add(package)
         db.flush()
         if uploader is not None:

@@ -1,0 +1,117 @@
+"""Who is reading, for a page of a private project: the signed-in account, or the account
+behind HTTP basic credentials (pip and uv send those; a token may be limited to one project).
+
+Asked only once a request has reached a private project, never for a public one, so public
+reads cost nothing more. Verified credentials are remembered as the private site remembers
+them (services/access/readers.py), so an install of a private project checks its token once.
+
+No credentials means an anonymous reader, who gets 404 like everyone without a role, not 401:
+a 401 would say the project exists. pip and uv send credentials given in the index URL with
+the first request, so installing a private project from ``https://__token__:TOKEN@host/simple/``
+works without a challenge; a netrc or keyring, asked only after a 401, needs the private site
+(``WHEELYARD_PRIVATE=1``), which challenges every anonymous request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
+
+from wheelyard.data.package import Visibility
+from wheelyard.http.transaction import transaction
+from wheelyard.services.access import visibility
+from wheelyard.services.access.readers import RememberedReaders
+from wheelyard.services.access.visibility import Reader
+from wheelyard.services.accounts.credentials import (
+    Credentials,
+    MalformedCredentials,
+    parse_basic,
+)
+
+_RESOLVED = "wheelyard.project_reader"
+
+# Checks credentials against the database: who they stand for, or None.
+ReaderVerifier = Callable[[Scope, Credentials], Reader | None]
+
+
+class ProjectReaders:
+    def __init__(
+        self,
+        *,
+        verify: ReaderVerifier,
+        signed_in: Callable[[Scope], int | None],
+        remembered: RememberedReaders[Reader] | None = None,
+    ) -> None:
+        self.verify = verify
+        self.signed_in = signed_in
+        self.remembered = remembered if remembered is not None else RememberedReaders[Reader]()
+
+    async def reader_of(self, scope: Scope) -> Reader | None:
+        """The reader of this request (worked out once per request); None: anonymous."""
+        if _RESOLVED in scope:
+            found: Reader | None = scope[_RESOLVED]
+            return found
+        found = await self._resolve(scope)
+        scope[_RESOLVED] = found
+        return found
+
+    async def _resolve(self, scope: Scope) -> Reader | None:
+        # Basic credentials first: a token limited to one project stays limited even when
+        # its holder is also signed in in a browser sharing the request.
+        authorization = HTTPConnection(scope).headers.get("authorization")
+        if authorization:
+            return await self._from_credentials(scope, authorization)
+        if "session" not in scope or not HTTPConnection(scope).cookies:
+            # No cookie, no session to read (reading one would add Vary: Cookie to every
+            # anonymous answer).
+            return None
+        user_id = self.signed_in(scope)
+        return Reader(user_id) if user_id is not None else None
+
+    async def _from_credentials(self, scope: Scope, authorization: str) -> Reader | None:
+        key = self.remembered.key(authorization.encode("latin-1"))
+        remembered = self.remembered.lookup(key)
+        if remembered is not None:
+            return remembered
+        try:
+            credentials = parse_basic(authorization)
+        except MalformedCredentials:
+            return None
+        if credentials is None:
+            return None
+        reader = await run_in_threadpool(self.verify, scope, credentials)
+        if reader is not None:
+            self.remembered.remember(key, reader)
+        return reader
+
+
+async def reader_of(connection: HTTPConnection) -> Reader | None:
+    readers: ProjectReaders = connection.app.state.project_readers
+    return await readers.reader_of(connection.scope)
+
+
+async def visible_as(connection: HTTPConnection, package_id: str) -> Visibility | None:
+    """The project's visibility when this request may see it; None when it may not (or there
+    is no such project): answer 404 then, as for a name never registered. The reader is
+    worked out only for a private project."""
+    found = await run_in_threadpool(_visibility, connection, package_id)
+    if found != Visibility.PRIVATE:
+        return found
+    reader = await reader_of(connection)
+    if reader is None:
+        return None
+    allowed = await run_in_threadpool(_may_read_private, connection, reader, package_id)
+    return Visibility.PRIVATE if allowed else None
+
+
+def _visibility(connection: HTTPConnection, package_id: str) -> Visibility | None:
+    with transaction(connection) as db:
+        return visibility.visibility_of(db, package_id)
+
+
+def _may_read_private(connection: HTTPConnection, reader: Reader, package_id: str) -> bool:
+    with transaction(connection) as db:
+        return visibility.may_read_private(db, reader, package_id)
