@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
+from wheelyard.http.project_reader import may_see
 from wheelyard.http.responses import moved_to
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics import stats
@@ -133,8 +133,10 @@ def _flag(request: Request, name: str) -> bool | None:
         raise BadParameter(f"{name} must be true or false, not {value!r}") from None
 
 
-def _project_exists(db: Session, project_id: str) -> bool:
-    return db.scalar(sa.select(Package.id).where(Package.id == project_id)) is not None
+def _project_exists(request: Request, db: Session, project_id: str) -> bool:
+    """Whether there is such a project for this reader (a private one only with a role)."""
+    package = db.get(Package, project_id)
+    return package is not None and may_see(request, db, package)
 
 
 def _recent(request: Request, project_id: str) -> Any:
@@ -142,7 +144,7 @@ def _recent(request: Request, project_id: str) -> Any:
     if period is not None and period not in PERIODS:
         raise BadParameter(f"period must be one of day, week, month, not {period!r}")
     with transaction(request) as db:
-        if not _project_exists(db, project_id):
+        if not _project_exists(request, db, project_id):
             return None
         counts = stats.recent(db, project_id)._asdict()
     wanted = PERIODS if period is None else (period,)
@@ -155,7 +157,7 @@ def _overall(request: Request, project_id: str) -> Any:
     if mirrors is not None:
         categories = {"with_mirrors" if mirrors else "without_mirrors": mirrors}
     with transaction(request) as db:
-        if not _project_exists(db, project_id):
+        if not _project_exists(request, db, project_id):
             return None
         series = {
             category: stats.daily(db, project_id, mirrors=with_mirrors)
@@ -175,7 +177,7 @@ def _breakdown(request: Request, project_id: str, kind: str) -> Any:
     category_filter = series.read_filter(wanted) if wanted is not None else None
     mirrors = bool(_flag(request, "mirrors"))
     with transaction(request) as db:
-        if not _project_exists(db, project_id):
+        if not _project_exists(request, db, project_id):
             return None
         rows = series.rows(db, project_id, mirrors)
     # Several stored categories can answer as one ("FreeBSD" and "SunOS" are both "other").

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from wheelyard.data.package import Visibility
+from wheelyard.data.package import Package, Visibility
 from wheelyard.http.transaction import transaction
 from wheelyard.services.access import visibility
 from wheelyard.services.access.readers import RememberedReaders
@@ -54,35 +55,48 @@ class ProjectReaders:
         if _RESOLVED in scope:
             found: Reader | None = scope[_RESOLVED]
             return found
-        found = await self._resolve(scope)
-        scope[_RESOLVED] = found
-        return found
+        settled, pending = self._known(scope)
+        if pending is not None:
+            settled = await run_in_threadpool(self._verified, scope, *pending)
+        scope[_RESOLVED] = settled
+        return settled
 
-    async def _resolve(self, scope: Scope) -> Reader | None:
+    def reader_in_thread(self, scope: Scope) -> Reader | None:
+        """As ``reader_of``, for views already running in a worker thread."""
+        if _RESOLVED in scope:
+            found: Reader | None = scope[_RESOLVED]
+            return found
+        settled, pending = self._known(scope)
+        if pending is not None:
+            settled = self._verified(scope, *pending)
+        scope[_RESOLVED] = settled
+        return settled
+
+    def _known(self, scope: Scope) -> tuple[Reader | None, tuple[Credentials, bytes] | None]:
+        """The reader, when known without the database; else the credentials to verify."""
+        connection = HTTPConnection(scope)
         # Basic credentials first: a token limited to one project stays limited even when
         # its holder is also signed in in a browser sharing the request.
-        authorization = HTTPConnection(scope).headers.get("authorization")
+        authorization = connection.headers.get("authorization")
         if authorization:
-            return await self._from_credentials(scope, authorization)
-        if "session" not in scope or not HTTPConnection(scope).cookies:
+            key = self.remembered.key(authorization.encode("latin-1"))
+            remembered = self.remembered.lookup(key)
+            if remembered is not None:
+                return remembered, None
+            try:
+                credentials = parse_basic(authorization)
+            except MalformedCredentials:
+                return None, None
+            return (None, None) if credentials is None else (None, (credentials, key))
+        if "session" not in scope or not connection.cookies:
             # No cookie, no session to read (reading one would add Vary: Cookie to every
             # anonymous answer).
-            return None
+            return None, None
         user_id = self.signed_in(scope)
-        return Reader(user_id) if user_id is not None else None
+        return (Reader(user_id) if user_id is not None else None), None
 
-    async def _from_credentials(self, scope: Scope, authorization: str) -> Reader | None:
-        key = self.remembered.key(authorization.encode("latin-1"))
-        remembered = self.remembered.lookup(key)
-        if remembered is not None:
-            return remembered
-        try:
-            credentials = parse_basic(authorization)
-        except MalformedCredentials:
-            return None
-        if credentials is None:
-            return None
-        reader = await run_in_threadpool(self.verify, scope, credentials)
+    def _verified(self, scope: Scope, credentials: Credentials, key: bytes) -> Reader | None:
+        reader = self.verify(scope, credentials)
         if reader is not None:
             self.remembered.remember(key, reader)
         return reader
@@ -107,6 +121,18 @@ async def visible_as(connection: HTTPConnection, package_id: str) -> Visibility 
     return Visibility.PRIVATE if allowed else None
 
 
+def may_see(connection: HTTPConnection, db: Session, package: Package) -> bool:
+    """For views running in a thread: whether this request may see ``package``."""
+    if package.visibility == Visibility.PUBLIC:
+        return True
+    return visibility.may_read_private(db, reader_in_thread(connection), package.id)
+
+
+def readable_private(connection: HTTPConnection, db: Session) -> frozenset[str]:
+    """For views running in a thread: the private projects this request may see."""
+    return visibility.private_ids_for(db, reader_in_thread(connection))
+
+
 def _visibility(connection: HTTPConnection, package_id: str) -> Visibility | None:
     with transaction(connection) as db:
         return visibility.visibility_of(db, package_id)
@@ -115,3 +141,9 @@ def _visibility(connection: HTTPConnection, package_id: str) -> Visibility | Non
 def _may_read_private(connection: HTTPConnection, reader: Reader, package_id: str) -> bool:
     with transaction(connection) as db:
         return visibility.may_read_private(db, reader, package_id)
+
+
+def reader_in_thread(connection: HTTPConnection) -> Reader | None:
+    """The reader of this request, for views already running in a worker thread."""
+    readers: ProjectReaders = connection.app.state.project_readers
+    return readers.reader_in_thread(connection.scope)

@@ -58,6 +58,13 @@ def private_ids_for(db: Session, reader: Reader | None) -> frozenset[str]:
     return ids
 
 
+def hidden_from(db: Session, reader: Reader | None) -> frozenset[str]:
+    """The private projects ``reader`` may not see: every private one but theirs (a short
+    list on an indexed column, whatever the size of the index)."""
+    query = sa.select(Package.id).where(Package.visibility == Visibility.PRIVATE)
+    return frozenset(db.scalars(query)) - private_ids_for(db, reader)
+
+
 def listed(
     package_id: sa.ColumnElement[str] | sa.orm.InstrumentedAttribute[str],
     readable: frozenset[str] = frozenset(),

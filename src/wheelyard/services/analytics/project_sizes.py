@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.index_count import IndexCount
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.package_size import PackageSize
 
 
@@ -32,7 +32,7 @@ def top_by_size(db: Session, limit: int = 10) -> list[ProjectSize]:
     query = (
         sa.select(PackageSize.package_id, Package.name, PackageSize.size)
         .join(Package, Package.id == PackageSize.package_id)
-        .where(PackageSize.size > 0)
+        .where(PackageSize.size > 0, Package.visibility == Visibility.PUBLIC)
         .order_by(PackageSize.size.desc(), PackageSize.package_id)
         .limit(limit)
     )

@@ -29,7 +29,7 @@ from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown, Down
 from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.download_recent import DownloadRecent
 from wheelyard.data.download_total import DownloadTotal
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.services import clock
 from wheelyard.services.analytics import recent as recent_downloads
 from wheelyard.services.analytics.rollups import month_of
@@ -174,7 +174,11 @@ def top_projects(
         kept = (
             sa.select(DownloadRecent.package_id, Package.name, DownloadRecent.downloads)
             .join(Package, Package.id == DownloadRecent.package_id)
-            .where(DownloadRecent.is_mirror.is_(False), DownloadRecent.downloads > 0)
+            .where(
+                DownloadRecent.is_mirror.is_(False),
+                DownloadRecent.downloads > 0,
+                Package.visibility == Visibility.PUBLIC,
+            )
             .order_by(DownloadRecent.downloads.desc(), DownloadRecent.package_id)
             .limit(limit)
         )
@@ -185,6 +189,7 @@ def top_projects(
         .join(Package, Package.id == DownloadCount.package_id)
         .where(
             DownloadCount.day.between(first_day(days, today), today),
+            Package.visibility == Visibility.PUBLIC,
             *([] if mirrors else [DownloadCount.is_mirror.is_(False)]),
         )
         .group_by(DownloadCount.package_id, Package.name)

@@ -12,6 +12,7 @@ from wheelyard.data.language import Language
 from wheelyard.data.license import License
 from wheelyard.data.package import Package
 from wheelyard.data.package_language import PackageLanguage
+from wheelyard.services.access.visibility import public_only
 from wheelyard.services.discovery.pagination import Page, paginate
 
 # Both id columns are String(200) or shorter: a longer id cannot exist, so it is not looked up.
@@ -51,7 +52,8 @@ def license_counts(db: Session, sort: Sort = "projects") -> list[Facet]:
     count = sa.func.count(Package.id)
     query = (
         sa.select(License.id, License.description, count)
-        .outerjoin(Package, Package.license_id == License.id)
+        # Private projects count nowhere: their licenses would say they exist.
+        .outerjoin(Package, sa.and_(Package.license_id == License.id, public_only()))
         .group_by(License.id, License.description)
         .order_by(*_ordering(License.id, count, sort))
     )
@@ -60,10 +62,11 @@ def license_counts(db: Session, sort: Sort = "projects") -> list[Facet]:
 
 def language_counts(db: Session, sort: Sort = "projects") -> list[Facet]:
     """Every language with its package count: the most used first, or by name."""
-    count = sa.func.count(PackageLanguage.package_id)
+    count = sa.func.count(Package.id)
     query = (
         sa.select(Language.id, Language.description, count)
         .outerjoin(PackageLanguage, PackageLanguage.language_id == Language.id)
+        .outerjoin(Package, sa.and_(Package.id == PackageLanguage.package_id, public_only()))
         .group_by(Language.id, Language.description)
         .order_by(*_ordering(Language.id, count, sort))
     )
@@ -79,7 +82,11 @@ def find_language(db: Session, language_id: str) -> Language | None:
 
 
 def packages_with_license(db: Session, license_id: str, page: int, page_size: int) -> Page[Package]:
-    query = sa.select(Package).where(Package.license_id == license_id).order_by(Package.id)
+    query = (
+        sa.select(Package)
+        .where(Package.license_id == license_id, public_only())
+        .order_by(Package.id)
+    )
     return paginate(db, query, page, page_size)
 
 
@@ -87,7 +94,7 @@ def packages_in_language(db: Session, language_id: str, page: int, page_size: in
     query = (
         sa.select(Package)
         .join(PackageLanguage, PackageLanguage.package_id == Package.id)
-        .where(PackageLanguage.language_id == language_id)
+        .where(PackageLanguage.language_id == language_id, public_only())
         .order_by(Package.id)
     )
     return paginate(db, query, page, page_size)

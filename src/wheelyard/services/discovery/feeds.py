@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.services import clock, urls
+from wheelyard.services.access.visibility import public_only
 
 # PyPI's feeds hold 40 items; readers poll often, so a short feed is also a cheap one.
 FEED_LENGTH = 40
@@ -79,6 +80,7 @@ def updates(db: Session, site_name: str, limit: int = FEED_LENGTH) -> Feed:
     query = (
         sa.select(Release, Package)
         .join(Package, Package.id == Release.package_id)
+        .where(public_only())
         .order_by(Release.created_date.desc(), Release.id.desc())
         .limit(limit)
     )
@@ -93,7 +95,11 @@ def updates(db: Session, site_name: str, limit: int = FEED_LENGTH) -> Feed:
 
 def new_projects(db: Session, site_name: str, limit: int = FEED_LENGTH) -> Feed:
     """The newest projects, each shown by its first release."""
-    newest = sa.select(Package).order_by(Package.created_date.desc(), Package.id.desc())
+    newest = (
+        sa.select(Package)
+        .where(public_only())
+        .order_by(Package.created_date.desc(), Package.id.desc())
+    )
     projects = list(db.scalars(newest.limit(limit)))
     firsts = _first_releases(db, [project.id for project in projects])
     items = []

@@ -347,9 +347,12 @@ def search(
     filters: Filters | None = None,
     *,
     facets: bool = True,
+    hidden: frozenset[str] = frozenset(),
 ) -> Results:
     """One page of the projects matching ``text`` and ``filters``, best first.
 
+    ``hidden`` names projects left out of the results, the total and the facet counts (the
+    private projects the reader may not see).
     ``text`` may be blank only when a filter is given (then every project passing the
     filters is listed, by name). Raises PageOutOfRange past the last page.
     """
@@ -371,7 +374,7 @@ def search(
         db.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # Every lookup runs once, in one statement: the total, the facets and the page's ids all
     # come from the same matches.
-    statement = _summary(_found(arms), query, page, page_size, facets)
+    statement = _summary(_found(arms, hidden), query, page, page_size, facets)
     matched = 0
     positions: dict[str, int] = {}
     counts: dict[str, list[FacetCount]] = {"license": [], "language": []}
@@ -403,7 +406,7 @@ def search(
     )
 
 
-def _found(arms: _Arms) -> sa.CTE:
+def _found(arms: _Arms, hidden: frozenset[str]) -> sa.CTE:
     """Every project found, once, with its best score, its id and its license."""
     union = sa.union_all(*arms.all()).subquery("matches")
     best = (
@@ -422,6 +425,10 @@ def _found(arms: _Arms) -> sa.CTE:
         if arms.sqlite
         else sa.select(best.c.score, best.c.key.label("id"), best.c.license_id)
     )
+    if hidden:
+        # Left out of the matches themselves: of the total and the facets as well as the page.
+        found_id = Package.id if arms.sqlite else best.c.key
+        rows = rows.where(found_id.not_in(sorted(hidden)))
     # Materialized: read by every part of the summary, computed once.
     return rows.cte("found").prefix_with("MATERIALIZED")
 

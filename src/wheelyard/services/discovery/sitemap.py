@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package
+from wheelyard.services.access.visibility import public_only
 
 MAX_URLS_PER_SITEMAP = 50_000
 _XMLNS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -29,7 +30,8 @@ class Entry:
 
 
 def _url_count(db: Session) -> int:
-    return 1 + (db.scalar(sa.select(sa.func.count()).select_from(Package)) or 0)
+    query = sa.select(sa.func.count()).select_from(Package).where(public_only())
+    return 1 + (db.scalar(query) or 0)
 
 
 def file_count(db: Session, per_file: int = MAX_URLS_PER_SITEMAP) -> int:
@@ -51,6 +53,7 @@ def entries(
     first_project = max(start - 1, 0)
     query = (
         sa.select(Package.id, Package.last_updated, Package.created_date)
+        .where(public_only())
         .order_by(Package.id)
         .offset(first_project)
         .limit(stop - 1 - first_project)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from wheelyard.data.index_count import IndexCount
 from wheelyard.data.maintainer import Maintainer, Role
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.naming import normalize_name
@@ -43,7 +43,33 @@ def index_counts(db: Session) -> IndexCounts:
         )
     ).one()
     projects, releases, files, users = (int(value) for value in totals)
-    return IndexCounts(projects=projects, releases=releases, files=files, users=users)
+    hidden = _private_counts(db)
+    return IndexCounts(
+        projects=projects - hidden[0],
+        releases=releases - hidden[1],
+        files=files - hidden[2],
+        users=users,
+    )
+
+
+def _private_counts(db: Session) -> tuple[int, int, int]:
+    """Projects, releases and files of private projects, which the figures do not show:
+    counted at read time (private projects are few, and their column is indexed) rather
+    than kept in the running totals."""
+    private = sa.select(Package.id).where(Package.visibility == Visibility.PRIVATE).subquery()
+    projects = db.scalar(sa.select(sa.func.count()).select_from(private)) or 0
+    if not projects:
+        return 0, 0, 0
+    releases = db.scalar(
+        sa.select(sa.func.count()).where(Release.package_id.in_(sa.select(private.c.id)))
+    )
+    files = db.scalar(
+        sa.select(sa.func.count())
+        .select_from(ReleaseFile)
+        .join(Release, Release.id == ReleaseFile.release_id)
+        .where(Release.package_id.in_(sa.select(private.c.id)))
+    )
+    return projects, releases or 0, files or 0
 
 
 def newest_releases(db: Session, limit: int = 10) -> list[Release]:
@@ -55,7 +81,11 @@ def newest_releases(db: Session, limit: int = 10) -> list[Release]:
     query = (
         sa.select(Release)
         .options(selectinload(Release.package))
-        .where(sa.exists().where(ReleaseFile.release_id == Release.id))
+        .join(Package, Package.id == Release.package_id)
+        .where(
+            sa.exists().where(ReleaseFile.release_id == Release.id),
+            Package.visibility == Visibility.PUBLIC,
+        )
         .order_by(Release.created_date.desc(), Release.id.desc())
         .limit(limit)
     )

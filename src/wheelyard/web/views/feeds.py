@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
+from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services.discovery import feeds
 from wheelyard.services.naming import is_valid_project_name
@@ -46,7 +47,7 @@ def project_releases(request: Request) -> Response:
         raise HTTPException(404, "There is no project by that name.")
     with transaction(request) as db:
         package = packages.find_package(db, name)
-        if package is None:
+        if package is None or not may_see(request, db, package):
             raise HTTPException(404, f"There is no project named “{name}”.")
         # One feed, one URL: readers that follow the redirect keep the canonical one.
         if name != package.id:

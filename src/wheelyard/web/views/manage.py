@@ -1,4 +1,4 @@
-"""Managing a project: maintainers and roles, yanking, deleting files and releases.
+"""Managing a project: maintainers and roles, visibility, yanking, deleting files and releases.
 
 Owners of the project and administrators only. Every change is a POST form with a CSRF
 token, and leaves an audit row (the services write it).
@@ -17,9 +17,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.maintainer import Role
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
+from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit
 from wheelyard.services.accounts import two_factor, users
@@ -73,7 +74,8 @@ def _load(request: Request, db: Session) -> tuple[Package, User] | Response:
             "/account/login?next=" + _manage_url(normalize_name(name)), status_code=303
         )
     package = packages.load_project(db, name)
-    if package is None:
+    if package is None or not may_see(request, db, package):
+        # A private project is not there for someone without a role on it.
         raise HTTPException(404, f"There is no project named “{name}”.")
     if not maintainers.can_manage(db, user, package):
         raise HTTPException(403, "Only the owners of this project can manage it.")
@@ -201,6 +203,21 @@ def _require_two_factor(
     return "Uploads to this project no longer need two-factor login.", []
 
 
+def _set_visibility(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    try:
+        wanted = Visibility(_text(form, "visibility"))
+    except ValueError:
+        raise admin.ProjectAdminError("Choose public or private.") from None
+    changed = admin.set_visibility(db, package, wanted, actor=actor, origin=origin)
+    if not changed:
+        return f"{package.name} was already {wanted.value}.", []
+    if wanted == Visibility.PRIVATE:
+        return f"{package.name} is private: only its owners and maintainers see it.", []
+    return f"{package.name} is public.", []
+
+
 def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         form = await verified_form(request)
@@ -250,4 +267,5 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "release/delete", _change_view(_remove_release), methods=["POST"]),
     Route(_PREFIX + "file/delete", _change_view(_remove_file), methods=["POST"]),
     Route(_PREFIX + "require-2fa", _change_view(_require_two_factor), methods=["POST"]),
+    Route(_PREFIX + "visibility", _change_view(_set_visibility), methods=["POST"]),
 ]

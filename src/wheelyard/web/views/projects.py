@@ -16,6 +16,7 @@ from wheelyard.data.language import Language
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
+from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.analytics import stats
@@ -142,7 +143,8 @@ def _show(request: Request, *, slash: bool) -> Response:
         raise HTTPException(404, "There is no project by that name.")
     with transaction(request) as db:
         package = packages.load_project(db, name)
-        if package is None:
+        # A private project is not there for someone without a role on it: the same 404.
+        if package is None or not may_see(request, db, package):
             raise HTTPException(404, f"There is no project named “{name}”.")
         release: Release | None
         if version is None:

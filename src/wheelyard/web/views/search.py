@@ -16,8 +16,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
+from wheelyard.http.project_reader import reader_in_thread
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
+from wheelyard.services.access import visibility
 from wheelyard.services.discovery import search
 from wheelyard.services.discovery.pagination import InvalidPage, PageOutOfRange, parse_page
 from wheelyard.services.projects import packages
@@ -131,7 +133,14 @@ def search_page(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     with transaction(request) as db:
         try:
-            results = search.search(db, form.query, form.page, settings.page_size, form.filters)
+            results = search.search(
+                db,
+                form.query,
+                form.page,
+                settings.page_size,
+                form.filters,
+                hidden=visibility.hidden_from(db, reader_in_thread(request)),
+            )
         except PageOutOfRange as error:
             raise HTTPException(404, str(error)) from error
         summaries = packages.summarize(db, results.page.items)

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from wheelyard.config import Settings
 from wheelyard.data.download_breakdown import Dimension
 from wheelyard.data.package import Package
+from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services.analytics import charts, project_sizes, stats
 from wheelyard.services.analytics.stats import CategoryCount
@@ -81,7 +82,7 @@ def _project(request: Request, db: Session) -> Package:
     if not is_valid_project_name(name):
         raise HTTPException(404, "There is no project by that name.")
     package = packages.find_package(db, name)
-    if package is None:
+    if package is None or not may_see(request, db, package):
         raise HTTPException(404, f"There is no project named “{name}”.")
     return package
 
