@@ -26,7 +26,7 @@ from wheelyard.data.db_session import (
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
 from wheelyard.http.origin import client_origin
 from wheelyard.http.private_site import PrivateSiteMiddleware
-from wheelyard.http.project_reader import ProjectReaders
+from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.routes import routes
 from wheelyard.services.access import readers
@@ -81,7 +81,12 @@ def create_app(settings: Settings) -> Starlette:
     ]
     # Cached simple pages, JSON documents and known files leave here, before the layers
     # only people's pages need; they bring their own security headers.
-    served = [Middleware(CachedPages), Middleware(SecurityHeadersMiddleware)]
+    # PrivateAnswers after them: the fast path serves public pages only.
+    served = [
+        Middleware(CachedPages),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(PrivateAnswers),
+    ]
     # A private index checks who asks before anything is served, cached answers included,
     # so there the session comes first.
     layers = (

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from wheelyard.data.package import Visibility
 from wheelyard.http.conditional import not_modified
-from wheelyard.http.project_reader import reader_of
+from wheelyard.http.project_reader import reader_of, shown_private
 from wheelyard.http.transaction import transaction
 from wheelyard.services.access import visibility
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
@@ -68,7 +68,10 @@ async def cached_page(
     if reader is None:
         return None
     rendered_private = await run_in_threadpool(_render_private, request, key, reader, render)
-    return rendered_private[variant] if rendered_private is not None else None
+    if rendered_private is None:
+        return None
+    shown_private(request)
+    return rendered_private[variant]
 
 
 def _render_public(

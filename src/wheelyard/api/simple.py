@@ -26,7 +26,7 @@ from wheelyard.api.cached_pages import (
     refresh_if_due,
 )
 from wheelyard.http.conditional import not_modified
-from wheelyard.http.project_reader import reader_of
+from wheelyard.http.project_reader import reader_of, shown_private
 from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services.access import visibility
@@ -165,7 +165,10 @@ def _listing(request: Request, reader: Reader | None) -> ListingPage:
         page = pages.listing.page(db)
         if reader is None:
             return page
-        return page.with_private(db, visibility.private_ids_for(db, reader))
+        readable = visibility.private_ids_for(db, reader)
+        if readable:
+            shown_private(request)
+        return page.with_private(db, readable)
 
 
 async def _stream(parts: list[bytes]) -> AsyncIterator[bytes]:

@@ -18,8 +18,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wheelyard.data.package import Package, Visibility
 from wheelyard.http.transaction import transaction
@@ -33,6 +34,9 @@ from wheelyard.services.accounts.credentials import (
 )
 
 _RESOLVED = "wheelyard.project_reader"
+# Set once a request has been shown a private project: its answer is for that reader alone.
+_SHOWN_PRIVATE = "wheelyard.shown_private"
+PRIVATE_CACHE_CONTROL = "private, max-age=0, must-revalidate"
 
 # Checks credentials against the database: who they stand for, or None.
 ReaderVerifier = Callable[[Scope, Credentials], Reader | None]
@@ -118,19 +122,28 @@ async def visible_as(connection: HTTPConnection, package_id: str) -> Visibility 
     if reader is None:
         return None
     allowed = await run_in_threadpool(_may_read_private, connection, reader, package_id)
-    return Visibility.PRIVATE if allowed else None
+    if not allowed:
+        return None
+    connection.scope[_SHOWN_PRIVATE] = True
+    return Visibility.PRIVATE
 
 
 def may_see(connection: HTTPConnection, db: Session, package: Package) -> bool:
     """For views running in a thread: whether this request may see ``package``."""
     if package.visibility == Visibility.PUBLIC:
         return True
-    return visibility.may_read_private(db, reader_in_thread(connection), package.id)
+    if not visibility.may_read_private(db, reader_in_thread(connection), package.id):
+        return False
+    connection.scope[_SHOWN_PRIVATE] = True
+    return True
 
 
 def readable_private(connection: HTTPConnection, db: Session) -> frozenset[str]:
     """For views running in a thread: the private projects this request may see."""
-    return visibility.private_ids_for(db, reader_in_thread(connection))
+    readable = visibility.private_ids_for(db, reader_in_thread(connection))
+    if readable:
+        connection.scope[_SHOWN_PRIVATE] = True
+    return readable
 
 
 def _visibility(connection: HTTPConnection, package_id: str) -> Visibility | None:
@@ -147,3 +160,30 @@ def reader_in_thread(connection: HTTPConnection) -> Reader | None:
     """The reader of this request, for views already running in a worker thread."""
     readers: ProjectReaders = connection.app.state.project_readers
     return readers.reader_in_thread(connection.scope)
+
+
+def shown_private(connection: HTTPConnection) -> None:
+    """Mark this request's answer as one for its reader alone."""
+    connection.scope[_SHOWN_PRIVATE] = True
+
+
+class PrivateAnswers:
+    """Answers that showed a private project go out as ``Cache-Control: private``, whatever
+    the view set (a feed's ``public, max-age=300``): no shared cache between the reader and
+    the index may keep them for someone else."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope.get(_SHOWN_PRIVATE):
+                headers = MutableHeaders(scope=message)
+                headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+            await send(message)
+
+        await self.app(scope, receive, send_private)

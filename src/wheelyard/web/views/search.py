@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
-from wheelyard.http.project_reader import reader_in_thread
+from wheelyard.http.project_reader import readable_private, reader_in_thread
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.access import visibility
@@ -139,7 +140,7 @@ def search_page(request: Request) -> Response:
                 form.page,
                 settings.page_size,
                 form.filters,
-                hidden=visibility.hidden_from(db, reader_in_thread(request)),
+                hidden=_hidden(request, db),
             )
         except PageOutOfRange as error:
             raise HTTPException(404, str(error)) from error
@@ -158,6 +159,13 @@ def search_page(request: Request) -> Response:
         page_url_prefix=form.page_url_prefix(),
         urls=urls,
     )
+
+
+def _hidden(request: Request, db: Session) -> frozenset[str]:
+    """The private projects this reader may not find."""
+    # Marks the page as this reader's alone when they may find private projects.
+    readable_private(request, db)
+    return visibility.hidden_from(db, reader_in_thread(request))
 
 
 routes: list[BaseRoute] = [Route("/search", search_page, name="search")]
