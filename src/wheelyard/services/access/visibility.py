@@ -1,9 +1,9 @@
 """Whether a reader may see a project: public projects to everyone, private ones only to
 those with a role on it (roles.py), and never to a token restricted to another project.
 
-Everything that lists or shows projects asks here: the per-project checks
-(``may_read``) and, for lists, the set of private projects a reader may see
-(``private_ids_for``) with ``listed`` to filter a query by it.
+Everything that lists or shows projects asks here: the per-project checks (``may_read``)
+and, for lists, the private projects a reader may see (``private_ids_for``) or may not
+(``hidden_from``), or only the public ones (``public_only``).
 """
 
 from __future__ import annotations
@@ -63,24 +63,6 @@ def hidden_from(db: Session, reader: Reader | None) -> frozenset[str]:
     list on an indexed column, whatever the size of the index)."""
     query = sa.select(Package.id).where(Package.visibility == Visibility.PRIVATE)
     return frozenset(db.scalars(query)) - private_ids_for(db, reader)
-
-
-def listed(
-    package_id: sa.ColumnElement[str] | sa.orm.InstrumentedAttribute[str],
-    readable: frozenset[str] = frozenset(),
-) -> sa.ColumnElement[bool]:
-    """A WHERE clause keeping public projects and the ``readable`` private ones.
-
-    ``package_id`` is the column naming the project in the query being filtered; the clause
-    looks its visibility up, so it works on any table that names a project.
-    """
-    public = sa.select(Package.id).where(
-        Package.id == package_id, Package.visibility == Visibility.PUBLIC
-    )
-    clause = public.exists()
-    if readable:
-        return sa.or_(clause, package_id.in_(sorted(readable)))
-    return clause
 
 
 def public_only() -> sa.ColumnElement[bool]:
