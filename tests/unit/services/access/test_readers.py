@@ -34,7 +34,7 @@ def test_any_token_reads_and_a_password_only_while_allowed(
 
 def test_a_remembered_reader_is_forgotten_after_its_time() -> None:
     now = [100.0]
-    remembered = RememberedReaders(seconds=1.0, monotonic=lambda: now[0])
+    remembered = RememberedReaders[int](seconds=1.0, monotonic=lambda: now[0])
     key = remembered.key(b"Basic abc")
     remembered.remember(key, 7)
     assert remembered.lookup(key) == 7
@@ -44,7 +44,7 @@ def test_a_remembered_reader_is_forgotten_after_its_time() -> None:
 
 
 def test_the_memory_is_bounded_and_keeps_the_newest() -> None:
-    remembered = RememberedReaders(size=2)
+    remembered = RememberedReaders[int](size=2)
     keys = [remembered.key(f"Basic {n}".encode()) for n in range(3)]
     for number, key in enumerate(keys):
         remembered.remember(key, number)
