@@ -320,6 +320,10 @@ def _stop_requiring_two_factor(world: World) -> Expected:
     return _manage(world, "require-2fa", world.browser, require="0")
 
 
+def _make_private(world: World) -> Expected:
+    return _manage(world, "visibility", visibility="private")
+
+
 SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.LOGIN: _login,
     Action.LOGIN_FAILED: _login_failed,
@@ -347,6 +351,7 @@ SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.CHANGE_ROLE: _change_role,
     Action.REQUIRE_2FA_ON: _require_two_factor,
     Action.REQUIRE_2FA_OFF: _stop_requiring_two_factor,
+    Action.VISIBILITY_CHANGED: _make_private,
 }
 
 
