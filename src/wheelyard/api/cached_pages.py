@@ -4,10 +4,11 @@ A page is rendered once, with its sibling variants, and stored until the journal
 project changed (services/index/page_cache.py). The cache reads the journal at most about once
 a second, before a request looks a page up, so nothing is served past its time.
 
-Only public projects' pages are stored: the cache, and the fast path that serves it without
-asking who is reading (api/fast_path.py), hold nothing a reader could be refused. A private
-project's page is rendered for each reader with a role on it and kept nowhere; everyone else
-gets the same 404 as for a project that does not exist.
+The fast path serves the cache without asking who is reading (api/fast_path.py), so it must
+find public pages only: a private project's pages are stored under ``private_variant``s,
+which it never asks for. This handler asks for them once the reader's role on the project
+is known (remembered for a second per reader, as credentials are); everyone else gets the
+same 404 as for a project that does not exist.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from starlette.responses import Response
 
 from wheelyard.data.package import Visibility
 from wheelyard.http.conditional import not_modified
-from wheelyard.http.project_reader import reader_of, shown_private
+from wheelyard.http.project_reader import readable_ids, reader_of, shown_private
 from wheelyard.http.transaction import transaction
 from wheelyard.services.access import visibility
-from wheelyard.services.index.page_cache import PageCache, RenderedPage
+from wheelyard.services.index.page_cache import PageCache, RenderedPage, private_variant
 
 # Clients must revalidate (cheaply, by ETag) so that a new upload is seen at once.
 REVALIDATE = "max-age=0, must-revalidate"
@@ -52,26 +53,32 @@ async def cached_page(
     request: Request, key: str, variant: Hashable, render: Renderer
 ) -> RenderedPage | None:
     """The page of project ``key`` from the cache, or rendered (with its sibling variants)
-    and stored when the project is public; None when there is no page for this reader."""
+    and stored; None when there is no page for this reader. A private project's page is
+    looked up only once the reader is known to hold a role on it."""
     await refresh_if_due(request)
     pages: PageCache = request.app.state.pages
     page = pages.lookup(key, variant)
     if page is not None:
         return page
+    reader = await reader_of(request)
+    if reader is not None and key in await readable_ids(request, reader):
+        page = pages.lookup(key, private_variant(variant))
+        if page is not None:
+            shown_private(request)
+            return page
     found = await run_in_threadpool(_render_public, request, pages, key, render)
     if found is None:
         return None
     rendered, public = found
     if public:
         return rendered[variant]
-    reader = await reader_of(request)
     if reader is None:
         return None
-    rendered_private = await run_in_threadpool(_render_private, request, key, reader, render)
+    rendered_private = await run_in_threadpool(_render_private, request, pages, key, reader, render)
     if rendered_private is None:
         return None
     shown_private(request)
-    return rendered_private[variant]
+    return rendered_private[private_variant(variant)]
 
 
 def _render_public(
@@ -93,15 +100,22 @@ def _render_public(
 
 
 def _render_private(
-    request: Request, key: str, reader: visibility.Reader, render: Renderer
+    request: Request, pages: PageCache, key: str, reader: visibility.Reader, render: Renderer
 ) -> Mapping[Hashable, RenderedPage] | None:
+    ticket = pages.ticket()
     with transaction(request) as db:
+        if visibility.visibility_of(db, key) != Visibility.PRIVATE:
+            return None  # made public meanwhile: the next request renders it as such
         if not visibility.may_read_private(db, reader, key):
             return None
         rendered = render(db)
     if rendered is None:
         return None
-    return {variant: replace(page, private=True) for variant, page in rendered.items()}
+    private = {
+        private_variant(variant): replace(page, private=True) for variant, page in rendered.items()
+    }
+    pages.store(ticket, key, private)
+    return private
 
 
 def page_response(request: Request, page: RenderedPage, headers: Mapping[str, str]) -> Response:

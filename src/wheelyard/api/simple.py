@@ -26,11 +26,9 @@ from wheelyard.api.cached_pages import (
     refresh_if_due,
 )
 from wheelyard.http.conditional import not_modified
-from wheelyard.http.project_reader import reader_of, shown_private
+from wheelyard.http.project_reader import readable_ids, reader_of, shown_private
 from wheelyard.http.responses import moved_to, not_found
 from wheelyard.http.transaction import transaction
-from wheelyard.services.access import visibility
-from wheelyard.services.access.visibility import Reader
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
 from wheelyard.services.index.project_list import ListingPage
 from wheelyard.services.index.project_page import detail_html, detail_json, project_detail
@@ -140,7 +138,10 @@ async def index_page(request: Request) -> Response:
         return _not_acceptable()
     await refresh_if_due(request)
     reader = await reader_of(request)
-    listing = await run_in_threadpool(_listing, request, reader)
+    readable = await readable_ids(request, reader) if reader is not None else frozenset()
+    if readable:
+        shown_private(request)
+    listing = await run_in_threadpool(_listing, request, readable)
     as_json = media_type == SIMPLE_JSON
     etag = listing.etag(media_type, as_json)
     headers = {
@@ -157,18 +158,12 @@ async def index_page(request: Request) -> Response:
     return StreamingResponse(_stream(parts), media_type=media_type, headers=headers)
 
 
-def _listing(request: Request, reader: Reader | None) -> ListingPage:
+def _listing(request: Request, readable: frozenset[str]) -> ListingPage:
     pages: PageCache = request.app.state.pages
     with transaction(request) as db:
         # The shared chunks hold public projects only; a reader's own private ones are
         # added for this request alone.
-        page = pages.listing.page(db)
-        if reader is None:
-            return page
-        readable = visibility.private_ids_for(db, reader)
-        if readable:
-            shown_private(request)
-        return page.with_private(db, readable)
+        return pages.listing.page(db).with_private(db, readable)
 
 
 async def _stream(parts: list[bytes]) -> AsyncIterator[bytes]:

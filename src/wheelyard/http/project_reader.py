@@ -53,6 +53,9 @@ class ProjectReaders:
         self.verify = verify
         self.signed_in = signed_in
         self.remembered = remembered if remembered is not None else RememberedReaders[Reader]()
+        # The private projects each reader may see, for as long as credentials are remembered:
+        # a role taken away stops working within that time, as a revoked token does.
+        self.readable = RememberedReaders[frozenset[str]]()
 
     async def reader_of(self, scope: Scope) -> Reader | None:
         """The reader of this request (worked out once per request); None: anonymous."""
@@ -109,6 +112,22 @@ class ProjectReaders:
 async def reader_of(connection: HTTPConnection) -> Reader | None:
     readers: ProjectReaders = connection.app.state.project_readers
     return await readers.reader_of(connection.scope)
+
+
+async def readable_ids(connection: HTTPConnection, reader: Reader) -> frozenset[str]:
+    """The private projects ``reader`` may see, remembered briefly per worker."""
+    readers: ProjectReaders = connection.app.state.project_readers
+    key = readers.readable.key(f"{reader.user_id}\0{reader.only_package or ''}".encode())
+    found = readers.readable.lookup(key)
+    if found is None:
+        found = await run_in_threadpool(_private_ids, connection, reader)
+        readers.readable.remember(key, found)
+    return found
+
+
+def _private_ids(connection: HTTPConnection, reader: Reader) -> frozenset[str]:
+    with transaction(connection) as db:
+        return visibility.private_ids_for(db, reader)
 
 
 async def visible_as(connection: HTTPConnection, package_id: str) -> Visibility | None:

@@ -46,13 +46,27 @@ def etag_for(body: bytes, media_type: str) -> str:
     return f'"{digest.hexdigest()}"'
 
 
+_PRIVATE = "private"
+
+
+def private_variant(variant: Hashable) -> Hashable:
+    """The variant a private project's page is stored under: asked for only by a handler
+    that has checked the reader's role (api/cached_pages.py), never by the fast path."""
+    return (_PRIVATE, variant)
+
+
+def is_private_variant(variant: Hashable) -> bool:
+    return isinstance(variant, tuple) and len(variant) == 2 and variant[0] == _PRIVATE
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
     body: bytes
     media_type: str
     serial: int  # the journal serial the page reflects (the project's last_serial)
-    # A private project's page, rendered for one reader: never stored (``store`` refuses it),
-    # and marked private for the HTTP caches in between.
+    # A private project's page: stored only under a ``private_variant``, which the fast path
+    # never asks for (it serves without asking who reads), and marked private for the HTTP
+    # caches in between.
     private: bool = False
     etag: str = field(init=False)
     # What the HTTP layer builds once per page and reuses for every request that gets it
@@ -168,8 +182,8 @@ class PageCache:
         with self._lock:
             if ticket.generation != self._generation:
                 return  # something changed while the page was read: let the next one store
-            if any(page.private for page in pages.values()):
-                return
+            if any(page.private != is_private_variant(v) for v, page in pages.items()):
+                return  # a private page under a public variant (or the reverse): never
             variants = self._pages.setdefault(key, {})
             if len(variants) + len(pages) > self.max_variants:
                 variants.clear()

@@ -11,7 +11,12 @@ from tests.helpers.clock import Clock
 from tests.helpers.factories import Factory
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
-from wheelyard.services.index.page_cache import ChangeSignal, PageCache, RenderedPage
+from wheelyard.services.index.page_cache import (
+    ChangeSignal,
+    PageCache,
+    RenderedPage,
+    private_variant,
+)
 
 
 @pytest.fixture
@@ -237,3 +242,17 @@ def test_the_first_worker_to_read_a_remote_change_tells_the_others(
     clock.now += 1.0
     first.refresh(db)
     assert not watcher.raised()
+
+
+def test_a_private_page_is_stored_only_under_a_private_variant(cache: PageCache) -> None:
+    secret = RenderedPage(b"secret", "text/html", 0, private=True)
+    # Under the variant the fast path asks for: refused, whoever tries.
+    cache.store(cache.ticket(), "hidden", {"text/html": secret})
+    assert cache.lookup("hidden", "text/html") is None
+    cache.store(cache.ticket(), "hidden", {private_variant("text/html"): page()})
+    assert cache.lookup("hidden", private_variant("text/html")) is None
+    cache.store(cache.ticket(), "hidden", {private_variant("text/html"): secret})
+    assert cache.lookup("hidden", private_variant("text/html")) == secret
+    assert cache.lookup("hidden", "text/html") is None
+    cache.invalidate(["hidden"])
+    assert cache.lookup("hidden", private_variant("text/html")) is None

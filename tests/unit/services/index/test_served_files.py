@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
+from wheelyard.data.package import Visibility
 from wheelyard.services.index import served_files
 from wheelyard.services.index.served_files import ServedFile, ServedFiles
 
@@ -61,3 +62,16 @@ def test_the_least_recently_used_files_go_first() -> None:
     assert cache.lookup("c.tar.gz") is not None
     cache.drop(["demo"])
     assert cache.lookup("a.tar.gz") is None
+
+
+def test_a_private_projects_files_are_never_kept(db: Session, make: Factory) -> None:
+    package = make.package("kept-private")
+    package.visibility = Visibility.PRIVATE
+    db.flush()
+    found = served_files.find_served(db, package.releases[0].files[0].filename)
+    assert found is not None and not found.public
+    files = ServedFiles()
+    files.store(files.ticket(), found)
+    assert files.lookup(found.filename) is None
+    files.store(files.ticket(), served("public-1.0.tar.gz"))
+    assert files.lookup("public-1.0.tar.gz") is not None
