@@ -11,6 +11,7 @@ never-registered name gets.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ from urllib.parse import quote
 
 import pytest
 from httpx2 import Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.helpers.accounts import csrf_from, log_in
+from tests.helpers.apps import app_for
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.uploads import basic_auth
@@ -338,3 +340,21 @@ def test_a_public_project_is_unaffected(client: TestClient, site: Site, db: Sess
         response = client.get(path)
         assert response.status_code == 200
         assert "private" not in response.headers.get("cache-control", "")
+
+
+def test_on_a_private_index_too(
+    settings: Settings, sessions: sessionmaker[Session], site: Site
+) -> None:
+    app = app_for(dataclasses.replace(settings, private=True), sessions)
+    with TestClient(app, base_url="http://testserver") as private:
+        for _ in range(2):  # the second time from whatever the first left cached
+            owner = private.get("/simple/zephyr-secret/", headers=_token(site, "priya"))
+            assert owner.status_code == 200 and SECRET_DIST in owner.text
+        for which in ("ada for demo", "priya for demo"):
+            # Past the private site's check (a valid token), then not found.
+            token = _token(site, which)
+            assert private.get("/simple/demo/", headers=token).status_code == 200
+            assert private.get("/simple/zephyr-secret/", headers=token).status_code == 404
+            assert private.get(site.file_path, headers=token).status_code == 404
+            assert SECRET_NAME not in private.get("/simple/", headers=token).text
+        assert private.get("/simple/zephyr-secret/").status_code == 401
