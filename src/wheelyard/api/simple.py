@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.api import upstream_pages
 from wheelyard.api.cached_pages import REVALIDATE, cached_page, page_response, refresh_if_due
 from wheelyard.http.conditional import not_modified
 from wheelyard.http.responses import moved_to, not_found
@@ -178,7 +179,14 @@ async def project_page(request: Request) -> Response:
 
     page = await cached_page(request, project_id, media_type, render)
     if page is None:
-        return not_found()
+        # No local project: perhaps an upstream's, rendered by the same code.
+        return await upstream_pages.project_page(
+            request,
+            project_id,
+            media_type,
+            lambda detail: _representations(detail_html(detail), detail_json(detail), 0),
+            VARY,
+        )
     return page_response(request, page, VARY)
 
 

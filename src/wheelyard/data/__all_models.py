@@ -23,5 +23,6 @@ from wheelyard.data import (
     recovery_code,
     release,
     release_file,
+    upstream_page,
     user,
 )
