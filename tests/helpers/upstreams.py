@@ -47,14 +47,16 @@ def write_static_tree(root: Path, project_id: str, dists: Sequence[Dist]) -> Non
 
 
 @contextmanager
-def static_index(root: Path) -> Iterator[str]:
-    """``root`` served over HTTP on loopback; yields the URL of its ``simple/``."""
+def static_index(root: Path, log: Path | None = None) -> Iterator[str]:
+    """``root`` served over HTTP on loopback; yields the URL of its ``simple/``. The server
+    logs each request it answers into ``log``, so a test can count them."""
     port = free_port()
+    log_file = log.open("wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        [sys.executable, "-u", "-m", "http.server", str(port), "--bind", "127.0.0.1"],
         cwd=root,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log_file,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -71,6 +73,8 @@ def static_index(root: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if log is not None and not isinstance(log_file, int):
+            log_file.close()
 
 
 @contextmanager

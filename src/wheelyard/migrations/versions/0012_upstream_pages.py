@@ -1,4 +1,4 @@
-"""upstream_pages: the pull-through cache of upstream project pages
+"""upstream_pages, upstream_files: the pull-through cache of upstream indexes
 
 Revision ID: 0012
 Revises: 0009
@@ -36,8 +36,29 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_upstream_pages_created_date"), "upstream_pages", ["created_date"], unique=False
     )
+    op.create_table(
+        "upstream_files",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("created_date", sa.DateTime(), server_default=utcnow(), nullable=False),
+        sa.Column("project_id", sa.String(200), nullable=False),
+        sa.Column("filename", sa.String(520), nullable=False),
+        sa.Column("sha256_digest", sa.String(64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("storage_path", sa.String(1024), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_upstream_files")),
+        sa.UniqueConstraint("filename", name=op.f("uq_upstream_files_filename")),
+    )
+    op.create_index(
+        op.f("ix_upstream_files_created_date"), "upstream_files", ["created_date"], unique=False
+    )
+    op.create_index(
+        op.f("ix_upstream_files_project_id"), "upstream_files", ["project_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_upstream_files_project_id"), table_name="upstream_files")
+    op.drop_index(op.f("ix_upstream_files_created_date"), table_name="upstream_files")
+    op.drop_table("upstream_files")
     op.drop_index(op.f("ix_upstream_pages_created_date"), table_name="upstream_pages")
     op.drop_table("upstream_pages")
