@@ -9,6 +9,7 @@ worker share one fetch; workers and nodes that race each fetch once and keep one
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import BinaryIO
@@ -52,19 +53,46 @@ def _fetch(request: Request, project_id: str, want: Wanted, source: str) -> Stor
     return fetched
 
 
-def _in_flight(request: Request) -> dict[str, asyncio.Future[StoredFile]]:
-    # Per worker; an entry lives only while its fetch runs, so the map stays small.
+# Fetches kept per worker after they succeed, so a request that looked for the stored row
+# just before a fetch committed it still finds the file without a second fetch; bounded.
+MAX_FETCHES_KEPT = 1024
+
+
+def _fetches(request: Request) -> OrderedDict[str, asyncio.Future[StoredFile]]:
     state = request.app.state
     if not hasattr(state, "upstream_fetches"):
-        state.upstream_fetches = {}
-    fetches: dict[str, asyncio.Future[StoredFile]] = state.upstream_fetches
+        state.upstream_fetches = OrderedDict()
+    fetches: OrderedDict[str, asyncio.Future[StoredFile]] = state.upstream_fetches
     return fetches
+
+
+def _start(
+    fetches: OrderedDict[str, asyncio.Future[StoredFile]],
+    filename: str,
+    fetch: Callable[[], StoredFile],
+) -> asyncio.Future[StoredFile]:
+    running = asyncio.ensure_future(run_in_threadpool(fetch))
+    fetches[filename] = running
+
+    def settled(done: asyncio.Future[StoredFile]) -> None:
+        # A failed fetch is forgotten, so the next request tries again.
+        failed = done.cancelled() or done.exception() is not None
+        if failed and fetches.get(filename) is done:
+            del fetches[filename]
+        while len(fetches) > MAX_FETCHES_KEPT:
+            oldest = next(iter(fetches))
+            if not fetches[oldest].done():
+                break
+            del fetches[oldest]
+
+    running.add_done_callback(settled)
+    return running
 
 
 async def _fetch_once(request: Request, project_id: str, filename: str) -> StoredFile | None:
     """The file fetched and kept, sharing a fetch already running; None when the upstream
     page lists no such file. Raises FetchFailed or UpstreamFailure."""
-    fetches = _in_flight(request)
+    fetches = _fetches(request)
     running = fetches.get(filename)
     if running is None:
         page = await run_in_threadpool(_cached_page, request, project_id)
@@ -73,13 +101,12 @@ async def _fetch_once(request: Request, project_id: str, filename: str) -> Store
         want = files.wanted(page, filename) if page is not None else None
         if page is None or want is None:
             return None
-        running = fetches.get(filename)  # another request may have started meanwhile
+        # Checked again: another request may have started the fetch while this one waited.
+        running = fetches.get(filename)
         if running is None:
-            running = asyncio.ensure_future(
-                run_in_threadpool(_fetch, request, project_id, want, page.source)
+            running = _start(
+                fetches, filename, partial(_fetch, request, project_id, want, page.source)
             )
-            fetches[filename] = running
-            running.add_done_callback(lambda _: fetches.pop(filename, None))
     # Shielded: a client that hangs up does not cancel the fetch the others wait on.
     return await asyncio.shield(running)
 
