@@ -20,7 +20,8 @@ from tests.helpers.dists import Project, wheel
 from tests.helpers.environment import postgres_url
 from tests.helpers.install_clients import CLIENT_ENV, UV, new_venv
 from tests.helpers.live_server import LiveServer, run_server, stop
-from tests.helpers.upstreams import seed, static_index, write_static_tree
+from tests.helpers.uploads import post_upload
+from tests.helpers.upstreams import seed, static_index, uploader_token, write_static_tree
 
 pytestmark = pytest.mark.clients
 
@@ -28,6 +29,9 @@ DEMO = Project("up-demo", "2.0")
 CONFUSED_UPSTREAM = Project("conf-demo", "9.0")
 CONFUSED_LOCAL = Project("conf-demo", "1.0")
 NEVER_ASKED = Project("later-lib", "1.0")
+ACME_UPSTREAM = Project("acme-tools", "5.0")
+ACME_LOCAL = Project("acme-tools", "0.1")
+TAKEN = Project("taken-name", "1.0")
 # One worker: the test of concurrent first downloads counts one fetch per worker.
 WORKERS = ("--workers", "1")
 MANY = wheel(Project("static-many", "1.0"))
@@ -38,6 +42,7 @@ class Setup:
     upstream: LiveServer
     proxy: LiveServer
     static_log: Path
+    token: str  # a user's who is no site admin
 
     @property
     def index_url(self) -> str:
@@ -55,16 +60,19 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         static_index(static_root, log) as static_url,
     ):
         dists = [wheel(Project("up-demo", "1.0")), wheel(DEMO)]
-        seed(upstream, [*dists, wheel(CONFUSED_UPSTREAM), wheel(NEVER_ASKED)])
+        upstream_only = [wheel(CONFUSED_UPSTREAM), wheel(NEVER_ASKED), wheel(ACME_UPSTREAM)]
+        seed(upstream, [*dists, *upstream_only, wheel(TAKEN)])
         env = {
             "WHEELYARD_UPSTREAM_URL": f"{upstream.url}/simple/,{static_url}",
             # Every page revalidated: the stopped upstream shows at once.
             "WHEELYARD_UPSTREAM_TTL": "0",
             "WHEELYARD_UPSTREAM_TIMEOUT": "5",
+            "WHEELYARD_UPSTREAM_BLOCK": "acme-*",
         }
         with run_server(base / "proxy", postgres_url(), env=env, args=WORKERS) as proxy:
-            seed(proxy, [wheel(CONFUSED_LOCAL)])
-            yield Setup(upstream, proxy, log)
+            # A site admin may take a name the upstream has.
+            seed(proxy, [wheel(CONFUSED_LOCAL)], "admin@example.com")
+            yield Setup(upstream, proxy, log, uploader_token(proxy, "dev@example.com"))
 
 
 def run(command: Sequence[str | Path], env: Mapping[str, str] = {}) -> tuple[int, str]:
@@ -111,6 +119,22 @@ def test_a_local_project_wins_over_a_higher_upstream_version(setup: Setup, tmp_p
     code, output = pip_install(venv, setup.index_url, "conf-demo")
     assert code == 0, output
     assert installed(venv, "conf_demo") == "1.0"
+
+
+def test_a_new_project_named_like_an_upstream_one_is_refused_unless_blocked(
+    setup: Setup, tmp_path: Path
+) -> None:
+    status, text = post_upload(setup.proxy.url, wheel(TAKEN), "__token__", setup.token)
+    assert status == 403
+    assert "taken-name" in text
+    assert setup.upstream.url in text
+    # A blocked name is never the upstream's: it may be created, and pip gets only ours.
+    status, text = post_upload(setup.proxy.url, wheel(ACME_LOCAL), "__token__", setup.token)
+    assert status == 200, text
+    venv = new_venv(tmp_path / "venv")
+    code, output = pip_install(venv, setup.index_url, "acme-tools")
+    assert code == 0, output
+    assert installed(venv, "acme_tools") == "0.1"
 
 
 def test_concurrent_first_downloads_fetch_the_file_once(setup: Setup) -> None:

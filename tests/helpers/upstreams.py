@@ -17,15 +17,19 @@ from tests.helpers.live_server import LiveServer, free_port, wheelyard_cli
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import post_upload
 
-UPLOADER = ("--email", "up@example.com", "--password", PASSWORD)
+
+def uploader_token(server: LiveServer, email: str, *, admin: bool = False) -> str:
+    """A new user's upload token on the server (a site admin's with ``admin``)."""
+    login = ("--email", email, "--password", PASSWORD)
+    wheelyard_cli(server, "user", "create", "--name", email, *login, *(["--admin"] * admin))
+    return wheelyard_cli(server, "token", "create", "--email", email).strip().splitlines()[-1]
 
 
-def seed(server: LiveServer, dists: Sequence[Dist]) -> None:
-    """Upload ``dists`` to the server as its one user."""
-    wheelyard_cli(server, "user", "create", "--name", "Up", *UPLOADER)
-    token = wheelyard_cli(server, "token", "create", "--email", "up@example.com")
+def seed(server: LiveServer, dists: Sequence[Dist], email: str = "up@example.com") -> None:
+    """Upload ``dists`` to the server as a new site admin."""
+    token = uploader_token(server, email, admin=True)
     for dist in dists:
-        status, text = post_upload(server.url, dist, "__token__", token.strip().splitlines()[-1])
+        status, text = post_upload(server.url, dist, "__token__", token)
         assert status == 200, text
 
 
