@@ -104,6 +104,9 @@ def test_a_file_the_page_does_not_list_is_404(upstream_client: TestClient) -> No
     file_url(upstream_client, "static-good")
     assert upstream_client.get("/packages/upstream/static-good/other-1.0.tar.gz").status_code == 404
     assert upstream_client.get("/packages/upstream/static-good/").status_code == 404
+    # Only a normalized name reaches the upstream's URL.
+    for odd in ("Static-Good", "..", "%2e%2e"):
+        assert upstream_client.get(f"/packages/upstream/{odd}/{GOOD.filename}").status_code == 404
     # Under another project's name the file is not listed either.
     missing = upstream_client.get(f"/packages/upstream/static-bad/{GOOD.filename}")
     assert missing.status_code == 404

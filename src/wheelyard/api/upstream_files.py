@@ -25,6 +25,7 @@ from wheelyard.data import db_session
 from wheelyard.http.conditional import not_modified
 from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
+from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.services.upstream import files, pages
 from wheelyard.services.upstream.files import FetchFailed, StoredFile, Wanted
@@ -129,6 +130,9 @@ async def serve(request: Request, path: str, media_type: Callable[[str], str]) -
     if len(parts) != 2 or not all(parts):
         return not_found()
     project_id, filename = parts
+    # The name goes into the upstream's URL: only a normalized name, never "..".
+    if not is_valid_project_name(project_id) or normalize_name(project_id) != project_id:
+        return not_found()
     if not serves_upstream(request.app.state.settings, project_id):
         return not_found()
     found = await run_in_threadpool(_stored, request, filename)
