@@ -8,6 +8,9 @@ cached then fails with 502 (504 for a timeout) and the reason.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 
 import httpx2
@@ -35,6 +38,7 @@ from wheelyard.services.upstream.pages import CachedPage
 from wheelyard.services.upstream.sources import is_blocked, upstreams
 
 STATUS_HEADER = "X-Wheelyard-Upstream"
+MAX_RENDERED = 1024
 
 Renderer = Callable[[ProjectDetail], Mapping[Hashable, RenderedPage]]
 
@@ -52,6 +56,48 @@ class UpstreamFailure(Exception):
             status_code=status,
             headers={STATUS_HEADER: "unavailable"},
         )
+
+
+class RenderedPages:
+    """Fresh upstream pages already rendered, per worker, until their TTL runs out: a warm
+    page costs no query. Bounded; the oldest go first."""
+
+    def __init__(self, ttl_seconds: int, size: int = MAX_RENDERED) -> None:
+        self.ttl = ttl_seconds
+        self.size = size
+        self._pages: OrderedDict[str, tuple[float, Mapping[Hashable, RenderedPage]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def lookup(self, project_id: str) -> Mapping[Hashable, RenderedPage] | None:
+        with self._lock:
+            entry = self._pages.get(project_id)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                del self._pages[project_id]
+                return None
+            return entry[1]
+
+    def keep(
+        self, project_id: str, page: CachedPage, representations: Mapping[Hashable, RenderedPage]
+    ) -> None:
+        # Fresh for what is left of the TTL, counted from the upstream's last confirmation.
+        left = self.ttl - page.age(clock.now()).total_seconds()
+        if left <= 0:
+            return
+        with self._lock:
+            self._pages[project_id] = (time.monotonic() + left, representations)
+            self._pages.move_to_end(project_id)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
+def _rendered(request: Request) -> RenderedPages:
+    state = request.app.state
+    if not hasattr(state, "upstream_rendered"):
+        state.upstream_rendered = RenderedPages(state.settings.upstream_ttl)
+    kept: RenderedPages = state.upstream_rendered
+    return kept
 
 
 def serves_upstream(settings: Settings, project_id: str) -> bool:
@@ -116,11 +162,16 @@ async def project_page(
     """``/simple/<project_id>/`` from the upstreams, rendered as a local project's page."""
     if not serves_upstream(request.app.state.settings, project_id):
         return not_found()
+    kept = _rendered(request).lookup(project_id)
+    if kept is not None:
+        return page_response(request, kept[variant], {**headers, STATUS_HEADER: "fresh"})
     try:
         page = await current_page(request, project_id)
     except UpstreamFailure as failure:
         return failure.response()
     if page is None:
         return not_found()
-    rendered = render(pages.detail(page))[variant]
-    return page_response(request, rendered, {**headers, **status_headers(request)})
+    representations = render(pages.detail(page))
+    if getattr(request.state, "upstream_stale", None) is None:
+        _rendered(request).keep(project_id, page, representations)
+    return page_response(request, representations[variant], {**headers, **status_headers(request)})
