@@ -37,6 +37,7 @@ from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.analytics.recorder import DownloadRecorder
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
 from wheelyard.services.projects import packages
+from wheelyard.services.upstream import fetch as upstream_fetch
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
 from wheelyard.web.session import SessionCheckMiddleware, signed_in_id
@@ -65,6 +66,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.downloads.start()
         yield
         app.state.downloads.stop()  # writes the downloads still queued
+        if app.state.upstream_http is not None:
+            app.state.upstream_http.close()
         engine.dispose()
 
     sessions = [
@@ -122,6 +125,10 @@ def create_app(settings: Settings) -> Starlette:
         verify=_reader_verifier(settings), signed_in=signed_in_id
     )
     app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
+    # One connection pool to the upstreams per worker (services/upstream), if there are any.
+    app.state.upstream_http = (
+        upstream_fetch.client(settings.upstream_timeout) if settings.upstream_urls else None
+    )
     return app
 
 

@@ -7,6 +7,7 @@ production, the constructor in tests) and pass it to ``create_app``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,6 +81,15 @@ class Settings:
     # Raw download rows older than this many days go at `wheelyard stats prune`; the daily
     # rollups keep their counts forever. 0 keeps raw rows forever.
     download_retention_days: int = 180
+    # Simple indexes to pull projects from that have no local project, tried in order
+    # (services/upstream); credentials may be in a URL. Empty: no upstream.
+    upstream_urls: tuple[str, ...] = ()
+    # How long a cached upstream page is served before it is revalidated (by ETag).
+    upstream_ttl: int = 600
+    # How long an upstream may take to answer before the cached copy is served instead.
+    upstream_timeout: float = 10.0
+    # fnmatch patterns of normalized names never fetched from an upstream (``acme-*``).
+    upstream_block: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +123,10 @@ class Settings:
             public_url=_public_url(env.get("WHEELYARD_PUBLIC_URL", "")),
             allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
             readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
+            upstream_urls=_upstream_urls(env.get("WHEELYARD_UPSTREAM_URL", "")),
+            upstream_ttl=_seconds(env.get("WHEELYARD_UPSTREAM_TTL", "600")),
+            upstream_timeout=_positive_seconds(env.get("WHEELYARD_UPSTREAM_TIMEOUT", "10")),
+            upstream_block=_patterns(env.get("WHEELYARD_UPSTREAM_BLOCK", "")),
         )
 
     @property
@@ -136,6 +150,27 @@ def _public_url(value: str) -> str | None:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"expected an http(s) URL for WHEELYARD_PUBLIC_URL, got {value!r}")
     return value
+
+
+def _upstream_urls(value: str) -> tuple[str, ...]:
+    urls = []
+    for item in value.split(","):
+        url = item.strip()
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"expected http(s) URLs for WHEELYARD_UPSTREAM_URL, got {url!r}")
+        # The project's page is the index URL plus "<name>/".
+        urls.append(url if url.endswith("/") else url + "/")
+    return tuple(urls)
+
+
+def _patterns(value: str) -> tuple[str, ...]:
+    # Matched against normalized names (PEP 503), so the patterns are normalized the same way.
+    return tuple(
+        re.sub(r"[-_.]+", "-", item.strip().lower()) for item in value.split(",") if item.strip()
+    )
 
 
 def _registration(value: str) -> bool | None:

@@ -56,3 +56,32 @@ def test_allowed_hosts_listed_replace_the_local_names(tmp_path: Path) -> None:
 def test_a_public_url_must_be_an_http_url(tmp_path: Path, value: str) -> None:
     with pytest.raises(ValueError, match="WHEELYARD_PUBLIC_URL"):
         Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PUBLIC_URL": value})
+
+
+def test_no_upstream_by_default(tmp_path: Path) -> None:
+    settings = Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path)})
+    assert settings.upstream_urls == ()
+    assert settings.upstream_ttl == 600
+    assert settings.upstream_block == ()
+
+
+def test_upstreams_in_order_with_credentials_and_block_patterns(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+            "WHEELYARD_UPSTREAM_URL": "https://u:p@one.example/simple, http://two.example/s/",
+            "WHEELYARD_UPSTREAM_TTL": "30",
+            "WHEELYARD_UPSTREAM_TIMEOUT": "2.5",
+            "WHEELYARD_UPSTREAM_BLOCK": "Acme-*, internal_lib",
+        }
+    )
+    assert settings.upstream_urls == ("https://u:p@one.example/simple/", "http://two.example/s/")
+    assert settings.upstream_ttl == 30
+    assert settings.upstream_timeout == 2.5
+    assert settings.upstream_block == ("acme-*", "internal-lib")
+
+
+@pytest.mark.parametrize("value", ["ftp://x.example/simple/", "not a url", "https:///simple/"])
+def test_a_bad_upstream_url_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_UPSTREAM_URL"):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_UPSTREAM_URL": value})

@@ -13,6 +13,7 @@ same 404 as for a project that does not exist.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import replace
 
@@ -49,11 +50,21 @@ def _refresh(request: Request, pages: PageCache) -> None:
         pages.refresh(db)
 
 
+class Absent(enum.Enum):
+    """Why there is no page: the difference decides whether an upstream may answer instead."""
+
+    # No local project has the name.
+    NO_PROJECT = "no project"
+    # A private project this reader holds no role on: 404 to them, and never an upstream's
+    # page in its place (that would install a stranger's package under a local name).
+    NOT_SHOWN = "not shown"
+
+
 async def cached_page(
     request: Request, key: str, variant: Hashable, render: Renderer
-) -> RenderedPage | None:
+) -> RenderedPage | Absent:
     """The page of project ``key`` from the cache, or rendered (with its sibling variants)
-    and stored; None when there is no page for this reader. A private project's page is
+    and stored; Absent when there is no page for this reader. A private project's page is
     looked up only once the reader is known to hold a role on it."""
     await refresh_if_due(request)
     pages: PageCache = request.app.state.pages
@@ -68,15 +79,15 @@ async def cached_page(
             return page
     found = await run_in_threadpool(_render_public, request, pages, key, render)
     if found is None:
-        return None
+        return Absent.NO_PROJECT
     rendered, public = found
     if public:
         return rendered[variant]
     if reader is None:
-        return None
+        return Absent.NOT_SHOWN
     rendered_private = await run_in_threadpool(_render_private, request, pages, key, reader, render)
     if rendered_private is None:
-        return None
+        return Absent.NOT_SHOWN
     shown_private(request)
     return rendered_private[private_variant(variant)]
 

@@ -22,6 +22,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
+from wheelyard.api import upstream_files
 from wheelyard.api.cached_pages import refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
@@ -79,6 +80,8 @@ def _find_served(request: Request, pages: PageCache, filename: str) -> ServedFil
 
 async def serve(request: Request) -> Response:
     path: str = request.path_params["path"]
+    if path.startswith(upstream_files.PREFIX):
+        return await upstream_files.serve(request, path, media_type)
     if path.endswith(METADATA_SUFFIX):
         dist_path = path.removesuffix(METADATA_SUFFIX)
         release_file = await run_in_threadpool(_find, request, dist_path.rsplit("/", 1)[-1])

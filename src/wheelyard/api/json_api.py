@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from wheelyard.api.cached_pages import cached_page, page_response, refresh_if_due
+from wheelyard.api.cached_pages import Absent, cached_page, page_response, refresh_if_due
 from wheelyard.data.package import Visibility
 from wheelyard.http.project_reader import visible_as
 from wheelyard.http.responses import moved_to, not_found
@@ -60,7 +60,7 @@ async def project_document(request: Request) -> Response:
         return {variant: RenderedPage(document.body, JSON, document.serial)}
 
     page = await cached_page(request, project_id, variant, render)
-    if page is None:
+    if isinstance(page, Absent):
         return not_found()
     return page_response(request, page, HEADERS)
 

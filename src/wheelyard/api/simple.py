@@ -18,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.api import upstream_pages
 from wheelyard.api.cached_pages import (
     REVALIDATE,
     REVALIDATE_PRIVATE,
+    Absent,
     cached_page,
     page_response,
     refresh_if_due,
@@ -190,8 +192,17 @@ async def project_page(request: Request) -> Response:
         return _representations(detail_html(detail), detail_json(detail), detail.last_serial)
 
     page = await cached_page(request, project_id, media_type, render)
-    if page is None:
+    if page is Absent.NOT_SHOWN:
         return not_found()
+    if page is Absent.NO_PROJECT:
+        # No local project: perhaps an upstream's, rendered by the same code.
+        return await upstream_pages.project_page(
+            request,
+            project_id,
+            media_type,
+            lambda detail: _representations(detail_html(detail), detail_json(detail), 0),
+            VARY,
+        )
     return page_response(request, page, VARY)
 
 

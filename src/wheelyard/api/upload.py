@@ -32,6 +32,7 @@ from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.audit import Origin
+from wheelyard.services.naming import normalize_name
 from wheelyard.services.uploads import auth as upload_auth
 from wheelyard.services.uploads import policy, register
 from wheelyard.services.uploads.auth import AuthenticationError, Uploader
@@ -39,6 +40,8 @@ from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.incoming import ClaimedDigests, IncomingFile
 from wheelyard.services.uploads.metadata import metadata_from_form
 from wheelyard.services.uploads.register import Outcome, Registered
+from wheelyard.services.upstream import claims
+from wheelyard.services.upstream.sources import upstreams
 from wheelyard.storage.base import StorageError
 
 log = logging.getLogger(__name__)
@@ -265,6 +268,7 @@ def _register(
         metadata=metadata_from_form(metadata_fields),
         readme_seconds=settings.readme_render_seconds,
     )
+    _check_upstream_name(request, uploader, prepared.metadata.name)
     try:
         registered = retry_collisions(
             partial(_register_once, request, uploader, origin, prepared),
@@ -280,6 +284,29 @@ def _register(
     if registered.outcome is Outcome.ALREADY_PRESENT:
         return PlainTextResponse(f"{incoming.filename} is already here; nothing changed.\n")
     return PlainTextResponse(f"Uploaded {incoming.filename}.\n")
+
+
+def _check_upstream_name(request: Request, uploader: Uploader, name: str) -> None:
+    """_Refusal when the upload would create a project that an upstream index already has
+    (services/upstream/claims.py); site admins may."""
+    settings: Settings = request.app.state.settings
+    if not settings.upstream_urls or uploader.user.is_admin:
+        return
+    project_id = normalize_name(name)
+    with transaction(request) as db:
+        if not claims.needs_check(db, project_id, settings.upstream_block):
+            return
+        source = claims.cached_claim(db, project_id)
+    if source is None:
+        try:
+            source = claims.upstream_claim(
+                request.app.state.upstream_http, upstreams(settings.upstream_urls), project_id
+            )
+        except claims.UpstreamUnknown as error:
+            # Unchecked, the name could be an upstream's: refused until it can be checked.
+            raise _Refusal(503, f"Cannot check the name at the upstream index: {error}") from None
+    if source is not None:
+        raise _Refusal(403, claims.refusal_message(name, source))
 
 
 def _register_once(

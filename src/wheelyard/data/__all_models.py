@@ -23,5 +23,7 @@ from wheelyard.data import (
     recovery_code,
     release,
     release_file,
+    upstream_file,
+    upstream_page,
     user,
 )

@@ -109,8 +109,9 @@ class IndexedFile:
     requires_python: str | None
     yanked: bool
     yanked_reason: str | None
-    size: int
-    upload_time: dt.datetime
+    # Unknown only for files of an upstream's HTML page (services/upstream), which has neither.
+    size: int | None
+    upload_time: dt.datetime | None
     metadata_sha256: str | None
 
 
@@ -215,17 +216,20 @@ def _file_document(file: IndexedFile) -> dict[str, Any]:
     core_metadata: dict[str, str] | bool = (
         {"sha256": file.metadata_sha256} if file.metadata_sha256 else False
     )
-    return {
+    document: dict[str, Any] = {
         "filename": file.filename,
         "url": file.url,
         "hashes": {"sha256": file.sha256},
         "requires-python": file.requires_python,
         "size": file.size,
-        "upload-time": upload_time(file.upload_time),
+        "upload-time": upload_time(file.upload_time) if file.upload_time else None,
         "yanked": (file.yanked_reason or True) if file.yanked else False,
         "core-metadata": core_metadata,
         "dist-info-metadata": core_metadata,
     }
+    if file.upload_time is None:
+        del document["upload-time"]  # optional in PEP 700; null is not a time
+    return document
 
 
 def detail_json(detail: ProjectDetail) -> bytes:

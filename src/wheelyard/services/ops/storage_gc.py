@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.ops import schema
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
+from wheelyard.services.upstream import files as upstream_files
 from wheelyard.storage.base import FileStorage, StorageError, StoredBlob
 
 # Far longer than any upload takes between storing its blob and committing its row.
@@ -57,6 +58,8 @@ def referenced_paths(db: Session) -> set[str]:
         if path is not None:
             paths.add(path)
             paths.add(path + METADATA_SUFFIX)
+    # The pull-through cache's blobs have no release_files row but are just as wanted.
+    paths.update(upstream_files.storage_paths(db))
     return paths
 
 

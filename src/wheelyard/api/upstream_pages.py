@@ -1,0 +1,177 @@
+"""Simple pages of projects we have no local project for, answered from the upstreams.
+
+The cached copy (services/upstream/pages.py) is served while it is younger than the TTL,
+then revalidated. When the upstream is down or slower than the timeout, the cached copy is
+served with ``X-Wheelyard-Upstream: stale`` and a ``Warning`` that says why; a page never
+cached then fails with 502 (504 for a timeout) and the reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+
+import httpx2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from wheelyard.api.cached_pages import page_response
+from wheelyard.config import Settings
+from wheelyard.data import db_session
+from wheelyard.http.responses import not_found
+from wheelyard.http.transaction import transaction
+from wheelyard.services import clock
+from wheelyard.services.index.page_cache import RenderedPage
+from wheelyard.services.index.project_page import ProjectDetail
+from wheelyard.services.upstream import pages
+from wheelyard.services.upstream.fetch import (
+    Fetched,
+    Missing,
+    Unchanged,
+    Unreachable,
+    fetch_project,
+)
+from wheelyard.services.upstream.pages import CachedPage
+from wheelyard.services.upstream.sources import is_blocked, upstreams
+
+STATUS_HEADER = "X-Wheelyard-Upstream"
+MAX_RENDERED = 1024
+
+Renderer = Callable[[ProjectDetail], Mapping[Hashable, RenderedPage]]
+
+
+class UpstreamFailure(Exception):
+    def __init__(self, reason: str, timed_out: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out
+
+    def response(self) -> Response:
+        status = 504 if self.timed_out else 502
+        return PlainTextResponse(
+            f"Upstream unavailable: {self.reason}",
+            status_code=status,
+            headers={STATUS_HEADER: "unavailable"},
+        )
+
+
+class RenderedPages:
+    """Fresh upstream pages already rendered, per worker, until their TTL runs out: a warm
+    page costs no query. Bounded; the oldest go first."""
+
+    def __init__(self, ttl_seconds: int, size: int = MAX_RENDERED) -> None:
+        self.ttl = ttl_seconds
+        self.size = size
+        self._pages: OrderedDict[str, tuple[float, Mapping[Hashable, RenderedPage]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def lookup(self, project_id: str) -> Mapping[Hashable, RenderedPage] | None:
+        with self._lock:
+            entry = self._pages.get(project_id)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                del self._pages[project_id]
+                return None
+            return entry[1]
+
+    def keep(
+        self, project_id: str, page: CachedPage, representations: Mapping[Hashable, RenderedPage]
+    ) -> None:
+        # Fresh for what is left of the TTL, counted from the upstream's last confirmation.
+        left = self.ttl - page.age(clock.now()).total_seconds()
+        if left <= 0:
+            return
+        with self._lock:
+            self._pages[project_id] = (time.monotonic() + left, representations)
+            self._pages.move_to_end(project_id)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
+def _rendered(request: Request) -> RenderedPages:
+    state = request.app.state
+    if not hasattr(state, "upstream_rendered"):
+        state.upstream_rendered = RenderedPages(state.settings.upstream_ttl)
+    kept: RenderedPages = state.upstream_rendered
+    return kept
+
+
+def serves_upstream(settings: Settings, project_id: str) -> bool:
+    return bool(settings.upstream_urls) and not is_blocked(project_id, settings.upstream_block)
+
+
+def _cached(request: Request, project_id: str) -> CachedPage | None:
+    with transaction(request) as db:
+        return pages.cached(db, project_id)
+
+
+def _refresh(request: Request, project_id: str, page: CachedPage | None) -> CachedPage | None:
+    """The page after asking the upstreams (None: they do not have it); raises
+    UpstreamFailure when they cannot be asked and nothing is cached."""
+    settings: Settings = request.app.state.settings
+    http: httpx2.Client = request.app.state.upstream_http
+    known = page.known if page is not None else None
+    outcome = fetch_project(http, upstreams(settings.upstream_urls), project_id, known)
+    now = clock.now()
+    if isinstance(outcome, Unreachable):
+        if page is None:
+            raise UpstreamFailure(outcome.reason, outcome.timed_out)
+        request.state.upstream_stale = outcome.reason
+        return page
+    # A GET that writes: the request's own transaction would not take the write lock.
+    with db_session.transaction(request.app.state.sessions, writes=True) as db:
+        if isinstance(outcome, Fetched):
+            return pages.store(db, project_id, outcome, now)
+        if isinstance(outcome, Unchanged):
+            pages.confirm(db, project_id, now)
+            return page
+        assert isinstance(outcome, Missing)
+        pages.forget(db, project_id)
+        return None
+
+
+async def current_page(request: Request, project_id: str) -> CachedPage | None:
+    """The upstream's page of the project, cached or fetched; raises UpstreamFailure."""
+    settings: Settings = request.app.state.settings
+    page = await run_in_threadpool(_cached, request, project_id)
+    if page is not None and page.is_fresh(settings.upstream_ttl, clock.now()):
+        return page
+    return await run_in_threadpool(_refresh, request, project_id, page)
+
+
+def status_headers(request: Request) -> dict[str, str]:
+    reason = getattr(request.state, "upstream_stale", None)
+    if reason is None:
+        return {STATUS_HEADER: "fresh"}
+    # RFC 7234's warn-code 111, "Revalidation Failed", says what the header is for.
+    quoted = reason.replace("\\", "\\\\").replace('"', '\\"')
+    return {STATUS_HEADER: "stale", "Warning": f'111 wheelyard "{quoted}"'}
+
+
+async def project_page(
+    request: Request,
+    project_id: str,
+    variant: Hashable,
+    render: Renderer,
+    headers: Mapping[str, str],
+) -> Response:
+    """``/simple/<project_id>/`` from the upstreams, rendered as a local project's page."""
+    if not serves_upstream(request.app.state.settings, project_id):
+        return not_found()
+    kept = _rendered(request).lookup(project_id)
+    if kept is not None:
+        return page_response(request, kept[variant], {**headers, STATUS_HEADER: "fresh"})
+    try:
+        page = await current_page(request, project_id)
+    except UpstreamFailure as failure:
+        return failure.response()
+    if page is None:
+        return not_found()
+    representations = render(pages.detail(page))
+    if getattr(request.state, "upstream_stale", None) is None:
+        _rendered(request).keep(project_id, page, representations)
+    return page_response(request, representations[variant], {**headers, **status_headers(request)})
