@@ -8,6 +8,7 @@ from wheelyard.cli.imports import import_
 from wheelyard.cli.serve import serve
 from wheelyard.cli.stats import stats
 from wheelyard.cli.storage import storage
+from wheelyard.cli.teams import team
 from wheelyard.cli.tokens import token
 from wheelyard.cli.users import user
 
@@ -15,6 +16,7 @@ main.add_command(serve)
 main.add_command(db)
 main.add_command(user)
 main.add_command(token)
+main.add_command(team)
 main.add_command(import_)
 main.add_command(stats)
 main.add_command(storage)

@@ -23,5 +23,8 @@ from wheelyard.data import (
     recovery_code,
     release,
     release_file,
+    team,
+    team_member,
+    team_role,
     user,
 )
