@@ -66,6 +66,7 @@ def token_create(
                 package_id=package_id,
                 expires=expires,
                 scope=TokenScope(scope),
+                role_checked=True,
             )
         except tokens.TokenError as error:
             raise click.ClickException(str(error)) from error
