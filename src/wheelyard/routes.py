@@ -18,6 +18,7 @@ from wheelyard.web.views import (
     search,
     seo,
     stats,
+    teams,
     tokens,
 )
 
@@ -40,6 +41,7 @@ def routes() -> list[BaseRoute]:
         *accounts.routes,
         *tokens.routes,
         *manage.routes,
+        *teams.routes,
         *search.routes,
         *browse.routes,
         *seo.routes,

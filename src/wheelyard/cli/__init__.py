@@ -9,6 +9,7 @@ from wheelyard.cli.projects import project
 from wheelyard.cli.serve import serve
 from wheelyard.cli.stats import stats
 from wheelyard.cli.storage import storage
+from wheelyard.cli.teams import team
 from wheelyard.cli.tokens import token
 from wheelyard.cli.users import user
 
@@ -17,6 +18,7 @@ main.add_command(db)
 main.add_command(user)
 main.add_command(token)
 main.add_command(project)
+main.add_command(team)
 main.add_command(import_)
 main.add_command(stats)
 main.add_command(storage)

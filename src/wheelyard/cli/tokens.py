@@ -11,8 +11,9 @@ from wheelyard.config import Settings
 from wheelyard.data.api_token import TokenScope
 from wheelyard.data.db_session import transaction
 from wheelyard.services import audit, clock
+from wheelyard.services.access.roles import effective_role
 from wheelyard.services.accounts import tokens, users
-from wheelyard.services.projects import maintainers, packages
+from wheelyard.services.projects import packages
 
 
 @click.group()
@@ -53,7 +54,7 @@ def token_create(
             package = packages.find_package(session, project)
             if package is None:
                 raise click.ClickException(f"there is no project named {project!r}")
-            if maintainers.role_of(session, account.id, package.id) is None:
+            if effective_role(session, account.id, package.id) is None:
                 raise click.ClickException(f"{account.email} does not maintain {package.name}")
             package_id = package.id
         expires = clock.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
@@ -65,6 +66,7 @@ def token_create(
                 package_id=package_id,
                 expires=expires,
                 scope=TokenScope(scope),
+                role_checked=True,
             )
         except tokens.TokenError as error:
             raise click.ClickException(str(error)) from error

@@ -15,8 +15,23 @@ if TYPE_CHECKING:
 
 
 class Role(enum.StrEnum):
+    """A role on a project, highest first: owners manage, maintainers upload, readers install."""
+
     OWNER = "Owner"
     MAINTAINER = "Maintainer"
+    READER = "Reader"
+
+    @property
+    def rank(self) -> int:
+        """Higher for a role that may do more; each role may do all a lower one may."""
+        return len(_ORDER) - _ORDER.index(self)
+
+    @property
+    def may_upload(self) -> bool:
+        return self.rank >= Role.MAINTAINER.rank
+
+
+_ORDER = list(Role)
 
 
 class Maintainer(SqlAlchemyBase):

@@ -47,6 +47,11 @@ class Action(StrEnum):
     REQUIRE_2FA_ON = "require two-factor on"
     REQUIRE_2FA_OFF = "require two-factor off"
     VISIBILITY_CHANGED = "visibility changed"
+    TEAM_CREATED = "team created"
+    TEAM_MEMBER_ADDED = "team member added"
+    TEAM_MEMBER_REMOVED = "team member removed"
+    TEAM_ROLE_GRANTED = "team role granted"
+    TEAM_ROLE_REVOKED = "team role revoked"
 
 
 # How the account and manage pages say what happened.
@@ -78,6 +83,11 @@ WORDING: dict[Action, str] = {
     Action.REQUIRE_2FA_ON: "Two-factor login required for uploads",
     Action.REQUIRE_2FA_OFF: "Two-factor login no longer required for uploads",
     Action.VISIBILITY_CHANGED: "Visibility changed",
+    Action.TEAM_CREATED: "Team created",
+    Action.TEAM_MEMBER_ADDED: "Team member added",
+    Action.TEAM_MEMBER_REMOVED: "Team member removed",
+    Action.TEAM_ROLE_GRANTED: "Role granted to a team",
+    Action.TEAM_ROLE_REVOKED: "Team's role revoked",
 }
 
 

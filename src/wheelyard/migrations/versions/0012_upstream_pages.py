@@ -17,7 +17,7 @@ from alembic import op
 from wheelyard.data.modelbase import utcnow
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,9 @@
-"""Who holds which role on a project: the one rule every read of a private project asks.
+"""The one place that says what role a user holds on a project.
 
-Today a role comes from the maintainers table (Owner, Maintainer). Everything that decides
-whether someone may see a private project goes through these two functions, so a new way
-to hold a role (a Reader role, a team's grant) is added here and nowhere else.
+A user holds a role directly (maintainers) and through each team they belong to
+(team_members, team_roles); the effective role is the highest of them. Uploads, the manage
+pages and the visibility of private projects all ask here, so a team's maintainer uploads
+as a direct one does and a Reader, however they got the role, installs only.
 """
 
 from __future__ import annotations
@@ -11,20 +12,44 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.maintainer import Maintainer, Role
-from wheelyard.data.package import Package, Visibility
+from wheelyard.data.package import Package
+from wheelyard.data.team_member import TeamMember
+from wheelyard.data.team_role import TeamRole
+from wheelyard.data.user import User
 
 
 def effective_role(db: Session, user_id: int, package_id: str) -> Role | None:
-    """The role ``user_id`` holds on the project, or None."""
-    link = db.get(Maintainer, (user_id, package_id))
-    return link.role if link is not None else None
+    """The highest of the user's direct role and their teams' roles on the project."""
+    direct = sa.select(Maintainer.role).where(
+        Maintainer.user_id == user_id, Maintainer.package_id == package_id
+    )
+    through_teams = (
+        sa.select(TeamRole.role)
+        .join(TeamMember, TeamMember.team_id == TeamRole.team_id)
+        .where(TeamMember.user_id == user_id, TeamRole.package_id == package_id)
+    )
+    roles = list(db.scalars(sa.union_all(direct, through_teams)))
+    if not roles:
+        return None
+    return max((Role(role) for role in roles), key=lambda role: role.rank)
 
 
 def readable_private_ids(db: Session, user_id: int) -> frozenset[str]:
-    """The private projects ``user_id`` holds a role on (a handful, not the whole index)."""
-    query = (
-        sa.select(Package.id)
-        .join(Maintainer, Maintainer.package_id == Package.id)
-        .where(Maintainer.user_id == user_id, Package.visibility == Visibility.PRIVATE)
+    """The ids of the projects the user holds any role on, directly or through a team."""
+    direct = sa.select(Maintainer.package_id).where(Maintainer.user_id == user_id)
+    through_teams = (
+        sa.select(TeamRole.package_id)
+        .join(TeamMember, TeamMember.team_id == TeamRole.team_id)
+        .where(TeamMember.user_id == user_id)
     )
-    return frozenset(db.scalars(query))
+    return frozenset(db.scalars(sa.union(direct, through_teams)))
+
+
+def may_upload(db: Session, user_id: int, package_id: str) -> bool:
+    role = effective_role(db, user_id, package_id)
+    return role is not None and role.may_upload
+
+
+def can_manage(db: Session, user: User, package: Package) -> bool:
+    """Owners (directly or through a team) manage their projects; administrators every one."""
+    return user.is_admin or effective_role(db, user.id, package.id) == Role.OWNER

@@ -36,15 +36,25 @@ def create_token(
     package_id: str | None = None,
     expires: dt.datetime | None = None,
     scope: TokenScope = TokenScope.UPLOAD,
+    role_checked: bool = False,
 ) -> tuple[ApiToken, str]:
-    """A new token for ``user`` and its secret, which exists nowhere else after this call."""
+    """A new token for ``user`` and its secret, which exists nowhere else after this call.
+
+    ``role_checked``: the caller has made sure the user holds a role on ``package_id``
+    through a team too (access.roles, a domain above this one); otherwise a direct role
+    is required.
+    """
     description = description.strip()
     if not description:
         raise TokenError("Give the token a description, so you can tell it apart later.")
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise TokenError(f"The description is longer than {MAX_DESCRIPTION_LENGTH} characters.")
     # A scoped token never reaches further than its owner's own rights.
-    if package_id is not None and db.get(Maintainer, (user.id, package_id)) is None:
+    if (
+        package_id is not None
+        and not role_checked
+        and db.get(Maintainer, (user.id, package_id)) is None
+    ):
         raise TokenError("You can only scope a token to a project you maintain.")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(

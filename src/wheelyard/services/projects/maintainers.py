@@ -22,11 +22,6 @@ def role_of(db: Session, user_id: int, package_id: str) -> Role | None:
     return link.role if link is not None else None
 
 
-def can_manage(db: Session, user: User, package: Package) -> bool:
-    """Owners manage their projects; administrators manage every project."""
-    return user.is_admin or role_of(db, user.id, package.id) == Role.OWNER
-
-
 def projects_of(db: Session, user_id: int) -> list[Maintainer]:
     """The user's maintainer links, each with its package, by project name."""
     query = (

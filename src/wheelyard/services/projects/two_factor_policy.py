@@ -13,7 +13,6 @@ from wheelyard.data.user import User
 from wheelyard.services import audit
 from wheelyard.services.accounts import two_factor
 from wheelyard.services.audit import Origin
-from wheelyard.services.projects import maintainers
 
 
 def required_but_missing(db: Session, package: Package, user: User) -> bool:
@@ -38,11 +37,10 @@ def set_require_2fa(
 ) -> None:
     """Require (or stop requiring) two-factor login of everyone who uploads to ``package``.
 
-    Only those who manage the project may, and only with two-factor login on themselves:
-    otherwise the first thing the requirement would stop is their own next upload.
+    Only with two-factor login on the actor themselves: otherwise the first thing the
+    requirement would stop is their own next upload. Whether the actor manages the project
+    is the caller's check (access.roles.can_manage), as for every change on the manage page.
     """
-    if not maintainers.can_manage(db, actor, package):
-        raise two_factor.TwoFactorError("Only the owners of this project can change that.")
     if value and not two_factor.is_enabled(actor):
         raise two_factor.TwoFactorError(
             "Turn on two-factor login for your own account before requiring it for this project."

@@ -1,6 +1,7 @@
 """Whether this upload may touch its project: who uploads, with what token, under what name.
 
-An existing project takes files from its owners and maintainers (with two-factor when the
+An existing project takes files from its owners and maintainers, direct or through a
+team, never from its readers (with two-factor when the
 project asks for it); a token scoped to one project reaches no other and creates none. A
 new project may not take the name of a public standard-library module (PyPI's rule).
 """
@@ -13,9 +14,9 @@ from packaging.metadata import Metadata
 from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package
+from wheelyard.services.access.roles import effective_role
 from wheelyard.services.naming import normalize_name
 from wheelyard.services.projects import two_factor_policy
-from wheelyard.services.projects.maintainers import role_of
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.policy import Policy
@@ -55,10 +56,17 @@ def check_permission(
             f"{package.name!r}.",
             status=403,
         )
-    if role_of(db, uploader.user.id, package.id) is None:
+    role = effective_role(db, uploader.user.id, package.id)
+    if role is None:
         raise UploadError(
             f"The user {uploader.user.email!r} isn't allowed to upload to project "
             f"{package.name!r}.",
+            status=403,
+        )
+    if not role.may_upload:
+        raise UploadError(
+            f"The user {uploader.user.email!r} isn't allowed to upload to project "
+            f"{package.name!r}: a {role.value} may install and read only.",
             status=403,
         )
     if two_factor_policy.required_but_missing(db, package, uploader.user):

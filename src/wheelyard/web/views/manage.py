@@ -1,4 +1,4 @@
-"""Managing a project: maintainers and roles, visibility, yanking, deleting files and releases.
+"""Managing a project: maintainers, teams, roles, visibility, yanking, deleting files, releases.
 
 Owners of the project and administrators only. Every change is a POST form with a CSRF
 token, and leaves an audit row (the services write it).
@@ -18,11 +18,13 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package, Visibility
+from wheelyard.data.team import Team
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
 from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit
+from wheelyard.services.access import roles, teams
 from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
@@ -77,7 +79,7 @@ def _load(request: Request, db: Session) -> tuple[Package, User] | Response:
     if package is None or not may_see(request, db, package):
         # A private project is not there for someone without a role on it.
         raise HTTPException(404, f"There is no project named “{name}”.")
-    if not maintainers.can_manage(db, user, package):
+    if not roles.can_manage(db, user, package):
         raise HTTPException(403, "Only the owners of this project can manage it.")
     return package, user
 
@@ -112,6 +114,7 @@ def _page(
         status_code=400 if error else 200,
         package=package,
         links=maintainers.links_of(db, package),
+        team_roles=teams.teams_on(db, package),
         releases=list(package.releases),
         roles=[role.value for role in Role],
         flash=flash,
@@ -144,6 +147,33 @@ def _remove_maintainer(
 ) -> tuple[str, list[str]]:
     maintainers.remove(db, package, _user_id(form), actor=actor, origin=origin)
     return "Maintainer removed.", []
+
+
+def _team(db: Session, form: FormData) -> Team:
+    name = _text(form, "team")
+    if not name:
+        raise teams.TeamError("Enter the name of the team.")
+    team = teams.find(db, name)
+    if team is None:
+        raise teams.TeamError(f"There is no team named “{name}”.")
+    return team
+
+
+def _grant_team(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    team = _team(db, form)
+    role = maintainers.parse_role(_text(form, "role"))
+    teams.grant(db, team, package, role, actor=actor, origin=origin)
+    return f"Team {team.name} is now {role.value.lower()} of {package.name}.", []
+
+
+def _revoke_team(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    team = _team(db, form)
+    teams.revoke(db, team, package, actor=actor, origin=origin)
+    return f"Team {team.name} no longer holds a role on {package.name}.", []
 
 
 def _yank(
@@ -230,6 +260,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 message, blobs = change(db, package, form, user, client_origin(request))
             except (
                 maintainers.MaintainerError,
+                teams.TeamError,
                 admin.ProjectAdminError,
                 two_factor.TwoFactorError,
             ) as error:
@@ -262,6 +293,8 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "maintainers/add", _change_view(_add_maintainer), methods=["POST"]),
     Route(_PREFIX + "maintainers/role", _change_view(_change_role), methods=["POST"]),
     Route(_PREFIX + "maintainers/remove", _change_view(_remove_maintainer), methods=["POST"]),
+    Route(_PREFIX + "teams/grant", _change_view(_grant_team), methods=["POST"]),
+    Route(_PREFIX + "teams/revoke", _change_view(_revoke_team), methods=["POST"]),
     Route(_PREFIX + "release/yank", _change_view(_yank), methods=["POST"]),
     Route(_PREFIX + "release/unyank", _change_view(_unyank), methods=["POST"]),
     Route(_PREFIX + "release/delete", _change_view(_remove_release), methods=["POST"]),

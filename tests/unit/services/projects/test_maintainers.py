@@ -18,17 +18,6 @@ def audit_rows(db: Session) -> list[tuple[str, str | None]]:
     return [(row.action, row.detail) for row in db.execute(query)]
 
 
-def test_owners_and_admins_manage_others_do_not(db: Session, make: Factory) -> None:
-    owner, helper, stranger = make.user(), make.user(), make.user()
-    admin = make.user(is_admin=True)
-    package = make.package("demo", owner=owner)
-    maintainers.add(db, package, helper.email, Role.MAINTAINER, actor=owner, origin=ORIGIN)
-    assert maintainers.can_manage(db, owner, package)
-    assert maintainers.can_manage(db, admin, package)
-    assert not maintainers.can_manage(db, helper, package)
-    assert not maintainers.can_manage(db, stranger, package)
-
-
 def test_add_by_email_in_any_case_with_an_audit_row(db: Session, make: Factory) -> None:
     owner = make.user()
     helper = make.user(email="helper@example.com")

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
-from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.user import User
 from wheelyard.services.accounts import two_factor
 from wheelyard.services.audit import Action, Origin
@@ -53,14 +52,3 @@ def test_owners_with_two_factor_can_require_it(db: Session, make: Factory) -> No
         Action.REQUIRE_2FA_OFF,
     ]
     assert {row.user_id for row in rows} == {owner.id}
-
-
-def test_maintainers_cannot_change_the_requirement(db: Session, make: Factory) -> None:
-    owner, helper = make.user(), make.user()
-    package = make.package("strict-lib", owner=owner)
-    db.add(Maintainer(user=helper, package=package, role=Role.MAINTAINER))
-    db.flush()
-    turned_on(db, helper)
-    with pytest.raises(two_factor.TwoFactorError, match="Only the owners"):
-        two_factor_policy.set_require_2fa(db, package, True, helper, HERE)
-    assert package.require_2fa is False

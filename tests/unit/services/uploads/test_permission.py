@@ -10,7 +10,9 @@ from tests.helpers.factories import Factory
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
+from wheelyard.services.access import teams
 from wheelyard.services.accounts import tokens
+from wheelyard.services.audit import Origin
 from wheelyard.services.projects import two_factor_policy
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
@@ -53,6 +55,25 @@ def test_the_operator_owners_and_maintainers_may_upload(
     db.flush()
     for uploader in (None, Uploader(ada), Uploader(bob)):
         check_permission(db, uploader, project, metadata())
+
+
+def test_a_teams_maintainer_may_upload_a_reader_may_not(
+    db: Session, make: Factory, project: Package
+) -> None:
+    bob = make.user(email="bob@example.com")
+    crew = teams.create(db, "crew", actor=None, origin=Origin())
+    teams.add_member(db, crew, bob.email, actor=None, origin=Origin())
+    teams.grant(db, crew, project, Role.MAINTAINER, actor=None, origin=Origin())
+    check_permission(db, Uploader(bob), project, metadata())
+    carol = make.user(email="carol@example.com")
+    db.add(Maintainer(user_id=carol.id, package_id=project.id, role=Role.READER))
+    db.flush()
+    assert refusal(db, Uploader(carol), project).message == (
+        "The user 'carol@example.com' isn't allowed to upload to project 'tiny-lib': "
+        "a Reader may install and read only."
+    )
+    teams.grant(db, crew, project, Role.READER, actor=None, origin=Origin())
+    assert "a Reader may install" in refusal(db, Uploader(bob), project).message
 
 
 def test_another_users_project_is_refused(db: Session, make: Factory, project: Package) -> None:
