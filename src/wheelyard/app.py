@@ -46,6 +46,9 @@ SESSION_COOKIE = "wheelyard_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 # In the var directory: lets the workers of one server tell each other of a change at once.
 CHANGE_SIGNAL = "index-changed"
+# In the var directory: downloads on disk until they are in the database, one set of
+# segment files per worker (services/analytics/spool.py).
+DOWNLOAD_SPOOL = "download-spool"
 # From this many projects on, each worker builds the /simple/ project list before it serves:
 # at a million projects that takes a few seconds, which its first reader would otherwise
 # wait (services/simple_listing.py). Smaller lists are built when first asked for.
@@ -111,7 +114,8 @@ def create_app(settings: Settings) -> Starlette:
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
     signal = ChangeSignal(settings.var_dir / CHANGE_SIGNAL) if settings.var_dir else None
     app.state.pages = PageCache(signal=signal)
-    app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
+    spool = settings.var_dir / DOWNLOAD_SPOOL if settings.var_dir else None
+    app.state.downloads = DownloadRecorder(lambda: app.state.sessions, spool_dir=spool)
     return app
 
 
