@@ -188,14 +188,19 @@ class DownloadRecorder:
             self._pending.clear()
 
     def _run(self) -> None:
-        while True:
-            try:
-                self.flush()
-                self._replay_when_due()
-            except Exception:  # the thread must outlive any one failure
-                log.exception("download recorder: flush failed")
-            if self._stop.wait(self.interval):
-                return
+        # What processes that died left comes first; this process's own downloads a flush
+        # interval later, as before there was a spool.
+        self._guarded(self._replay_when_due)
+        while not self._stop.wait(self.interval):
+            self._guarded(self.flush)
+            self._guarded(self._replay_when_due)
+
+    @staticmethod
+    def _guarded(step: Callable[[], object]) -> None:
+        try:
+            step()
+        except Exception:  # the thread must outlive any one failure
+            log.exception("download recorder: flush failed")
 
     def _replay_when_due(self) -> None:
         if self.spool is None or time.monotonic() < self._next_replay:
