@@ -1,8 +1,8 @@
 """The download spool: each answered download on local disk until its row is in the database.
 
 A request only appends its event to an in-memory queue. A writer thread appends the queue
-to this process's current segment file and syncs it, one ``fdatasync`` per group (a group
-gathers for ``GROUP_DELAY``; a download is on disk within a few tens of milliseconds of its
+to this process's current segment file and syncs it, one ``fdatasync`` per group (every
+``GROUP_INTERVAL``: a download is on disk within a few tens of milliseconds of its
 answer). The recorder seals the current segment at each flush, stores the sealed segment's
 events with a ``download_spool_segments`` marker in the same transaction, and only then
 removes the file: a crash between the commit and the removal leaves a file whose marker
@@ -27,7 +27,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,9 +39,10 @@ log = logging.getLogger(__name__)
 SEGMENT_SUFFIX = ".seg"
 # A segment being created, not yet locked and named.
 NEW_PREFIX = ".new-"
-# How long the writer gathers events before one write and one sync: bounds the fsyncs per
-# second under load, and keeps the time from an answer to the disk far under 100 ms.
-GROUP_DELAY = 0.01
+# How often the writer looks for queued events, writes them and syncs once: bounds the
+# fsyncs per second under load, keeps the time from an answer to the disk far under 100 ms,
+# and leaves the request path a bare deque.append (no lock, no wake-up).
+GROUP_INTERVAL = 0.02
 
 
 @dataclass
@@ -76,8 +76,7 @@ class DownloadSpool:
         self._current: Segment | None = None
         self._sealed: list[Segment] = []
         self._lock = threading.Lock()  # a write and a seal never interleave
-        self._wake = threading.Event()
-        self._stopping = False
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -87,20 +86,18 @@ class DownloadSpool:
     def append(self, event: DownloadEvent) -> None:
         """Queue one event for the writer; never blocks."""
         self._queue.append(event)  # deque.append is atomic across threads
-        self._wake.set()
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._stopping = False
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="download-spool", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop the writer once it has written what is queued."""
-        self._stopping = True
-        self._wake.set()
+        self._stopping.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -115,12 +112,9 @@ class DownloadSpool:
             self._current = None
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            if self._stopping:
-                return
-            time.sleep(GROUP_DELAY)
-            self._wake.clear()
+        while not self._stopping.wait(GROUP_INTERVAL):
+            if not self._queue:
+                continue
             try:
                 self.sync()
             except Exception:  # the thread must outlive any one failure
