@@ -43,6 +43,8 @@ NEW_PREFIX = ".new-"
 # fsyncs per second under load, keeps the time from an answer to the disk far under 100 ms,
 # and leaves the request path a bare deque.append (no lock, no wake-up).
 GROUP_INTERVAL = 0.02
+# Sealed segments a process holds at most, waiting for the database.
+MAX_SEALED = 16
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Segment:
 
     path: Path
     fd: int
+    size: int = 0  # bytes written and synced
 
     @property
     def name(self) -> str:
@@ -142,13 +145,21 @@ class DownloadSpool:
                     len(batch),
                     error,
                 )
-                if self._current is not None:
-                    # Part of the data may be in the file: the segment is sealed as it is,
-                    # torn last line and all, and a fresh one started.
-                    self._sealed.append(self._current)
-                    self._current = None
+                self._cut_back()
                 return 0
+            self._current.size += len(data)
             return len(batch)
+
+    def _cut_back(self) -> None:
+        # Part of a failed write may be in the file: without it, the next line starts clean
+        # (and these events, in memory now, are not stored twice).
+        if self._current is None:
+            return
+        try:
+            os.ftruncate(self._current.fd, self._current.size)
+        except OSError:
+            self._sealed.append(self._current)  # torn last line and all; read_segment skips it
+            self._current = None
 
     def _create(self) -> Segment:
         name = f"{self._prefix}-{next(self._numbers):08d}{SEGMENT_SUFFIX}"
@@ -167,7 +178,9 @@ class DownloadSpool:
     def seal(self) -> list[Segment]:
         """End the current segment (the next write starts another); every sealed segment."""
         with self._lock:
-            if self._current is not None:
+            # While the database is away, the current segment grows instead of the number of
+            # files (and descriptors) held.
+            if self._current is not None and len(self._sealed) < MAX_SEALED:
                 self._sealed.append(self._current)
                 self._current = None
             return list(self._sealed)
