@@ -54,6 +54,9 @@ class Segment:
     path: Path
     fd: int
     size: int = 0  # bytes written and synced
+    # What this process wrote to it, so its own flushes need not parse the file back;
+    # None for a segment taken over from a process that died.
+    events: list[DownloadEvent] | None = None
 
     @property
     def name(self) -> str:
@@ -148,6 +151,8 @@ class DownloadSpool:
                 self._cut_back()
                 return 0
             self._current.size += len(data)
+            assert self._current.events is not None
+            self._current.events.extend(batch)
             return len(batch)
 
     def _cut_back(self) -> None:
@@ -173,7 +178,7 @@ class DownloadSpool:
             os.close(fd)
             hidden.unlink(missing_ok=True)
             raise
-        return Segment(path, fd)
+        return Segment(path, fd, events=[])
 
     def seal(self) -> list[Segment]:
         """End the current segment (the next write starts another); every sealed segment."""
@@ -265,6 +270,8 @@ def encode(event: DownloadEvent) -> bytes:
 
 def read_segment(segment: Segment) -> list[DownloadEvent]:
     """The events of a segment; a last line cut short by a crash was never synced: skipped."""
+    if segment.events is not None:
+        return segment.events
     with open(segment.path, "rb") as file:
         data = file.read()
     events = []
