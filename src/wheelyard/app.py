@@ -49,6 +49,9 @@ SESSION_COOKIE = "wheelyard_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 # In the var directory: lets the workers of one server tell each other of a change at once.
 CHANGE_SIGNAL = "index-changed"
+# In the var directory: downloads on disk until they are in the database, one set of
+# segment files per worker (services/analytics/spool.py).
+DOWNLOAD_SPOOL = "download-spool"
 # From this many projects on, each worker builds the /simple/ project list before it serves:
 # at a million projects that takes a few seconds, which its first reader would otherwise
 # wait (services/simple_listing.py). Smaller lists are built when first asked for.
@@ -124,7 +127,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.project_readers = ProjectReaders(
         verify=_reader_verifier(settings), signed_in=signed_in_id
     )
-    app.state.downloads = DownloadRecorder(lambda: app.state.sessions)
+    spool = settings.var_dir / DOWNLOAD_SPOOL if settings.var_dir else None
+    app.state.downloads = DownloadRecorder(lambda: app.state.sessions, spool_dir=spool)
     # One connection pool to the upstreams per worker (services/upstream), if there are any.
     app.state.upstream_http = (
         upstream_fetch.client(settings.upstream_timeout) if settings.upstream_urls else None

@@ -16,8 +16,8 @@ running:
 At the end ``wheelyard storage gc --min-age 0`` leaves exactly the blobs rows refer to, and
 no pieces of interrupted writes.
 
-A second test kills the server after serving downloads: those served more than a flush
-interval before the kill are all written; only the last window's may be lost.
+Two more kill the server after and amid downloads: every download answered more than 100 ms
+before the kill is counted after the restart (the spool is replayed), none twice.
 
 Servers start warm (``tests.helpers.warm_server``): the real ``wheelyard serve``, forked from a
 process that has imported it already, so a round costs about a second, not a cold start.
@@ -49,6 +49,7 @@ from tests.helpers.live_server import scratch_database
 from tests.helpers.passwords import cheap_passwords
 from tests.helpers.uploads import upload_form
 from tests.helpers.warm_server import Forker, WarmServer, forker, kill_hard
+from wheelyard.app import DOWNLOAD_SPOOL
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.data.download import Download
 from wheelyard.data.download_count import DownloadCount
@@ -71,6 +72,13 @@ ANSWER_TIMEOUT = 60.0
 # before killing: several intervals, so that a flush has started and finished meanwhile
 # even on a busy machine.
 SETTLE = 4 * FLUSH_INTERVAL
+# A download answered this long before a kill -9 is on disk (the spool syncs within a few
+# milliseconds): never lost.
+DURABLE_AFTER = 0.1
+# How long a started server may take to store what the spool holds (on a busy machine).
+REPLAY_TIMEOUT = 30.0
+DOWNLOAD_ROUNDS = 5
+DOWNLOADERS = 4
 
 
 @dataclass(frozen=True)
@@ -299,39 +307,118 @@ def test_kill_9_during_uploads_leaves_rows_and_blobs_consistent(
     )
 
 
-def test_kill_9_loses_at_most_the_last_flush_window_of_downloads(
-    index: Index, servers: Forker
-) -> None:
-    server = servers.start(index.var_dir, index.database_url)
+def downloads_written(index: Index) -> tuple[int, int]:
+    """Raw rows, and the downloads the rollups count."""
+    with index.engine.connect() as connection:
+        written = connection.scalar(sa.select(sa.func.count()).select_from(Download))
+        counted = connection.scalar(sa.select(sa.func.sum(DownloadCount.downloads)))
+    return written or 0, counted or 0
+
+
+def replayed(index: Index, expected: int) -> tuple[int, int]:
+    """The counts once a started server has replayed the spool (or a timeout has passed),
+    and a while after, so that a second replay of one segment would show."""
+    deadline = time.monotonic() + REPLAY_TIMEOUT
+    while downloads_written(index)[0] < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(SETTLE)
+    return downloads_written(index)
+
+
+def spool_segments(index: Index) -> list[Path]:
+    return list((index.var_dir / DOWNLOAD_SPOOL).glob("*.seg"))
+
+
+def uploaded_file_url(index: Index, server: WarmServer) -> str:
     project = Project("counted", "1.0")
     dist = wheel(project)
     with httpx.Client(auth=("__token__", index.token), timeout=30) as client:
         assert upload(client, server, dist, project) == 200
-    path = "/packages/" + rows(index)[dist.filename].storage_path
-    url = server.url + path
-    settled, last_window = 60, 60
+    return "/packages/" + rows(index)[dist.filename].storage_path
+
+
+def test_kill_9_loses_no_answered_download_and_counts_none_twice(
+    index: Index, servers: Forker
+) -> None:
+    server = servers.start(index.var_dir, index.database_url)
+    path = uploaded_file_url(index, server)
+    answered = 200
     with httpx.Client(timeout=30) as client:
-        for _ in range(settled):
-            assert client.get(url).status_code == 200
-        # Long enough for the recorder to flush these, however the intervals fall.
-        time.sleep(SETTLE)
-        for _ in range(last_window):
-            assert client.get(url).status_code == 200
+        for _ in range(answered):
+            assert client.get(server.url + path).status_code == 200
+    time.sleep(DURABLE_AFTER)
     kill_hard(server)
 
-    with index.engine.connect() as connection:
-        written = connection.scalar(sa.select(sa.func.count()).select_from(Download))
-        counted = connection.scalar(sa.select(sa.func.sum(DownloadCount.downloads)))
-    assert written is not None
-    assert settled <= written <= settled + last_window
-    # The rollups are written in the raw rows' transaction: a crash cannot split them.
-    assert counted == written
-
-    # The next server goes on counting from there.
+    # Whatever the last flush had stored, the rest is in the spool and the next start
+    # stores it; the rollups move with the raw rows.
     server = servers.start(index.var_dir, index.database_url)
+    assert replayed(index, answered) == (answered, answered)
+    assert spool_segments(index) == []
+
+    # That server goes on counting from there, and its own downloads survive it too.
     with httpx.Client(timeout=30) as client:
         assert client.get(server.url + path).status_code == 200
-    time.sleep(SETTLE)
+    time.sleep(DURABLE_AFTER)
     kill_hard(server)
-    with index.engine.connect() as connection:
-        assert connection.scalar(sa.select(sa.func.count()).select_from(Download)) == written + 1
+    server = servers.start(index.var_dir, index.database_url)
+    assert replayed(index, answered + 1) == (answered + 1, answered + 1)
+    kill_hard(server)
+
+
+@dataclass
+class Downloads:
+    """What the downloaders of one round sent, and when each 200 came."""
+
+    attempts: int = 0
+    answers: list[float] = field(default_factory=list)  # monotonic times
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def keep_downloading(url: str, seen: Downloads) -> None:
+    """Downloads one after another until the server dies under them."""
+    with httpx.Client(timeout=30) as client:
+        while True:
+            with seen.lock:
+                seen.attempts += 1
+            try:
+                response = client.get(url)
+            except httpx.TransportError:
+                return  # killed
+            assert response.status_code == 200
+            with seen.lock:
+                seen.answers.append(time.monotonic())
+
+
+def test_kill_9_amid_downloads_keeps_every_one_answered_before_it(
+    index: Index, servers: Forker
+) -> None:
+    """Several clients download without pause; the kill comes at a random moment."""
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    server = servers.start(index.var_dir, index.database_url)
+    path = uploaded_file_url(index, server)
+    sent = 0
+    durable = 0
+    for round_number in range(DOWNLOAD_ROUNDS):
+        seen = Downloads()
+        clients = [
+            threading.Thread(target=keep_downloading, args=(server.url + path, seen))
+            for _ in range(DOWNLOADERS)
+        ]
+        for thread in clients:
+            thread.start()
+        time.sleep(rng.uniform(0.3, 1.5))
+        killed_at = time.monotonic()
+        kill_hard(server)
+        for thread in clients:
+            thread.join(timeout=30)
+        sent += seen.attempts
+        durable += sum(1 for answered_at in seen.answers if answered_at < killed_at - DURABLE_AFTER)
+
+        server = servers.start(index.var_dir, index.database_url)
+        written, counted = replayed(index, durable)
+        context = f"round {round_number} (random seed {seed})"
+        assert durable <= written, f"{context}: {durable - written} answered downloads lost"
+        assert written <= sent, f"{context}: {written - sent} more rows than requests"
+        assert counted == written, context
+    kill_hard(server)

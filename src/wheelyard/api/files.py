@@ -18,7 +18,13 @@ from typing import BinaryIO
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
@@ -35,7 +41,7 @@ from wheelyard.services.index import project_page, served_files
 from wheelyard.services.index.page_cache import PageCache
 from wheelyard.services.index.served_files import ServedFile
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
-from wheelyard.storage.base import FileStorage, StorageError, presigned_url
+from wheelyard.storage.base import BlobMissing, FileStorage, StorageError, presigned_url
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,8 @@ MEDIA_TYPES = (
     (".tar", "application/x-tar"),
 )
 CHUNK_SIZE = 64 * 1024
+STORAGE_UNAVAILABLE = "The file store cannot be read just now; try again shortly.\n"
+RETRY_AFTER = "10"
 PREFIX = "/packages/"
 
 
@@ -150,7 +158,8 @@ async def _serve_file(request: Request, served: ServedFile, local: Path | None) 
         response = await _from_storage(request, served, headers)
     if response is None:
         return _missing_blob(served)
-    _record_if_counted(request, served)
+    if response.status_code < 500:  # a failing store served nothing
+        _record_if_counted(request, served)
     return response
 
 
@@ -178,8 +187,14 @@ async def _from_storage(
         return RedirectResponse(redirect, status_code=302)
     try:
         blob = await run_in_threadpool(storage.open, served.storage_path)
-    except StorageError:
+    except BlobMissing:
         return None
+    except StorageError as error:
+        # The store is away or failing, not the file: worth trying again soon.
+        log.warning("reading %s failed: %s", served.storage_path, error)
+        return PlainTextResponse(
+            STORAGE_UNAVAILABLE, status_code=503, headers={"Retry-After": RETRY_AFTER}
+        )
     headers["Content-Length"] = str(served.size)
     return StreamingResponse(_chunks(blob), headers=headers, media_type=media_type(served.filename))
 

@@ -42,7 +42,7 @@ from wheelyard.services.uploads.metadata import metadata_from_form
 from wheelyard.services.uploads.register import Outcome, Registered
 from wheelyard.services.upstream import claims
 from wheelyard.services.upstream.sources import upstreams
-from wheelyard.storage.base import StorageError
+from wheelyard.storage.base import StorageError, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ MAX_FILES = 3  # the distribution, and a signature some clients still send
 # transaction that read before another writer committed cannot write at all; it retries too.
 ATTEMPTS = 5
 CONTENTION = "Another upload changed this project at the same moment; try again."
+STORAGE_FULL = (
+    "The index has no room left to store the file; nothing was changed. "
+    "Its operator has to free space first."
+)
 STORAGE_FAILED = "The file could not be stored just now; nothing was changed. Try again later."
 REALM = 'Basic realm="wheelyard upload"'
 
@@ -275,6 +279,10 @@ def _register(
             attempts=ATTEMPTS,
             what=f"upload of {incoming.filename}",
         )
+    except StorageFull as error:
+        # Nothing was committed nor kept: the operator must make room.
+        log.error("storing %s failed: %s", incoming.filename, error)
+        return refusal(507, STORAGE_FULL)
     except StorageError:
         # Nothing was committed; the blob store is what failed, not the upload.
         log.exception("storing %s failed", incoming.filename)

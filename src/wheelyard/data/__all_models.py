@@ -8,6 +8,7 @@ from wheelyard.data import (
     download_breakdown,
     download_count,
     download_recent,
+    download_spool_segment,
     download_total,
     file_registry,
     index_count,

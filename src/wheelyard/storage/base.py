@@ -13,6 +13,14 @@ class StorageError(Exception):
     """A blob could not be stored or read."""
 
 
+class BlobMissing(StorageError):
+    """The storage answered, and has no blob at that path."""
+
+
+class StorageFull(StorageError):
+    """The storage has no room left for the blob (ENOSPC, EDQUOT): nothing of it was kept."""
+
+
 def content_path(blake2_256: str, filename: str) -> str:
     """PyPI's layout: ``ab/cd/<rest of the BLAKE2b-256 hex>/<filename>``.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 import tempfile
@@ -12,11 +13,13 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO
 
-from wheelyard.storage.base import StorageError, StoredBlob
+from wheelyard.storage.base import BlobMissing, StorageError, StorageFull, StoredBlob
 
 # Temporary files sit beside their target (same filesystem, so rename is atomic) and are
 # named so that listings and garbage collection can tell them apart.
 TEMP_PREFIX = ".incoming-"
+# What a filesystem says when it is full, or the server's user is over its quota.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
 
 
 class LocalStorage:
@@ -39,6 +42,15 @@ class LocalStorage:
             with contextlib.suppress(FileNotFoundError):
                 os.utime(target)
                 return
+        try:
+            self._write_new(target, source)
+        except OSError as error:
+            # Other errors may be the source's (the request body) as well as the disk's.
+            if error.errno in NO_ROOM:
+                raise StorageFull(f"no room to store {path}: {error}") from error
+            raise
+
+    def _write_new(self, target: Path, source: BinaryIO) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
         try:
@@ -58,7 +70,7 @@ class LocalStorage:
         try:
             return self._resolve(path).open("rb")
         except (FileNotFoundError, IsADirectoryError) as error:
-            raise StorageError(f"no such blob: {path}") from error
+            raise BlobMissing(f"no such blob: {path}") from error
 
     def exists(self, path: str) -> bool:
         return self._resolve(path).is_file()
@@ -67,7 +79,7 @@ class LocalStorage:
         try:
             return self._resolve(path).stat().st_size
         except FileNotFoundError as error:
-            raise StorageError(f"no such blob: {path}") from error
+            raise BlobMissing(f"no such blob: {path}") from error
 
     def delete(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -80,7 +92,7 @@ class LocalStorage:
         try:
             return _mtime(self._resolve(path).stat())
         except FileNotFoundError as error:
-            raise StorageError(f"no such blob: {path}") from error
+            raise BlobMissing(f"no such blob: {path}") from error
 
     def iter_paths(self) -> Iterator[str]:
         for blob in self.iter_blobs():

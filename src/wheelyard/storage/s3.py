@@ -27,7 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wheelyard.storage.base import StorageError, StoredBlob
+from wheelyard.storage.base import BlobMissing, StorageError, StoredBlob
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -97,7 +97,7 @@ def s3_client(
     return session.client("s3", endpoint_url=endpoint_url, config=config)
 
 
-class _MissingBlob(StorageError):
+class _MissingBlob(BlobMissing):
     """The object is not there."""
 
 

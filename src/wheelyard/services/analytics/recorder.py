@@ -1,9 +1,13 @@
 """Recording downloads: one ``downloads`` row per served file, written off the request path.
 
 A download must not wait for the database: the file handler hands a ``DownloadEvent`` to
-the ``DownloadRecorder``, which only appends it to an in-memory queue. A background thread
-writes the queue in batches at least once a second, and once more when the application
-stops. Each batch is one transaction (``store_downloads``): the raw rows (executemany on
+the ``DownloadRecorder``, which only appends it to an in-memory queue. With a spool folder
+(the server's: under the var directory) the queue goes to local disk within a few
+milliseconds (services.analytics.spool), so a ``kill -9`` loses no answered download, and
+the flusher stores whole segments, each with its marker. A background thread writes in
+batches every ``FLUSH_INTERVAL``, and once more when the application stops; segments left
+by a process that died are replayed at start and now and then after. Each batch is one
+transaction (``store_downloads``): the raw rows (executemany on
 SQLite, COPY on PostgreSQL) and their counts added to the rollups (services.analytics.rollups).
 Raw rows are kept for rebuilding (services.analytics.rebuild) until pruned
 (services.analytics.retention); stats read the rollups only.
@@ -14,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -24,17 +29,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wheelyard.data.db_session import database_busy, database_unavailable, transaction
 from wheelyard.data.download import Download
-from wheelyard.data.release_file import ReleaseFile
-from wheelyard.services import clock
+from wheelyard.data.download_spool_segment import DownloadSpoolSegment
+from wheelyard.data.modelbase import utcnow
 from wheelyard.services.analytics.classification import categories
+from wheelyard.services.analytics.events import MAX_IP_ADDRESS, MAX_USER_AGENT, DownloadEvent
 from wheelyard.services.analytics.rollups import add_to_rollups
-from wheelyard.services.index.served_files import ServedFile
+from wheelyard.services.analytics.spool import DownloadSpool, Segment, read_segment
+
+__all__ = [
+    "MAX_IP_ADDRESS",
+    "MAX_USER_AGENT",
+    "DownloadEvent",
+    "DownloadRecorder",
+    "store_downloads",
+]
 
 log = logging.getLogger(__name__)
-
-# Column sizes of the downloads table; longer client-supplied values are cut to fit.
-MAX_IP_ADDRESS = 64
-MAX_USER_AGENT = 1024
 
 DOWNLOADS = cast(sa.Table, Download.__table__)
 # The columns of a raw row, in the order COPY sends them.
@@ -53,48 +63,6 @@ RAW_COLUMNS = (
     "is_mirror",
 )
 COPY_DOWNLOADS = f"COPY downloads ({', '.join(RAW_COLUMNS)}) FROM STDIN"
-
-
-@dataclass(frozen=True, slots=True)
-class DownloadEvent:
-    package_id: str
-    release_id: int
-    file_id: int
-    ip_address: str | None
-    user_agent: str | None
-    created_date: dt.datetime
-    # Copied from the release and file when served, so the counts by version and file type
-    # outlive a later deletion of either.
-    version: str | None = None
-    packagetype: str | None = None
-
-    @classmethod
-    def of(
-        cls, release_file: ReleaseFile, ip_address: str | None, user_agent: str | None
-    ) -> DownloadEvent:
-        return cls.of_served(ServedFile.of(release_file), ip_address, user_agent)
-
-    @classmethod
-    def of_served(
-        cls, served: ServedFile, ip_address: str | None, user_agent: str | None
-    ) -> DownloadEvent:
-        return cls(
-            package_id=served.package_id,
-            release_id=served.release_id,
-            file_id=served.file_id,
-            ip_address=ip_address[:MAX_IP_ADDRESS] if ip_address else None,
-            user_agent=_clean_agent(user_agent),
-            created_date=clock.now(),
-            version=served.version,
-            packagetype=served.packagetype,
-        )
-
-
-def _clean_agent(user_agent: str | None) -> str | None:
-    if not user_agent:
-        return None
-    # PostgreSQL text cannot hold NUL, and one such row would fail its whole batch.
-    return user_agent[:MAX_USER_AGENT].replace("\x00", "") or None
 
 
 def raw_row(event: DownloadEvent) -> dict[str, Any]:
@@ -133,8 +101,13 @@ def _insert_raw(db: Session, rows: list[dict[str, Any]]) -> None:
 
 # --- the queue -------------------------------------------------------------------------------
 
-# Seconds between flushes: what a crash of the server may lose is the downloads of one.
+# Seconds between flushes: what a crash of the server may lose, without a spool, is the
+# downloads of one.
 FLUSH_INTERVAL = 0.5
+# Seconds between looks for segments of processes that died (one is taken at start).
+REPLAY_INTERVAL = 10.0
+# Markers of stored segments are only needed while a segment's file may still be on disk.
+MARKER_LIFETIME = dt.timedelta(days=1)
 
 
 class DownloadRecorder:
@@ -142,12 +115,14 @@ class DownloadRecorder:
 
     ``sessions`` is asked for the session factory at every flush, so the recorder always
     writes where the application currently reads (tests swap the factory after start-up).
+    With ``spool_dir``, events are kept on disk until stored (see the module's docstring).
     """
 
     def __init__(
         self,
         sessions: Callable[[], sessionmaker[Session]],
         *,
+        spool_dir: Path | None = None,
         interval: float = FLUSH_INTERVAL,
         batch_size: int = 5_000,
         max_pending: int = 1_000_000,
@@ -157,28 +132,40 @@ class DownloadRecorder:
         self.max_pending = max_pending
         self.written = 0  # rows stored so far
         self.lost = 0  # events dropped: queue full, or rows the database refused
+        self.replayed = 0  # rows stored from segments of processes that died
+        self.spool = DownloadSpool(spool_dir) if spool_dir is not None else None
         self._sessions = sessions
-        self._pending: deque[DownloadEvent] = deque()
+        self._pending: deque[DownloadEvent] = (
+            self.spool.unspooled if self.spool is not None else deque()
+        )
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_replay = 0.0
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self.spool.queued if self.spool is not None else len(self._pending)
 
     def record(self, event: DownloadEvent) -> None:
         """Queue one download; never blocks and never touches the database."""
-        if len(self._pending) >= self.max_pending:
-            # The database has been unreachable for a long while: keep the memory bounded.
+        if self.pending >= self.max_pending:
+            # The database (or the disk) has been refusing for a long while: keep the
+            # memory bounded.
             self.lost += 1
             return
-        self._pending.append(event)  # deque.append is atomic across threads
+        if self.spool is not None:
+            self.spool.append(event)
+        else:
+            self._pending.append(event)  # deque.append is atomic across threads
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
+        if self.spool is not None:
+            self.spool.start()
         self._stop.clear()
+        self._next_replay = 0.0
         self._thread = threading.Thread(target=self._run, name="download-recorder", daemon=True)
         self._thread.start()
 
@@ -188,7 +175,12 @@ class DownloadRecorder:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self.spool is not None:
+            self.spool.stop()
         self.flush()
+        if self.spool is not None:
+            # Segments the database did not take stay on disk for the next start.
+            self.spool.close()
         if self._pending:
             # The database is unreachable as we shut down: these die with the process.
             log.error("download recorder: %d downloads lost at shutdown", len(self._pending))
@@ -196,16 +188,56 @@ class DownloadRecorder:
             self._pending.clear()
 
     def _run(self) -> None:
+        # What processes that died left comes first; this process's own downloads a flush
+        # interval later, as before there was a spool.
+        self._guarded(self._replay_when_due)
         while not self._stop.wait(self.interval):
-            try:
-                self.flush()
-            except Exception:  # the thread must outlive any one failure
-                log.exception("download recorder: flush failed")
+            self._guarded(self.flush)
+            self._guarded(self._replay_when_due)
+
+    @staticmethod
+    def _guarded(step: Callable[[], object]) -> None:
+        try:
+            step()
+        except Exception:  # the thread must outlive any one failure
+            log.exception("download recorder: flush failed")
+
+    def _replay_when_due(self) -> None:
+        if self.spool is None or time.monotonic() < self._next_replay:
+            return
+        self._next_replay = time.monotonic() + REPLAY_INTERVAL
+        self.replay()
+
+    def replay(self) -> int:
+        """Store the segments of processes that died; returns how many rows were stored."""
+        if self.spool is None:
+            return 0
+        stored = 0
+        with self._flush_lock:
+            for segment in self.spool.orphans():
+                try:
+                    count = self._store_segment(segment)
+                except _DatabaseUnavailable:
+                    self.spool.release(segment)
+                    continue
+                self.spool.remove(segment)
+                stored += count
+        if stored:
+            log.info("download recorder: %d downloads replayed from the spool", stored)
+        self.replayed += stored
+        return stored
 
     def flush(self) -> int:
         """Write every queued event now; returns how many rows were stored."""
         stored = 0
         with self._flush_lock:
+            if self.spool is not None:
+                for segment in self.spool.seal():
+                    try:
+                        stored += self._store_segment(segment)
+                    except _DatabaseUnavailable:
+                        break  # the segments wait on disk for a later flush
+                    self.spool.remove(segment)
             while self._pending:
                 batch = self._take(self.batch_size)
                 try:
@@ -220,6 +252,38 @@ class DownloadRecorder:
                         error.__cause__,
                     )
                     break
+        return stored
+
+    def _store_segment(self, segment: Segment) -> int:
+        """Store a segment's events and its marker in one transaction (none if it has one)."""
+        events = read_segment(segment)
+        if not events:
+            return 0
+        try:
+            with transaction(self._sessions()) as db:
+                if db.get(DownloadSpoolSegment, segment.name) is not None:
+                    return 0  # stored before a crash kept its file from being removed
+                stored = _store_skipping_refused(db, events)
+                db.add(DownloadSpoolSegment(name=segment.name))
+                # The database's clock, the one that stamped the markers.
+                now = db.scalar(sa.select(utcnow()))
+                assert now is not None
+                db.execute(
+                    sa.delete(DownloadSpoolSegment).where(
+                        DownloadSpoolSegment.created_date < now - MARKER_LIFETIME
+                    )
+                )
+        except Exception as error:
+            if _worth_waiting(error):
+                log.warning(
+                    "download recorder: database unavailable or busy, segment %s waits: %s",
+                    segment.name,
+                    error,
+                )
+                raise _DatabaseUnavailable(events) from error
+            raise
+        self.written += stored
+        self.lost += len(events) - stored
         return stored
 
     def _take(self, limit: int) -> list[DownloadEvent]:
@@ -261,6 +325,30 @@ class DownloadRecorder:
     def _insert(self, batch: Sequence[DownloadEvent]) -> None:
         with transaction(self._sessions()) as db:
             store_downloads(db, batch)
+
+
+def _store_skipping_refused(db: Session, events: Sequence[DownloadEvent]) -> int:
+    """Store the events in ``db``'s transaction; one the database refuses costs only itself."""
+    try:
+        with db.begin_nested():
+            store_downloads(db, events)
+        return len(events)
+    except Exception as error:
+        if _worth_waiting(error):
+            raise
+        log.exception("download recorder: a segment of %d rows failed; storing singly", len(events))
+    stored = 0
+    for event in events:
+        try:
+            with db.begin_nested():
+                store_downloads(db, [event])
+        except Exception as error:
+            if _worth_waiting(error):
+                raise
+            log.warning("download recorder: dropped %s: %s", event, error)
+        else:
+            stored += 1
+    return stored
 
 
 def _worth_waiting(error: BaseException) -> bool:

@@ -25,6 +25,7 @@ a blob (content-addressed, harmless) that nothing points to.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import io
@@ -70,7 +71,7 @@ from wheelyard.services.uploads.incoming import (
 from wheelyard.services.uploads.metadata import metadata_from_archive, validate_metadata
 from wheelyard.services.uploads.permission import check_new_project_name, check_permission
 from wheelyard.services.uploads.policy import UPLOAD_POLICY, Policy
-from wheelyard.storage.base import FileStorage, content_path
+from wheelyard.storage.base import FileStorage, StorageError, content_path
 
 NO_ORIGIN = Origin()  # the command line: no address, no user agent
 
@@ -354,12 +355,24 @@ def _write(
 def _store(
     storage: FileStorage, incoming: IncomingFile, dist: DistributionMetadata, path: str
 ) -> None:
-    """The file's bytes, and a wheel's METADATA beside them (PEP 658)."""
+    """The file's bytes, and a wheel's METADATA beside them (PEP 658).
+
+    When the METADATA cannot be stored, a blob this call stored is taken back: the upload
+    fails whole, and leaves no blob that no row will ever name.
+    """
+    was_there = storage.exists(path)
     incoming.content.seek(0)
     storage.put(path, incoming.content)
     incoming.content.seek(0)
-    if dist.packagetype == WHEEL:
+    if dist.packagetype != WHEEL:
+        return
+    try:
         storage.put(path + METADATA_SUFFIX, io.BytesIO(dist.metadata))
+    except StorageError:
+        if not was_there:
+            with contextlib.suppress(StorageError):
+                storage.delete(path)
+        raise
 
 
 def _text(value: object | None) -> str | None:
