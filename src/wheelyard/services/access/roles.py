@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.maintainer import Maintainer, Role
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.team_member import TeamMember
 from wheelyard.data.team_role import TeamRole
 from wheelyard.data.user import User
@@ -35,12 +35,19 @@ def effective_role(db: Session, user_id: int, package_id: str) -> Role | None:
 
 
 def readable_private_ids(db: Session, user_id: int) -> frozenset[str]:
-    """The ids of the projects the user holds any role on, directly or through a team."""
-    direct = sa.select(Maintainer.package_id).where(Maintainer.user_id == user_id)
+    """The private projects the user holds any role on, directly or through a team (a
+    handful, not the whole index: the per-reader part of the project list is built from it)."""
+    private = Package.visibility == Visibility.PRIVATE
+    direct = (
+        sa.select(Maintainer.package_id)
+        .join(Package, Package.id == Maintainer.package_id)
+        .where(Maintainer.user_id == user_id, private)
+    )
     through_teams = (
         sa.select(TeamRole.package_id)
         .join(TeamMember, TeamMember.team_id == TeamRole.team_id)
-        .where(TeamMember.user_id == user_id)
+        .join(Package, Package.id == TeamRole.package_id)
+        .where(TeamMember.user_id == user_id, private)
     )
     return frozenset(db.scalars(sa.union(direct, through_teams)))
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.maintainer import Maintainer, Role
+from wheelyard.data.package import Visibility
 from wheelyard.services.access import roles, teams
 from wheelyard.services.audit import Action, Origin
 
@@ -41,12 +42,18 @@ def test_effective_role_is_the_highest_of_direct_and_team_roles(db: Session, mak
     assert roles.effective_role(db, owner.id, package.id) == Role.OWNER
 
 
-def test_readable_private_ids_come_from_either_path(db: Session, make: Factory) -> None:
+def test_readable_private_ids_are_the_private_projects_from_either_path(
+    db: Session, make: Factory
+) -> None:
     owner, member, stranger = make.user(), make.user(), make.user()
     direct = make.package("direct", owner=owner)
     via_team = make.package("via-team", owner=owner)
-    make.package("unrelated", owner=owner)
+    unrelated = make.package("unrelated", owner=owner)
+    public_with_a_role = make.package("public-one", owner=owner)
+    for package in (direct, via_team, unrelated):
+        package.visibility = Visibility.PRIVATE
     db.add(Maintainer(user=member, package=direct, role=Role.READER))
+    db.add(Maintainer(user=member, package=public_with_a_role, role=Role.READER))
     team = teams.create(db, "crew", actor=None, origin=ORIGIN)
     teams.add_member(db, team, member.email, actor=None, origin=ORIGIN)
     teams.grant(db, team, via_team, Role.READER, actor=None, origin=ORIGIN)
