@@ -8,33 +8,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers.environment import postgres_url
-from tests.helpers.live_server import scratch_database
+from tests.helpers.cli_database import ada_and_bob
 from wheelyard.cli import main
 from wheelyard.data.api_token import TokenScope
-from wheelyard.data.db_session import create_engine, session_factory, transaction
-from wheelyard.data.maintainer import Maintainer, Role
-from wheelyard.data.package import Package
-from wheelyard.data.user import User
+from wheelyard.data.db_session import create_engine, session_factory
 from wheelyard.services.accounts import tokens
-from wheelyard.services.ops import schema
 
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with Ada, who owns "adas-project", and Bob, who owns nothing."""
     directory = tmp_path_factory.mktemp("token-cli")
-    with scratch_database(postgres_url(), directory) as url:
-        engine = create_engine(url)
-        try:
-            schema.upgrade(engine)
-            with transaction(session_factory(engine)) as db:
-                ada = User(name="Ada", email="ada@example.com")
-                db.add_all([ada, User(name="Bob", email="bob@example.com")])
-                package = Package(id="adas-project", name="Adas_Project")
-                db.add(Maintainer(user=ada, package=package, role=Role.OWNER))
-        finally:
-            engine.dispose()
+    with ada_and_bob(directory) as url:
         yield url
 
 
