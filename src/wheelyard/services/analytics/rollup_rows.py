@@ -11,30 +11,22 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from wheelyard.data.upsert import dialect_insert
 
 
 def add_downloads(db: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Add ``rows`` (each with ``downloads``) to ``table``."""
     if rows:
-        db.execute(_adding(_insert(db, table), table), rows)
+        db.execute(_adding(dialect_insert(db, table), table), rows)
 
 
 def add_downloads_from(
     db: Session, table: sa.Table, columns: Sequence[str], select: sa.Select[Any]
 ) -> None:
     """Add the rows ``select`` yields, one value per name in ``columns``, to ``table``."""
-    db.execute(_adding(_insert(db, table).from_select(list(columns), select), table))
-
-
-def _insert(db: Session, table: sa.Table) -> Any:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for {dialect}")  # pragma: no cover - not ours
+    db.execute(_adding(dialect_insert(db, table).from_select(list(columns), select), table))
 
 
 def _adding(insert: Any, table: sa.Table) -> Any:

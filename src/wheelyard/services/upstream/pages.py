@@ -15,6 +15,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from wheelyard.data.upsert import dialect_insert
 from wheelyard.data.upstream_page import UpstreamPage
 from wheelyard.services.index.project_page import (
     PROJECT_PAGE_ROOT,
@@ -63,22 +64,25 @@ def cached(db: Session, project_id: str) -> CachedPage | None:
 
 
 def store(db: Session, project_id: str, fetched: Fetched, now: dt.datetime) -> CachedPage:
-    """Keep the page just fetched, in place of any older copy."""
+    """Keep the page just fetched, in place of any older copy.
+
+    One upsert: workers and nodes that fetched the same page at once each write it, and the
+    last one stays, instead of all but the first failing on the primary key.
+    """
+    checked = _naive_utc(now)
     values = {
         "source": fetched.source,
         "etag": fetched.etag,
         "listing": fetched.listing.to_json(),
-        "checked_date": _naive_utc(now),
+        "checked_date": checked,
     }
-    row = db.get(UpstreamPage, project_id)
-    if row is None:
-        row = UpstreamPage(id=project_id, **values)
-        db.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    db.flush()
-    return _of(row)
+    insert = dialect_insert(db, UpstreamPage).values(id=project_id, **values)
+    db.execute(insert.on_conflict_do_update(index_elements=["id"], set_=values))
+    # The session may hold the row from an earlier read; it must not answer from that copy.
+    held = db.identity_map.get(db.identity_key(UpstreamPage, project_id))
+    if held is not None:
+        db.expire(held)
+    return CachedPage(project_id, fetched.source, fetched.etag, fetched.listing, checked)
 
 
 def confirm(db: Session, project_id: str, now: dt.datetime) -> None:
