@@ -57,6 +57,23 @@ def test_user_create_with_password(cli_env: dict[str, str]) -> None:
     assert not user.is_admin
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["user", "create", "--name", "Ada", "--email", "ada@example.com", "--password", "pw"],
+        ["team", "create", "platform"],
+    ],
+    ids=["user create", "team create"],
+)
+def test_a_command_on_a_fresh_database_builds_the_schema_first(
+    cli_env: dict[str, str], command: list[str]
+) -> None:
+    # No "db upgrade" and no server started before: the command must not fail on a missing
+    # table, as it did before the first start.
+    result = CliRunner().invoke(main, command, env=cli_env)
+    assert result.exit_code == 0, result.output
+
+
 def test_user_create_prompts_for_the_password(cli_env: dict[str, str]) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0

@@ -24,6 +24,10 @@ def main(ctx: click.Context) -> None:
 
 @contextmanager
 def sessions_for(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database, brought to the newest revision first, as ``serve`` does:
+    a command run before the first start (``user create`` on a fresh var dir) finds its
+    tables instead of failing on "no such table"."""
+    upgrade_database(settings)
     engine = create_engine(settings.database_url)
     try:
         yield session_factory(engine)

@@ -30,7 +30,7 @@ def import_dists(settings: Settings, directory: pathlib.Path) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
+    from wheelyard.cli.base import print_row_counts, sessions_for
     from wheelyard.data.db_session import transaction
     from wheelyard.services.uploads import archives
     from wheelyard.services.uploads.errors import UploadError
@@ -44,7 +44,6 @@ def import_dists(settings: Settings, directory: pathlib.Path) -> None:
         for path in directory.rglob("*")
         if path.is_file() and archives.packagetype_of(path.name) is not None
     )
-    upgrade_database(settings)
     storage = create_storage(settings)
     console = Console()
     counts: Counter[str] = Counter()
@@ -96,12 +95,11 @@ def import_pypi_json(settings: Settings, directory: pathlib.Path) -> None:
     from rich.progress import Progress
     from sqlalchemy.exc import SQLAlchemyError
 
-    from wheelyard.cli.base import print_row_counts, sessions_for, upgrade_database
+    from wheelyard.cli.base import print_row_counts, sessions_for
     from wheelyard.data.db_session import transaction
     from wheelyard.services.ops.importers import pypi_documents, pypi_json
 
     paths = sorted(path for path in directory.rglob("*.json") if path.is_file())
-    upgrade_database(settings)
     console = Console()
     counts: Counter[str] = Counter()
     with sessions_for(settings) as sessions, Progress(console=console) as progress:

@@ -32,11 +32,10 @@ def stats_rebuild(settings: Settings, since: dt.datetime | None) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from wheelyard.cli.base import sessions_for, upgrade_database
+    from wheelyard.cli.base import sessions_for
     from wheelyard.data.db_session import transaction
     from wheelyard.services.analytics import rebuild
 
-    upgrade_database(settings)
     console = Console()
     wanted = since.date() if since is not None else None
     with sessions_for(settings) as sessions:
@@ -66,7 +65,7 @@ def stats_rebuild(settings: Settings, since: dt.datetime | None) -> None:
 @click.pass_obj
 def stats_prune(settings: Settings, days: int | None) -> None:
     """Delete raw download rows older than the retention period; the daily counts stay."""
-    from wheelyard.cli.base import sessions_for, upgrade_database
+    from wheelyard.cli.base import sessions_for
     from wheelyard.data.db_session import transaction
     from wheelyard.services.analytics import classification, retention
 
@@ -76,7 +75,6 @@ def stats_prune(settings: Settings, days: int | None) -> None:
     if keep == 0:
         click.echo("retention is 0 days: raw downloads are kept forever")
         return
-    upgrade_database(settings)
     cutoff = retention.retention_cutoff(keep)
     deleted = 0
     with sessions_for(settings) as sessions:
