@@ -187,6 +187,69 @@ def _twine_bar(results: Results) -> Bar:
     return Bar(name, mine / theirs <= 0.5, detail)
 
 
+PRIVATE_PROBES = (
+    ("simple_html", "simple page HTML"),
+    ("simple_json", "simple page JSON"),
+    ("download", "file download"),
+)
+
+
+def _private_rps(results: Results, mode: str, probe: str) -> float | None:
+    value = results.get("private", {}).get(mode, {}).get(probe, {}).get("rps")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _private_pip(results: Results, mode: str) -> float | None:
+    entry = results.get("private", {}).get("pip", {}).get(mode) or {}
+    value = entry.get("seconds") if entry.get("ok") else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def private_table(results: Results) -> str:
+    """The private site against the same wheelyard read anonymously, same run."""
+    lines = [
+        "private site (WHEELYARD_PRIVATE=1, read token) vs anonymous, wheelyard only:",
+        f"{'measurement':<40}{'anonymous':>12}{'private':>12}{'ratio':>9}",
+    ]
+    for probe, label in PRIVATE_PROBES:
+        anonymous = _private_rps(results, "anonymous", probe)
+        private = _private_rps(results, "private", probe)
+        lines.append(
+            f"{label + ', req/s':<40}{_number(anonymous, 0):>12}{_number(private, 0):>12}"
+            f"{_ratio(private, anonymous):>9}"
+        )
+    anonymous_pip, private_pip = (
+        _private_pip(results, "anonymous"),
+        _private_pip(results, "private"),
+    )
+    lines.append(
+        f"{'pip install flask requests alembic, s':<40}{_number(anonymous_pip, 2):>12}"
+        f"{_number(private_pip, 2):>12}{_ratio(private_pip, anonymous_pip):>9}"
+    )
+    return "\n".join(lines)
+
+
+def _private_bars(results: Results) -> list[Bar]:
+    found = [
+        _at_least(
+            f"private site {label} vs anonymous",
+            _private_rps(results, "private", probe),
+            _private_rps(results, "anonymous", probe),
+            0.8,
+        )
+        for probe, label in PRIVATE_PROBES
+    ]
+    anonymous, private = _private_pip(results, "anonymous"), _private_pip(results, "private")
+    name = "pip install with credentials vs without"
+    if anonymous is None or private is None or anonymous == 0:
+        found.append(Bar(name, None, "missing measurement"))
+    else:
+        ratio = private / anonymous
+        detail = f"{private:.2f} s vs {anonymous:.2f} s = {ratio:.2f}x (bar <= 1.1x)"
+        found.append(Bar(name, ratio <= 1.1, detail))
+    return found
+
+
 def bars(results: Results) -> list[Bar]:
     def rps(server: str, probe: str) -> float | None:
         return wrk_value(results, "phase2", server, probe, "rps")
@@ -204,11 +267,12 @@ def bars(results: Results) -> list[Bar]:
     found.append(_flat(results, "download", "file download", 1.2))
     found += _recording_bars(results)
     found.append(_twine_bar(results))
+    found += _private_bars(results)
     return found
 
 
 def render(results: Results) -> str:
-    parts = [table(results), "", "bars:"]
+    parts = [table(results), "", private_table(results), "", "bars:"]
     parts += [bar.line() for bar in bars(results)]
     notes = results.get("notes") or []
     if notes:

@@ -26,8 +26,12 @@ the last run left queued. What is measured, in order:
    ``WHEELYARD_RECORD_DOWNLOADS=0``, off, alternating; then a counted run (an exact number
    of downloads, see lua/counted_downloads.lua) whose 200s must equal the rows the flush
    adds to ``downloads``.
-6. ``pip install flask requests alembic`` from each Python index into a fresh virtualenv,
-   ``--no-cache-dir``, pip's own configuration ignored: median wall-clock time of the rounds.
+6. The private site (benchmarks/private_site.py): wheelyard restarted with
+   ``WHEELYARD_PRIVATE=1`` and read with a read-only token, against the same wheelyard read
+   anonymously, alternating: simple page HTML and JSON, file download.
+7. ``pip install flask requests alembic`` from each Python index into a fresh virtualenv,
+   ``--no-cache-dir``, pip's own configuration ignored: median wall-clock time of the rounds;
+   then from wheelyard anonymously against the private site with the token in the URL.
 
 Then one table with the ratios, a verdict per bar, and the raw numbers in
 ``benchmarks/results/latest.json``. Every server started is stopped at the end, on error too.
@@ -52,7 +56,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import load, net, peers, report, rss, wheels
+from benchmarks import load, net, peers, pip_runs, private_site, report, rss, wheels
 from benchmarks.peers import Devpi, Nginx, Probe, Pypiserver, Server, Wheelyard
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +67,6 @@ PHASE2_PROBES = ("simple_html", "simple_json", "download", "json_api")
 # What the measured page and download are, when the real dists are there.
 REAL_PROJECT = "flask"
 REAL_FILENAME = "flask-3.1.3-py3-none-any.whl"
-PIP_TARGETS = ("flask", "requests", "alembic")
 
 
 @dataclass(frozen=True)
@@ -503,19 +506,9 @@ def pip_installs(servers: tuple[Server, ...], options: Options, results: dict[st
 
 def pip_install(server: Server, workdir: Path) -> dict[str, Any]:
     """``pip install flask requests alembic`` from ``server`` into a fresh virtualenv."""
-    venv = workdir / "pip" / server.name
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    # pip's own configuration (find-links, extra indexes, constraints) must not add files
-    # from elsewhere: only the index under test may answer.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-cache-dir"]
-    argv += ["--disable-pip-version-check", "--index-url", server.index_url, *PIP_TARGETS]
-    with timed() as seconds:
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    ok = done.returncode == 0
-    say(f"pip install from {server.name}: {seconds():.2f} s{'' if ok else ' FAILED'}")
-    return {"seconds": seconds(), "ok": ok, "output_tail": (done.stdout + done.stderr)[-2000:]}
+    done = pip_runs.install(server.name, server.index_url, workdir)
+    say(f"pip install from {server.name}: {done.seconds:.2f} s{'' if done.ok else ' FAILED'}")
+    return {"seconds": done.seconds, "ok": done.ok, "output_tail": done.output_tail}
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -546,6 +539,7 @@ def empty_results(options: Options, argv: list[str] | None) -> dict[str, Any]:
         "phase2": {},
         "recording": {},
         "pip": {},
+        "private": {},
         "notes": [],
     }
 
@@ -580,10 +574,15 @@ def run(options: Options, results: dict[str, Any]) -> None:
 
         measure_recording(servers, probes["wheelyard"]["download"], options, results)
 
+        say("private site: anonymous against WHEELYARD_PRIVATE=1 with a read token")
+        wy = servers.wheelyard
+        token = private_site.measure(wy, probes["wheelyard"], options.load, results, say)
+
         if options.skip_pip or subject.project != REAL_PROJECT:
             results["notes"].append("pip install not measured in this run")
         else:
             pip_installs(servers.indexes(), options, results)
+            private_site.pip_rounds(wy, token, options.load.rounds, options.workdir, results, say)
         say("stopping the servers")
 
 

@@ -45,7 +45,9 @@ from tests.helpers.s3_server import (
     TEST_SECRET_ACCESS_KEY,
     MotoServer,
 )
+from tests.helpers.uploads import basic_auth
 from wheelyard.cli.serve import serve
+from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.services import audit
@@ -164,17 +166,26 @@ def database_kind() -> str:
 # --- acting as Ada ----------------------------------------------------------------------------
 
 
-def create_account(database_url: str) -> str:
+def create_account(database_url: str, scope: TokenScope = TokenScope.UPLOAD) -> str:
     """Ada's account, straight into the database; the secret of an API token of hers."""
     engine = create_engine(database_url)
     try:
         with transaction(session_factory(engine)) as db:
             passwords = cheap_passwords()
             ada = users.create_user(db, passwords, name="Ada", email=EMAIL, password=PASSWORD)
-            _token, secret = tokens.create_token(db, ada, description="scale-out test")
+            _token, secret = tokens.create_token(db, ada, description="scale-out test", scope=scope)
     finally:
         engine.dispose()
     return secret
+
+
+def token_ids(database_url: str) -> list[int]:
+    engine = create_engine(database_url)
+    try:
+        with transaction(session_factory(engine)) as db:
+            return list(db.scalars(sa.select(ApiToken.id)))
+    finally:
+        engine.dispose()
 
 
 def upload_request(base_url: str, token: str, dist: Dist) -> requests.PreparedRequest:
@@ -212,6 +223,9 @@ class Owner:
         self.session = requests.Session()
         fields = {"email": EMAIL, "password": PASSWORD, "next": "/account"}
         self._post("/account/login", "/account/login", fields)
+
+    def revoke_token(self, token_id: int) -> None:
+        self._post("/account/tokens", "/account/tokens/revoke", {"token_id": str(token_id)})
 
     def manage(self, action: str, **fields: str) -> None:
         page = f"/manage/project/{PROJECT}/"
@@ -408,14 +422,20 @@ class Pinned:
     def send(
         self, method: str, path: str, headers: Mapping[str, str | bytes], body: bytes | None = None
     ) -> bytes:
+        status, answer = self.answer(method, path, headers, body)
+        assert status == 200, (path, status, answer[:300])
+        return answer
+
+    def answer(
+        self, method: str, path: str, headers: Mapping[str, str | bytes], body: bytes | None = None
+    ) -> tuple[int, bytes]:
         self.connection.request(method, path, body=body, headers=dict(headers))
         response = self.connection.getresponse()
         answer = response.read()
-        assert response.status == 200, (path, response.status, answer[:300])
         # http.client reconnects silently after a close, perhaps to another worker.
         assert self.connection.sock is not None
         assert self.connection.sock.getsockname()[1] == self.client_port, "connection was lost"
-        return answer
+        return response.status, answer
 
 
 def pin_every_worker(server: LiveServer, workers: list[int]) -> list[Pinned]:
@@ -477,6 +497,58 @@ def test_two_workers_are_two_processes_and_each_shows_an_upload_within_2_seconds
         f"two workers on {database_kind()}, the other worker showed the upload after {delay:.2f} s"
     )
     assert delay < PROPAGATION_LIMIT, f"the other worker showed the upload after {delay:.2f} s"
+
+
+def refused_after(worker: Pinned, headers: Mapping[str, str], since: float) -> float:
+    """Seconds from ``since`` until the worker answers 401 to ``headers``, polling."""
+    while True:
+        status, _ = worker.answer("GET", "/simple/", headers)
+        elapsed = time.monotonic() - since
+        if status == 401 or elapsed > PROPAGATION_LIMIT + GRACE:
+            return elapsed
+        assert status == 200, status
+        time.sleep(POLL_INTERVAL)
+
+
+@pytest.mark.clients
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
+def test_a_revoked_read_token_stops_working_on_every_worker_of_both_nodes_within_2_seconds(
+    tmp_path: Path, report: Callable[[str], None]
+) -> None:
+    private = {"WHEELYARD_PRIVATE": "1"}
+    two = ["--workers", "2"]
+    with scratch_database(postgres_url(), tmp_path) as database_url, ExitStack() as running:
+        a = running.enter_context(launched(tmp_path / "a", database_url, private, two))
+        b = running.enter_context(launched(tmp_path / "b", database_url, private, two))
+        wait_until_up(a)
+        wait_until_up(b)
+        secret = create_account(database_url, TokenScope.READ)
+        (token_id,) = token_ids(database_url)
+        credentials = basic_auth("__token__", secret)
+        pinned = [each for node in (a, b) for each in pin_every_worker(node, workers_of(node, 2))]
+        assert len(pinned) == 4
+        ada = Owner(a.url)
+        # Every worker of both nodes has just verified, and so remembers, the token.
+        for each in pinned:
+            assert each.answer("GET", "/simple/", credentials)[0] == 200
+        assert each.answer("GET", "/simple/", {})[0] == 401
+
+        ada.revoke_token(token_id)
+        done = time.monotonic()
+        delays = {
+            f"node {'ab'[number // 2]} worker {number % 2 + 1}": refused_after(
+                each, credentials, done
+            )
+            for number, each in enumerate(pinned)
+        }
+        for each in pinned:
+            each.connection.close()
+    report(
+        f"two nodes x two workers on {database_kind()}, the revoked read token refused after: "
+        + ", ".join(f"{where} {seconds:.2f} s" for where, seconds in delays.items())
+    )
+    for where, seconds in delays.items():
+        assert seconds < PROPAGATION_LIMIT, f"{where} took the revoked token for {seconds:.2f} s"
 
 
 # --- one SQLite file, several writers ---------------------------------------------------------
