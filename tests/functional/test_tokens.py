@@ -13,8 +13,11 @@ from tests.helpers.accounts import csrf_from
 from tests.helpers.factories import Factory
 from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.audit import AuditEvent
+from wheelyard.data.maintainer import Role
 from wheelyard.data.user import User
+from wheelyard.services.access import teams
 from wheelyard.services.accounts import tokens
+from wheelyard.services.audit import Origin
 
 _SECRET = re.compile(r"wheelyard-[A-Za-z0-9_-]{40,}")
 
@@ -71,6 +74,20 @@ def test_a_token_scoped_to_one_project(
     assert status == 200
     token = db.scalars(sa.select(ApiToken)).one()
     assert token.package_id == "mine"
+
+
+def test_a_token_scoped_to_a_project_held_through_a_team(
+    client: TestClient, db: Session, make: Factory, logged_in_ada: User
+) -> None:
+    shared = make.package("team-held", owner=make.user())
+    crew = teams.create(db, "crew", actor=None, origin=Origin())
+    teams.add_member(db, crew, logged_in_ada.email, actor=None, origin=Origin())
+    teams.grant(db, crew, shared, Role.MAINTAINER, actor=None, origin=Origin())
+    assert "Only team-held" in client.get("/account/tokens").text
+    status, page = create(client, scope="team-held")
+    assert status == 200, page
+    token = db.scalars(sa.select(ApiToken)).one()
+    assert token.package_id == "team-held"
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,26 @@ def effective_role(db: Session, user_id: int, package_id: str) -> Role | None:
     return max((Role(role) for role in roles), key=lambda role: role.rank)
 
 
+def projects_with_roles(db: Session, user_id: int) -> list[tuple[Package, Role]]:
+    """Every project the user holds a role on, directly or through a team, with the highest
+    of those roles, by project id (what a token of theirs may be scoped to)."""
+    direct = sa.select(Maintainer.package_id, Maintainer.role).where(Maintainer.user_id == user_id)
+    through_teams = (
+        sa.select(TeamRole.package_id, TeamRole.role)
+        .join(TeamMember, TeamMember.team_id == TeamRole.team_id)
+        .where(TeamMember.user_id == user_id)
+    )
+    highest: dict[str, Role] = {}
+    for package_id, role in db.execute(sa.union_all(direct, through_teams)):
+        held = Role(role)
+        if package_id not in highest or held.rank > highest[package_id].rank:
+            highest[package_id] = held
+    if not highest:
+        return []
+    found = db.scalars(sa.select(Package).where(Package.id.in_(highest)).order_by(Package.id))
+    return [(package, highest[package.id]) for package in found]
+
+
 def readable_private_ids(db: Session, user_id: int) -> frozenset[str]:
     """The private projects the user holds any role on, directly or through a team (a
     handful, not the whole index: the per-reader part of the project list is built from it)."""

@@ -204,9 +204,10 @@ def description_html(package: Package) -> str:
 
 
 def maintainers_of(package: Package) -> list[Maintainer]:
-    """The package's maintainers, owners first, then by name."""
+    """The package's maintainers, owners first, then by name; readers, who only install it,
+    are not among them."""
     return sorted(
-        package.maintainer_links,
+        (link for link in package.maintainer_links if link.role.may_upload),
         key=lambda link: (link.role != Role.OWNER, link.user.name.lower(), link.user_id),
     )
 

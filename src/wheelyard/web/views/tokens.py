@@ -12,12 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.data.api_token import TokenScope
-from wheelyard.data.maintainer import Maintainer
+from wheelyard.data.maintainer import Role
+from wheelyard.data.package import Package
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit, clock
+from wheelyard.services.access import roles
 from wheelyard.services.accounts import tokens
-from wheelyard.services.projects import maintainers
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
@@ -39,11 +40,11 @@ class TokenForm:
     scope: str  # the project the token reaches ("" for all of the user's)
     permission: str  # a TokenScope value: read, or upload
     expires_in_days: str
-    projects: list[Maintainer]
+    projects: list[tuple[Package, Role]]  # what the user may scope a token to
     errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_form(cls, form: FormData, projects: list[Maintainer]) -> TokenForm:
+    def from_form(cls, form: FormData, projects: list[tuple[Package, Role]]) -> TokenForm:
         return cls(
             description=_text(form, "description").strip(),
             scope=_text(form, "scope"),
@@ -60,7 +61,9 @@ class TokenForm:
             self.errors.append(
                 f"The description is longer than {tokens.MAX_DESCRIPTION_LENGTH} characters."
             )
-        if self.scope != ALL_PROJECTS and self.scope not in {p.package_id for p in self.projects}:
+        if self.scope != ALL_PROJECTS and self.scope not in {
+            package.id for package, _ in self.projects
+        }:
             self.errors.append("Choose all your projects or one that you maintain.")
         if self.permission not in {scope.value for scope in TokenScope}:
             self.errors.append("Choose read (install) only, or upload and install.")
@@ -90,7 +93,8 @@ async def token_list(request: Request) -> Response:
         user = signed_in_user(request, db)
         if user is None:
             return login_redirect(request)
-        projects = maintainers.projects_of(db, user.id)
+        # Directly or through a team: a team's maintainer scopes a token to the team's project.
+        projects = roles.projects_with_roles(db, user.id)
         form: TokenForm | None = None
         if request.method == "POST":
             form = TokenForm.from_form(await verified_form(request), projects)
@@ -102,6 +106,7 @@ async def token_list(request: Request) -> Response:
                     package_id=form.package_id,
                     expires=form.expires,
                     scope=TokenScope(form.permission),
+                    role_checked=True,  # the form only accepts a project from ``projects``
                 )
                 audit.record(
                     db,

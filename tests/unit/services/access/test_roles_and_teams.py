@@ -116,3 +116,28 @@ def test_every_change_is_audited(db: Session, make: Factory) -> None:
         (Action.TEAM_ROLE_REVOKED, owner.id, "team crew"),
         (Action.TEAM_MEMBER_REMOVED, None, "member@example.com from team crew (command line)"),
     ]
+
+
+def test_projects_with_roles_come_from_either_path_with_the_highest_role(
+    db: Session, make: Factory
+) -> None:
+    owner, member = make.user(), make.user()
+    direct = make.package("direct", owner=owner)
+    via_team = make.package("via-team", owner=owner)
+    both = make.package("both", owner=owner)
+    make.package("unrelated", owner=owner)
+    db.add(Maintainer(user=member, package=direct, role=Role.READER))
+    db.add(Maintainer(user=member, package=both, role=Role.READER))
+    team = teams.create(db, "crew", actor=None, origin=ORIGIN)
+    teams.add_member(db, team, member.email, actor=None, origin=ORIGIN)
+    teams.grant(db, team, via_team, Role.MAINTAINER, actor=None, origin=ORIGIN)
+    teams.grant(db, team, both, Role.OWNER, actor=None, origin=ORIGIN)
+
+    found = roles.projects_with_roles(db, member.id)
+
+    assert [(package.id, role) for package, role in found] == [
+        ("both", Role.OWNER),
+        ("direct", Role.READER),
+        ("via-team", Role.MAINTAINER),
+    ]
+    assert roles.projects_with_roles(db, make.user().id) == []

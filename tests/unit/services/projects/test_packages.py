@@ -146,6 +146,18 @@ def test_maintainers_owners_first_then_by_name(db: Session, make: Factory) -> No
     ]
 
 
+def test_readers_are_not_listed_as_maintainers(db: Session, make: Factory) -> None:
+    # A Reader may install a private project; the project page's maintainers are the people
+    # who publish it, as on PyPI.
+    package = make.package("p", owner=make.user(name="zoe"))
+    db.add(Maintainer(user=make.user(name="Rita"), package=package, role=Role.READER))
+    db.flush()
+
+    listed = packages.maintainers_of(reloaded(db, "p"))
+
+    assert [link.user.name for link in listed] == ["zoe"]
+
+
 # --- links -----------------------------------------------------------------------------
 
 
