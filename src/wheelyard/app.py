@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from wheelyard.api.fast_path import CachedPages
+from wheelyard.api.fast_path import CachedPages, answer_cached
 from wheelyard.config import Settings
 from wheelyard.data.db_session import (
     create_engine,
@@ -25,7 +25,7 @@ from wheelyard.data.db_session import (
 )
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
 from wheelyard.http.origin import client_origin
-from wheelyard.http.private_site import PrivateSiteMiddleware
+from wheelyard.http.private_site import PrivateSiteMiddleware, RememberedReaderLane
 from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.routes import routes
@@ -94,10 +94,12 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(PrivateAnswers),
     ]
     # A private index checks who asks before anything is served, cached answers included,
-    # so there the session comes first.
-    layers = (
-        [*sessions, _private_site(settings), *served] if settings.private else [*served, *sessions]
-    )
+    # so there the session comes first; credentials verified lately skip it (no cookie to read).
+    layers = [*served, *sessions]
+    if settings.private:
+        remembered = RememberedReaders[int]()
+        lane = Middleware(RememberedReaderLane, readers=remembered, answer=answer_cached)
+        layers = [lane, *sessions, _private_site(settings, remembered), *served]
     app = Starlette(
         routes=routes(),
         middleware=[
@@ -153,7 +155,7 @@ def _reader_verifier(settings: Settings) -> Callable[[Scope, Credentials], Reade
     return verify
 
 
-def _private_site(settings: Settings) -> Middleware:
+def _private_site(settings: Settings, remembered: RememberedReaders[int]) -> Middleware:
     verify_reader = _reader_verifier(settings)
 
     def verify(scope: Scope, credentials: Credentials) -> int | None:
@@ -165,7 +167,7 @@ def _private_site(settings: Settings) -> Middleware:
         PrivateSiteMiddleware,
         verify=verify,
         signed_in=signed_in_id,
-        readers=RememberedReaders[int](),
+        readers=remembered,
         open_paths=open_paths,
     )
 

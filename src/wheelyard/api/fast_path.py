@@ -42,23 +42,27 @@ class CachedPages:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["query_string"]:
-            path: str = scope["path"]
-            method: str = scope["method"]
-            if method == "GET" and path.startswith(PREFIX) and path.endswith("/"):
-                if await _simple_page(scope, path[len(PREFIX) : -1], send):
-                    return
-            elif method == "GET" and path.startswith(JSON_API_PREFIX):
-                if path.endswith(JSON_API_SUFFIX) and await _json_document(
-                    scope, path[len(JSON_API_PREFIX) : -len(JSON_API_SUFFIX)], send
-                ):
-                    return
-            elif method in {"GET", "HEAD"} and path.startswith(files.PREFIX):
-                response = await files.cached_download(scope)
-                if response is not None:
-                    await response(scope, receive, with_security_headers(send))
-                    return
-        await self.app(scope, receive, send)
+        if not await answer_cached(scope, receive, send):
+            await self.app(scope, receive, send)
+
+
+async def answer_cached(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer the request from the cache if it can be; False when it goes on to the app."""
+    if scope["type"] != "http" or scope["query_string"]:
+        return False
+    path: str = scope["path"]
+    method: str = scope["method"]
+    if method == "GET" and path.startswith(PREFIX) and path.endswith("/"):
+        return await _simple_page(scope, path[len(PREFIX) : -1], send)
+    if method == "GET" and path.startswith(JSON_API_PREFIX):
+        key = path[len(JSON_API_PREFIX) : -len(JSON_API_SUFFIX)]
+        return path.endswith(JSON_API_SUFFIX) and await _json_document(scope, key, send)
+    if method in {"GET", "HEAD"} and path.startswith(files.PREFIX):
+        response = await files.cached_download(scope)
+        if response is not None:
+            await response(scope, receive, with_security_headers(send))
+            return True
+    return False
 
 
 def _request_headers(scope: Scope) -> tuple[str | None, str | None]:
