@@ -3,6 +3,7 @@ uploads, and a static PEP 503 tree served by ``python -m http.server``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import subprocess
@@ -55,10 +56,10 @@ def write_static_tree(root: Path, project_id: str, dists: Sequence[Dist]) -> Non
 
 def write_json_tree(root: Path, project_id: str, dists: Sequence[tuple[Dist, str | None]]) -> None:
     """``root/simple/<project_id>/index.json`` (PEP 691) listing ``root/files/<dist>`` with
-    each dist's upload time (None: the page gives none)."""
+    each dist's upload time (None: the page gives none), and each wheel's core metadata."""
     files = root / "files"
     files.mkdir(parents=True, exist_ok=True)
-    entries = []
+    entries: list[dict[str, object]] = []
     for dist, uploaded in dists:
         (files / dist.filename).write_bytes(dist.content)
         entry = {
@@ -69,6 +70,11 @@ def write_json_tree(root: Path, project_id: str, dists: Sequence[tuple[Dist, str
         }
         if uploaded is not None:
             entry["upload-time"] = uploaded
+        if dist.filename.endswith(".whl"):
+            # PEP 658: the wheel's METADATA beside it.
+            metadata = dist.metadata.encode()
+            (files / f"{dist.filename}.metadata").write_bytes(metadata)
+            entry["core-metadata"] = {"sha256": hashlib.sha256(metadata).hexdigest()}
         entries.append(entry)
     page = root / "simple" / project_id
     page.mkdir(parents=True, exist_ok=True)

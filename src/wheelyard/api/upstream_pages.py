@@ -29,13 +29,7 @@ from wheelyard.services import clock
 from wheelyard.services.index.page_cache import RenderedPage
 from wheelyard.services.index.project_page import ProjectDetail
 from wheelyard.services.upstream import pages
-from wheelyard.services.upstream.fetch import (
-    Fetched,
-    Missing,
-    Unchanged,
-    Unreachable,
-    fetch_project,
-)
+from wheelyard.services.upstream.fetch import Unreachable, fetch_project
 from wheelyard.services.upstream.pages import CachedPage
 from wheelyard.services.upstream.policy import Policy
 from wheelyard.services.upstream.sources import is_blocked, upstreams
@@ -167,14 +161,7 @@ def _refresh(request: Request, project_id: str, page: CachedPage | None) -> Cach
         return page
     # A GET that writes: the request's own transaction would not take the write lock.
     with db_session.transaction(request.app.state.sessions, writes=True) as db:
-        if isinstance(outcome, Fetched):
-            return pages.store(db, project_id, outcome, now)
-        if isinstance(outcome, Unchanged):
-            pages.confirm(db, project_id, now)
-            return page
-        assert isinstance(outcome, Missing)
-        pages.forget(db, project_id)
-        return None
+        return pages.settle(db, project_id, outcome, page, now)
 
 
 async def current_page(request: Request, project_id: str) -> CachedPage | None:
