@@ -90,6 +90,14 @@ class Settings:
     upstream_timeout: float = 10.0
     # fnmatch patterns of normalized names never fetched from an upstream (``acme-*``).
     upstream_block: tuple[str, ...] = ()
+    # Supply-chain controls (services/upstream/policy.py). Upstream files uploaded less than
+    # this many seconds ago are held back (a cooldown against freshly published malicious
+    # releases); 0 is off.
+    upstream_min_age: int = 0
+    # fnmatch patterns of normalized names: only these upstream projects are served (empty:
+    # all), and never these (deny wins). Refused names are never fetched.
+    upstream_allow: tuple[str, ...] = ()
+    upstream_deny: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +135,11 @@ class Settings:
             upstream_ttl=_seconds(env.get("WHEELYARD_UPSTREAM_TTL", "600")),
             upstream_timeout=_positive_seconds(env.get("WHEELYARD_UPSTREAM_TIMEOUT", "10")),
             upstream_block=_patterns(env.get("WHEELYARD_UPSTREAM_BLOCK", "")),
+            upstream_min_age=_duration(
+                "WHEELYARD_UPSTREAM_MIN_AGE", env.get("WHEELYARD_UPSTREAM_MIN_AGE", "")
+            ),
+            upstream_allow=_patterns(env.get("WHEELYARD_UPSTREAM_ALLOW", "")),
+            upstream_deny=_patterns(env.get("WHEELYARD_UPSTREAM_DENY", "")),
         )
 
     @property
@@ -171,6 +184,23 @@ def _patterns(value: str) -> tuple[str, ...]:
     return tuple(
         re.sub(r"[-_.]+", "-", item.strip().lower()) for item in value.split(",") if item.strip()
     )
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+)\s*([smhdw]?)")
+
+
+def _duration(variable: str, value: str) -> int:
+    """``7d``, ``12h``, ``30m``, ``45s``, ``2w`` or plain seconds; empty is 0 (off)."""
+    text = value.strip().lower()
+    if not text:
+        return 0
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"expected a duration such as 7d, 12h, 30m or seconds for {variable}, got {value!r}"
+        )
+    return int(match[1]) * DURATION_UNITS[match[2] or "s"]
 
 
 def _registration(value: str) -> bool | None:

@@ -4,6 +4,7 @@ storage and served from it afterwards."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -110,3 +111,28 @@ def test_a_file_the_page_does_not_list_is_404(upstream_client: TestClient) -> No
     # Under another project's name the file is not listed either.
     missing = upstream_client.get(f"/packages/upstream/static-bad/{GOOD.filename}")
     assert missing.status_code == 404
+
+
+def test_downloads_write_the_files_last_use_at_most_once_per_interval_per_worker(
+    settings: Settings, sessions: sessionmaker[Session], static: Static, db: Session
+) -> None:
+    configured = dataclasses.replace(settings, upstream_urls=(static.url,))
+    query = sa.select(UpstreamFile).where(UpstreamFile.filename == GOOD.filename)
+    long_ago = dt.datetime(2020, 1, 1)
+    with TestClient(app_for(configured, sessions), base_url="http://testserver") as client:
+        url = file_url(client, "static-good")
+        assert client.get(url).status_code == 200
+        fetched = db.scalars(query).one().last_used_date
+        assert fetched is not None
+        db.execute(sa.update(UpstreamFile).values(last_used_date=long_ago))
+        db.expire_all()
+        # Within the interval this worker writes nothing more.
+        assert client.get(url).status_code == 200
+        assert db.scalars(query).one().last_used_date == long_ago
+    # Another worker (here: a new app) writes its first serving of the file.
+    with TestClient(app_for(configured, sessions), base_url="http://testserver") as client:
+        assert client.get(url).status_code == 200
+    db.expire_all()
+    used = db.scalars(query).one().last_used_date
+    assert used is not None
+    assert used > long_ago

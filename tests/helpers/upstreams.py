@@ -3,6 +3,8 @@ uploads, and a static PEP 503 tree served by ``python -m http.server``."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
 import subprocess
 import sys
@@ -16,6 +18,8 @@ from tests.helpers.dists import Dist
 from tests.helpers.live_server import LiveServer, free_port, wheelyard_cli
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.uploads import post_upload
+
+SERVER_SCRIPT = Path(__file__).with_name("static_index_server.py")
 
 
 def uploader_token(server: LiveServer, email: str, *, admin: bool = False) -> str:
@@ -50,14 +54,43 @@ def write_static_tree(root: Path, project_id: str, dists: Sequence[Dist]) -> Non
     )
 
 
+def write_json_tree(root: Path, project_id: str, dists: Sequence[tuple[Dist, str | None]]) -> None:
+    """``root/simple/<project_id>/index.json`` (PEP 691) listing ``root/files/<dist>`` with
+    each dist's upload time (None: the page gives none), and each wheel's core metadata."""
+    files = root / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    entries: list[dict[str, object]] = []
+    for dist, uploaded in dists:
+        (files / dist.filename).write_bytes(dist.content)
+        entry = {
+            "filename": dist.filename,
+            "url": f"../../files/{dist.filename}",
+            "hashes": {"sha256": dist.sha256},
+            "size": len(dist.content),
+        }
+        if uploaded is not None:
+            entry["upload-time"] = uploaded
+        if dist.filename.endswith(".whl"):
+            # PEP 658: the wheel's METADATA beside it.
+            metadata = dist.metadata.encode()
+            (files / f"{dist.filename}.metadata").write_bytes(metadata)
+            entry["core-metadata"] = {"sha256": hashlib.sha256(metadata).hexdigest()}
+        entries.append(entry)
+    page = root / "simple" / project_id
+    page.mkdir(parents=True, exist_ok=True)
+    document = {"meta": {"api-version": "1.1"}, "name": project_id, "files": entries}
+    (page / "index.json").write_text(json.dumps(document))
+
+
 @contextmanager
 def static_index(root: Path, log: Path | None = None) -> Iterator[str]:
     """``root`` served over HTTP on loopback; yields the URL of its ``simple/``. The server
-    logs each request it answers into ``log``, so a test can count them."""
+    logs each request it answers into ``log``, so a test can count them. Project pages are
+    ``index.html`` (write_static_tree) or ``index.json`` (write_json_tree)."""
     port = free_port()
     log_file = log.open("wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        [sys.executable, "-u", str(SERVER_SCRIPT), str(port)],
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=log_file,

@@ -63,6 +63,8 @@ def test_no_upstream_by_default(tmp_path: Path) -> None:
     assert settings.upstream_urls == ()
     assert settings.upstream_ttl == 600
     assert settings.upstream_block == ()
+    assert settings.upstream_min_age == 0
+    assert (settings.upstream_allow, settings.upstream_deny) == ((), ())
 
 
 def test_upstreams_in_order_with_credentials_and_block_patterns(tmp_path: Path) -> None:
@@ -85,3 +87,30 @@ def test_upstreams_in_order_with_credentials_and_block_patterns(tmp_path: Path) 
 def test_a_bad_upstream_url_is_refused(tmp_path: Path, value: str) -> None:
     with pytest.raises(ValueError, match="WHEELYARD_UPSTREAM_URL"):
         Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_UPSTREAM_URL": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("7d", 604800), ("12h", 43200), ("30m", 1800), ("45s", 45), ("90", 90), ("2w", 1209600)],
+)
+def test_the_upstream_min_age_takes_units(tmp_path: Path, value: str, seconds: int) -> None:
+    env = {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_UPSTREAM_MIN_AGE": value}
+    assert Settings.from_env(env).upstream_min_age == seconds
+
+
+@pytest.mark.parametrize("value", ["7 days", "-1d", "1.5h", "d"])
+def test_a_bad_upstream_min_age_is_refused_with_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_UPSTREAM_MIN_AGE"):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_UPSTREAM_MIN_AGE": value})
+
+
+def test_upstream_allow_and_deny_patterns_are_normalized(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+            "WHEELYARD_UPSTREAM_ALLOW": "Django*, requests",
+            "WHEELYARD_UPSTREAM_DENY": "django_evil*",
+        }
+    )
+    assert settings.upstream_allow == ("django*", "requests")
+    assert settings.upstream_deny == ("django-evil*",)

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.api import upstream_json
 from wheelyard.api.cached_pages import Absent, cached_page, page_response, refresh_if_due
 from wheelyard.data.package import Visibility
 from wheelyard.http.project_reader import visible_as
@@ -60,6 +61,9 @@ async def project_document(request: Request) -> Response:
         return {variant: RenderedPage(document.body, JSON, document.serial)}
 
     page = await cached_page(request, project_id, variant, render)
+    if page is Absent.NO_PROJECT:
+        # No local project: perhaps an upstream's document.
+        return await upstream_json.project_document(request, project_id, HEADERS)
     if isinstance(page, Absent):
         return not_found()
     return page_response(request, page, HEADERS)

@@ -9,29 +9,42 @@ worker share one fetch; workers and nodes that race each fetch once and keep one
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import BinaryIO
 
 import httpx2
+from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 
-from wheelyard.api.upstream_pages import UpstreamFailure, current_page, serves_upstream
+from wheelyard.api.upstream_pages import (
+    STATUS_HEADER,
+    UpstreamFailure,
+    current_page,
+    policy_of,
+    refused,
+)
 from wheelyard.config import Settings
 from wheelyard.data import db_session
 from wheelyard.http.conditional import not_modified
 from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
+from wheelyard.services import clock
 from wheelyard.services.access import visibility
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
 from wheelyard.services.upstream import files, pages
 from wheelyard.services.upstream.files import FetchFailed, StoredFile, Wanted
+from wheelyard.services.upstream.policy import Policy
+from wheelyard.services.upstream.recent_use import RecentUse
 from wheelyard.services.upstream.sources import upstreams
 from wheelyard.storage.base import FileStorage, StorageError
+
+log = logging.getLogger(__name__)
 
 PREFIX = "upstream/"
 IMMUTABLE = "max-age=31536000, immutable"
@@ -51,13 +64,28 @@ def _fetch(request: Request, project_id: str, want: Wanted, source: str) -> Stor
     upstream = next((u for u in upstreams(settings.upstream_urls) if u.url == source), None)
     fetched = files.fetch(http, storage, want, upstream)
     with db_session.transaction(request.app.state.sessions, writes=True) as db:
-        files.record(db, project_id, fetched)
+        files.record(db, project_id, fetched, clock.now())
     return fetched
 
 
+class HeldBack(Exception):
+    """The file is held back by the policy (services/upstream/policy.py)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def response(self) -> Response:
+        return PlainTextResponse(
+            f"Not Found: {self.reason}", status_code=404, headers={STATUS_HEADER: "held"}
+        )
+
+
 # Fetches kept per worker after they succeed, so a request that looked for the stored row
-# just before a fetch committed it still finds the file without a second fetch; bounded.
+# just before a fetch committed it still finds the file without a second fetch; bounded,
+# and each kept only briefly: `wheelyard cache prune` may remove the file meanwhile.
 MAX_FETCHES_KEPT = 1024
+FETCH_KEPT_SECONDS = 30.0
 
 
 def _fetches(request: Request) -> OrderedDict[str, asyncio.Future[StoredFile]]:
@@ -76,11 +104,17 @@ def _start(
     running = asyncio.ensure_future(run_in_threadpool(fetch))
     fetches[filename] = running
 
+    def drop(done: asyncio.Future[StoredFile]) -> None:
+        if fetches.get(filename) is done:
+            del fetches[filename]
+
     def settled(done: asyncio.Future[StoredFile]) -> None:
         # A failed fetch is forgotten, so the next request tries again.
         failed = done.cancelled() or done.exception() is not None
-        if failed and fetches.get(filename) is done:
-            del fetches[filename]
+        if failed:
+            drop(done)
+        else:
+            asyncio.get_running_loop().call_later(FETCH_KEPT_SECONDS, drop, done)
         while len(fetches) > MAX_FETCHES_KEPT:
             oldest = next(iter(fetches))
             if not fetches[oldest].done():
@@ -91,9 +125,11 @@ def _start(
     return running
 
 
-async def _fetch_once(request: Request, project_id: str, filename: str) -> StoredFile | None:
+async def _fetch_once(
+    request: Request, project_id: str, filename: str, policy: Policy
+) -> StoredFile | None:
     """The file fetched and kept, sharing a fetch already running; None when the upstream
-    page lists no such file. Raises FetchFailed or UpstreamFailure."""
+    page lists no such file. Raises FetchFailed, UpstreamFailure or HeldBack."""
     fetches = _fetches(request)
     running = fetches.get(filename)
     if running is None:
@@ -103,6 +139,9 @@ async def _fetch_once(request: Request, project_id: str, filename: str) -> Store
         want = files.wanted(page, filename) if page is not None else None
         if page is None or want is None:
             return None
+        reason = policy.held_file(page.listing, filename, clock.now())
+        if reason is not None:
+            raise HeldBack(reason)
         # Checked again: another request may have started the fetch while this one waited.
         running = fetches.get(filename)
         if running is None:
@@ -139,40 +178,80 @@ async def serve(request: Request, path: str, media_type: Callable[[str], str]) -
     # The name goes into the upstream's URL: only a normalized name, never "..".
     if not is_valid_project_name(project_id) or normalize_name(project_id) != project_id:
         return not_found()
-    if not serves_upstream(request.app.state.settings, project_id):
-        return not_found()
+    settings: Settings = request.app.state.settings
+    refusal = refused(settings, project_id)
+    if refusal is not None:
+        return refusal
+    policy = policy_of(settings)
+    recent = recent_use(request)
     found = await run_in_threadpool(_stored, request, filename)
-    if found is None:
-        # A local project's name (public or private) never has an upstream file fetched.
-        if await run_in_threadpool(_is_local, request, project_id):
-            return not_found()
-        try:
-            found = await _fetch_once(request, project_id, filename)
-        except FetchFailed as failure:
-            return _failed(failure)
-        except UpstreamFailure as failure:
-            return failure.response()
+    try:
+        if found is not None and policy.min_age_seconds and not recent.cleared(filename):
+            # Kept before the cooldown was set (or lengthened): held back like the others.
+            page = await run_in_threadpool(_cached_page, request, project_id)
+            reason = policy.held_file(page.listing if page else None, filename, clock.now())
+            if reason is not None:
+                raise HeldBack(reason)
+        if found is None:
+            # A local project's name (public or private) never has an upstream file fetched.
+            if await run_in_threadpool(_is_local, request, project_id):
+                return not_found()
+            found = await _fetch_once(request, project_id, filename, policy)
+    except HeldBack as held:
+        return held.response()
+    except FetchFailed as failure:
+        return _failed(failure)
+    except UpstreamFailure as failure:
+        return failure.response()
     if found is None:
         return not_found()
     kind = METADATA_TYPE if filename.endswith(METADATA_SUFFIX) else media_type(filename)
-    return await _send(request, found, kind)
+    return await _send(request, found, kind, _use_writer(request, recent, filename))
 
 
-async def _send(request: Request, found: StoredFile, kind: str) -> Response:
+def recent_use(request: Request) -> RecentUse:
+    state = request.app.state
+    if not hasattr(state, "upstream_recent_use"):
+        state.upstream_recent_use = RecentUse()
+    recent: RecentUse = state.upstream_recent_use
+    return recent
+
+
+def _use_writer(request: Request, recent: RecentUse, filename: str) -> BackgroundTask | None:
+    """The write of the file's use, after the response has gone, when one is due."""
+    if not recent.due(filename):
+        return None
+    return BackgroundTask(_write_use, request, recent, filename)
+
+
+def _write_use(request: Request, recent: RecentUse, filename: str) -> None:
+    try:
+        with db_session.transaction(request.app.state.sessions, writes=True) as db:
+            files.mark_used(db, filename, clock.now())
+    except Exception:
+        # The download has been served; a missed use only makes eviction a little early.
+        recent.forget(filename)
+        log.exception("could not record the use of the upstream file %s", filename)
+
+
+async def _send(
+    request: Request, found: StoredFile, kind: str, background: BackgroundTask | None
+) -> Response:
     headers = {"ETag": f'"{found.sha256}"', "Cache-Control": IMMUTABLE}
     unchanged = not_modified(request.headers.get("if-none-match"), headers)
     if unchanged is not None:
+        unchanged.background = background
         return unchanged
     storage: FileStorage = request.app.state.storage
     local = storage.local_path(found.storage_path)
     if local is not None and local.exists():
-        return FileResponse(local, headers=headers, media_type=kind)
+        return FileResponse(local, headers=headers, media_type=kind, background=background)
     try:
         blob = await run_in_threadpool(storage.open, found.storage_path)
     except StorageError:
         return not_found()
     headers["Content-Length"] = str(found.size)
-    return StreamingResponse(_chunks(blob), headers=headers, media_type=kind)
+    return StreamingResponse(_chunks(blob), headers=headers, media_type=kind, background=background)
 
 
 async def _chunks(blob: BinaryIO) -> AsyncIterator[bytes]:

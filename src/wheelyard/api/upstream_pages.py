@@ -8,6 +8,8 @@ cached then fails with 502 (504 for a timeout) and the reason.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -27,17 +29,15 @@ from wheelyard.services import clock
 from wheelyard.services.index.page_cache import RenderedPage
 from wheelyard.services.index.project_page import ProjectDetail
 from wheelyard.services.upstream import pages
-from wheelyard.services.upstream.fetch import (
-    Fetched,
-    Missing,
-    Unchanged,
-    Unreachable,
-    fetch_project,
-)
+from wheelyard.services.upstream.fetch import Unreachable, fetch_project
 from wheelyard.services.upstream.pages import CachedPage
+from wheelyard.services.upstream.policy import Policy
 from wheelyard.services.upstream.sources import is_blocked, upstreams
 
 STATUS_HEADER = "X-Wheelyard-Upstream"
+# How many of the upstream's files our page leaves out (services/upstream/policy.py); a
+# download of one answers 404 with the reason.
+HELD_HEADER = "X-Wheelyard-Upstream-Held"
 MAX_RENDERED = 1024
 
 Renderer = Callable[[ProjectDetail], Mapping[Hashable, RenderedPage]]
@@ -58,6 +58,14 @@ class UpstreamFailure(Exception):
         )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shown:
+    """A rendered upstream page and the headers that say what it holds back."""
+
+    representations: Mapping[Hashable, RenderedPage]
+    headers: Mapping[str, str]
+
+
 class RenderedPages:
     """Fresh upstream pages already rendered, per worker, until their TTL runs out: a warm
     page costs no query. Bounded; the oldest go first."""
@@ -65,10 +73,10 @@ class RenderedPages:
     def __init__(self, ttl_seconds: int, size: int = MAX_RENDERED) -> None:
         self.ttl = ttl_seconds
         self.size = size
-        self._pages: OrderedDict[str, tuple[float, Mapping[Hashable, RenderedPage]]] = OrderedDict()
+        self._pages: OrderedDict[str, tuple[float, Shown]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def lookup(self, project_id: str) -> Mapping[Hashable, RenderedPage] | None:
+    def lookup(self, project_id: str) -> Shown | None:
         with self._lock:
             entry = self._pages.get(project_id)
             if entry is None:
@@ -79,14 +87,22 @@ class RenderedPages:
             return entry[1]
 
     def keep(
-        self, project_id: str, page: CachedPage, representations: Mapping[Hashable, RenderedPage]
+        self,
+        project_id: str,
+        page: CachedPage,
+        shown: Shown,
+        until: dt.datetime | None = None,
     ) -> None:
-        # Fresh for what is left of the TTL, counted from the upstream's last confirmation.
-        left = self.ttl - page.age(clock.now()).total_seconds()
+        # Fresh for what is left of the TTL, counted from the upstream's last confirmation,
+        # and no longer than until a held-back file comes out of its cooldown.
+        now = clock.now()
+        left = self.ttl - page.age(now).total_seconds()
+        if until is not None:
+            left = min(left, (until - now).total_seconds())
         if left <= 0:
             return
         with self._lock:
-            self._pages[project_id] = (time.monotonic() + left, representations)
+            self._pages[project_id] = (time.monotonic() + left, shown)
             self._pages.move_to_end(project_id)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
@@ -102,6 +118,27 @@ def _rendered(request: Request) -> RenderedPages:
 
 def serves_upstream(settings: Settings, project_id: str) -> bool:
     return bool(settings.upstream_urls) and not is_blocked(project_id, settings.upstream_block)
+
+
+def policy_of(settings: Settings) -> Policy:
+    return Policy(settings.upstream_allow, settings.upstream_deny, settings.upstream_min_age)
+
+
+def refused(settings: Settings, project_id: str) -> Response | None:
+    """The 404 for a name never asked upstream (blocked, denied, not allowed), or None.
+    A blocked name is ours and gets the plain 404; a refused one says why."""
+    if not serves_upstream(settings, project_id):
+        return not_found()
+    reason = policy_of(settings).refusal(project_id)
+    if reason is None:
+        return None
+    return PlainTextResponse(
+        f"Not Found: {reason}", status_code=404, headers={STATUS_HEADER: "refused"}
+    )
+
+
+def held_headers(held: Mapping[str, str]) -> dict[str, str]:
+    return {HELD_HEADER: str(len(held))} if held else {}
 
 
 def _cached(request: Request, project_id: str) -> CachedPage | None:
@@ -124,14 +161,7 @@ def _refresh(request: Request, project_id: str, page: CachedPage | None) -> Cach
         return page
     # A GET that writes: the request's own transaction would not take the write lock.
     with db_session.transaction(request.app.state.sessions, writes=True) as db:
-        if isinstance(outcome, Fetched):
-            return pages.store(db, project_id, outcome, now)
-        if isinstance(outcome, Unchanged):
-            pages.confirm(db, project_id, now)
-            return page
-        assert isinstance(outcome, Missing)
-        pages.forget(db, project_id)
-        return None
+        return pages.settle(db, project_id, outcome, page, now)
 
 
 async def current_page(request: Request, project_id: str) -> CachedPage | None:
@@ -160,18 +190,26 @@ async def project_page(
     headers: Mapping[str, str],
 ) -> Response:
     """``/simple/<project_id>/`` from the upstreams, rendered as a local project's page."""
-    if not serves_upstream(request.app.state.settings, project_id):
-        return not_found()
+    settings: Settings = request.app.state.settings
+    refusal = refused(settings, project_id)
+    if refusal is not None:
+        return refusal
     kept = _rendered(request).lookup(project_id)
     if kept is not None:
-        return page_response(request, kept[variant], {**headers, STATUS_HEADER: "fresh"})
+        fresh = {**headers, STATUS_HEADER: "fresh", **kept.headers}
+        return page_response(request, kept.representations[variant], fresh)
     try:
         page = await current_page(request, project_id)
     except UpstreamFailure as failure:
         return failure.response()
     if page is None:
         return not_found()
-    representations = render(pages.detail(page))
+    screened = policy_of(settings).screen(page.listing, clock.now())
+    shown = Shown(
+        render(pages.detail(dataclasses.replace(page, listing=screened.listing))),
+        held_headers(screened.held),
+    )
     if getattr(request.state, "upstream_stale", None) is None:
-        _rendered(request).keep(project_id, page, representations)
-    return page_response(request, representations[variant], {**headers, **status_headers(request)})
+        _rendered(request).keep(project_id, page, shown, screened.next_release)
+    answer = {**headers, **status_headers(request), **shown.headers}
+    return page_response(request, shown.representations[variant], answer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wheelyard.cli.base import main
+from wheelyard.cli.cache import cache
 from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.projects import project
@@ -22,5 +23,6 @@ main.add_command(team)
 main.add_command(import_)
 main.add_command(stats)
 main.add_command(storage)
+main.add_command(cache)
 
 __all__ = ["main"]

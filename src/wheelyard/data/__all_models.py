@@ -27,6 +27,7 @@ from wheelyard.data import (
     team,
     team_member,
     team_role,
+    upstream_document,
     upstream_file,
     upstream_page,
     user,

@@ -26,3 +26,6 @@ class UpstreamFile(SqlAlchemyBase):
     sha256_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     storage_path: Mapped[str] = mapped_column(sa.String(1024), nullable=False)
+    # When a download last got the file (written at most every few minutes per worker,
+    # api/upstream_files.py): `wheelyard cache prune` removes the longest unused first.
+    last_used_date: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)

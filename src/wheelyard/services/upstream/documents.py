@@ -73,7 +73,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _version_of(filename: str) -> Version | None:
+def version_of(filename: str) -> Version | None:
     try:
         if filename.endswith(".whl"):
             return parse_wheel_filename(filename)[1]
@@ -85,7 +85,7 @@ def _version_of(filename: str) -> Version | None:
 def _versions(files: tuple[UpstreamFile, ...], listed: object) -> tuple[str, ...]:
     if isinstance(listed, list) and all(isinstance(item, str) for item in listed):
         return tuple(listed)
-    found = {version for file in files if (version := _version_of(file.filename)) is not None}
+    found = {version for file in files if (version := version_of(file.filename)) is not None}
     return tuple(str(version) for version in sorted(found))
 
 

@@ -7,6 +7,7 @@ PyPI's layout, as uploads are) and a row written. A mismatch keeps nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import tempfile
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def fetch(
     return StoredFile(want.filename, want.sha256, size, path)
 
 
-def record(db: Session, project_id: str, file: StoredFile) -> None:
+def record(db: Session, project_id: str, file: StoredFile, now: dt.datetime) -> None:
     """The row that makes later downloads come from storage; a twin from another worker or
     node that fetched the same file at once is kept instead."""
     try:
@@ -124,10 +125,21 @@ def record(db: Session, project_id: str, file: StoredFile) -> None:
                     sha256_digest=file.sha256,
                     size=file.size,
                     storage_path=file.storage_path,
+                    last_used_date=now,
                 )
             )
     except IntegrityError:
         pass
+
+
+def mark_used(db: Session, filename: str, now: dt.datetime) -> None:
+    """A download got the file at ``now`` (naive UTC); what cache eviction goes by."""
+    db.execute(
+        sa.update(StoredRow)
+        .where(StoredRow.filename == filename)
+        .where(sa.or_(StoredRow.last_used_date.is_(None), StoredRow.last_used_date < now))
+        .values(last_used_date=now)
+    )
 
 
 def storage_paths(db: Session) -> list[str]:

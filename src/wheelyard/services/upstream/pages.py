@@ -24,7 +24,7 @@ from wheelyard.services.index.project_page import (
     relative_url,
 )
 from wheelyard.services.upstream.documents import UpstreamFile, UpstreamListing
-from wheelyard.services.upstream.fetch import Fetched, Known
+from wheelyard.services.upstream.fetch import Fetched, Known, Missing, Unchanged
 
 FILES_PREFIX = "/packages/upstream/"
 
@@ -97,6 +97,24 @@ def confirm(db: Session, project_id: str, now: dt.datetime) -> None:
 def forget(db: Session, project_id: str) -> None:
     """The upstream no longer has the project: neither do we."""
     db.execute(sa.delete(UpstreamPage).where(UpstreamPage.id == project_id))
+
+
+def settle(
+    db: Session,
+    project_id: str,
+    outcome: Fetched | Unchanged | Missing,
+    page: CachedPage | None,
+    now: dt.datetime,
+) -> CachedPage | None:
+    """The cache brought in line with what the upstreams answered: the page now (None: they
+    no longer have the project). ``page`` is the copy that was revalidated."""
+    if isinstance(outcome, Fetched):
+        return store(db, project_id, outcome, now)
+    if isinstance(outcome, Unchanged):
+        confirm(db, project_id, now)
+        return page
+    forget(db, project_id)
+    return None
 
 
 def file_url(project_id: str, filename: str) -> str:
