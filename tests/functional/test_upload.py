@@ -481,6 +481,23 @@ def test_a_standard_library_name_is_refused(uploads_as: Uploads, unchanged: None
     assert_refused(response, 400, "The name 'json' isn't allowed")
 
 
+def test_a_look_alike_of_an_existing_project_is_refused_naming_it(
+    uploads_as: Uploads, db: Session, storage: FileStorage
+) -> None:
+    original = wheel(Project("flask", "1.0"))
+    assert uploads_as.post(original).status_code == 200
+    before = snapshot(db, storage)
+    for name in ("fl-ask", "fla.sk", "f-l-a-s-k", "f1ask"):
+        response = uploads_as.post(wheel(Project(name, "1.0")))
+        assert_refused(
+            response, 400, f"The name {name!r} is too similar to an existing project, 'flask'."
+        )
+    assert snapshot(db, storage) == before
+    # The project itself still takes its files, the same one again and new ones.
+    assert uploads_as.post(original).status_code == 200
+    assert uploads_as.post(wheel(Project("Flask", "1.1"))).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("dist", "filename", "message"),
     [

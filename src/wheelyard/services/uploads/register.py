@@ -163,7 +163,7 @@ def register_prepared(
     checked = prepared.metadata
     package = db.get(Package, normalize_name(checked.name))
     if package is None:
-        check_new_project_name(checked, prepared.policy)
+        check_new_project_name(db, checked, prepared.policy, uploader)
     check_permission(db, uploader, package, checked)
     if prepared.file_refusal is not None:
         raise prepared.file_refusal
