@@ -72,6 +72,10 @@ class Settings:
     # The Host names requests may carry; any other gets 400. Empty means LOCAL_HOSTS. The
     # public URL's host is always allowed; "*" allows every host, "*.example.com" a domain.
     allowed_hosts: tuple[str, ...] = ()
+    # Uploads one account may make (services/uploads/limits.py): files a minute, and new
+    # projects an hour; past them a 429 with Retry-After. 0 is unlimited.
+    upload_files_per_minute: int = 60
+    new_projects_per_hour: int = 20
     # How long an uploaded README may take to render before the upload is refused (400).
     readme_render_seconds: float = 10.0
     # Argon2id cost; tests lower it so a suite of logins stays quick.
@@ -122,6 +126,8 @@ class Settings:
             password_reset_minutes=_minutes(env.get("WHEELYARD_PASSWORD_RESET_MINUTES", "60")),
             public_url=_public_url(env.get("WHEELYARD_PUBLIC_URL", "")),
             allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
+            upload_files_per_minute=_count(env, "WHEELYARD_UPLOAD_FILES_PER_MINUTE", "60"),
+            new_projects_per_hour=_count(env, "WHEELYARD_NEW_PROJECTS_PER_HOUR", "20"),
             readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
             upstream_urls=_upstream_urls(env.get("WHEELYARD_UPSTREAM_URL", "")),
             upstream_ttl=_seconds(env.get("WHEELYARD_UPSTREAM_TTL", "600")),
@@ -213,6 +219,17 @@ def _positive_seconds(value: str) -> float:
     if not seconds > 0:
         raise ValueError(f"expected a positive number of seconds, got {value!r}")
     return seconds
+
+
+def _count(env: Mapping[str, str], variable: str, default: str) -> int:
+    value = env.get(variable, default)
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"expected a whole number, 0 or more, for {variable}, got {value!r}")
+    return count
 
 
 def _port(value: str) -> int:

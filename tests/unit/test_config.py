@@ -85,3 +85,29 @@ def test_upstreams_in_order_with_credentials_and_block_patterns(tmp_path: Path) 
 def test_a_bad_upstream_url_is_refused(tmp_path: Path, value: str) -> None:
     with pytest.raises(ValueError, match="WHEELYARD_UPSTREAM_URL"):
         Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_UPSTREAM_URL": value})
+
+
+def test_upload_limits_default_to_60_files_a_minute_and_20_projects_an_hour(
+    tmp_path: Path,
+) -> None:
+    defaults = Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path)})
+    assert (defaults.upload_files_per_minute, defaults.new_projects_per_hour) == (60, 20)
+    unlimited = Settings.from_env(
+        {
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+            "WHEELYARD_UPLOAD_FILES_PER_MINUTE": "0",
+            "WHEELYARD_NEW_PROJECTS_PER_HOUR": "5",
+        }
+    )
+    assert (unlimited.upload_files_per_minute, unlimited.new_projects_per_hour) == (0, 5)
+
+
+@pytest.mark.parametrize(
+    "name", ["WHEELYARD_UPLOAD_FILES_PER_MINUTE", "WHEELYARD_NEW_PROJECTS_PER_HOUR"]
+)
+@pytest.mark.parametrize("value", ["many", "-1", "2.5"])
+def test_a_bad_upload_limit_is_refused_naming_the_variable(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), name: value})
