@@ -42,6 +42,9 @@ class Settings:
     # Signs session cookies; a random key per process would log everyone out on restart,
     # so from_env() keeps a generated key in the var directory.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Secret keys used before the current one: what they sealed (two-factor secrets) still
+    # opens, and is sealed again under secret_key on its next use. Newest first.
+    old_secret_keys: tuple[str, ...] = ()
     # Marks the session cookie Secure; on by default behind HTTPS, off for plain loopback.
     https_only: bool = False
     # Uploads (and a private index's reads) may authenticate with email + password as well
@@ -110,6 +113,11 @@ class Settings:
             presigned_download_seconds=_seconds(env.get("WHEELYARD_PRESIGNED_DOWNLOADS", "0")),
             record_downloads=_flag(env.get("WHEELYARD_RECORD_DOWNLOADS", "1")),
             secret_key=secret_key,
+            old_secret_keys=tuple(
+                key.strip()
+                for key in env.get("WHEELYARD_OLD_SECRET_KEYS", "").split(",")
+                if key.strip()
+            ),
             https_only=_flag(env.get("WHEELYARD_HTTPS_ONLY", "0")),
             password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
             private=_flag(env.get("WHEELYARD_PRIVATE", "0")),
@@ -257,7 +265,7 @@ def _persistent_secret(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # O_EXCL: if two workers race, one wins and the other reads the winner's key.
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,17 @@ def test_a_bad_upload_limit_is_refused_naming_the_variable(
 ) -> None:
     with pytest.raises(ValueError, match=name):
         Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), name: value})
+
+
+def test_old_secret_keys_are_listed_newest_first(tmp_path: Path) -> None:
+    env = {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_SECRET_KEY": "now"}
+    assert Settings.from_env(env).old_secret_keys == ()
+    env["WHEELYARD_OLD_SECRET_KEYS"] = " before , long-ago,,"
+    assert Settings.from_env(env).old_secret_keys == ("before", "long-ago")
+
+
+def test_a_generated_secret_key_lives_in_a_private_var_directory(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    Settings.from_env({"WHEELYARD_VAR_DIR": str(var_dir)})
+    assert stat.S_IMODE(var_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((var_dir / "secret_key").stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -29,3 +30,17 @@ def test_existing_projects_are_filled_in_and_the_column_goes_on_downgrade(
 
 def _columns(connection: sa.Connection) -> set[str]:
     return {column["name"] for column in sa.inspect(connection).get_columns("packages")}
+
+
+def test_sealed_secrets_fit_and_a_downgrade_would_not_drop_them(connection: sa.Connection) -> None:
+    columns = {c["name"]: c["type"] for c in sa.inspect(connection).get_columns("users")}
+    assert getattr(columns["totp_secret"], "length", None) == 255
+    connection.execute(
+        sa.text(
+            "INSERT INTO users (name, email, is_active, is_admin, totp_secret) "
+            "VALUES ('Ada', 'ada@example.com', true, false, :sealed)"
+        ),
+        {"sealed": "fernet:" + "x" * 140},
+    )
+    with pytest.raises(RuntimeError, match="turn two-factor login off"):
+        command.downgrade(schema.alembic_config(connection), "0016-1")
