@@ -250,6 +250,9 @@ class Wheelyard(Server):
             **os.environ,
             "WHEELYARD_VAR_DIR": str(self.var),
             "WHEELYARD_DATABASE_URL": f"sqlite:///{self.database}",
+            # The runs upload whole datasets at once: no per-account upload limits.
+            "WHEELYARD_UPLOAD_FILES_PER_MINUTE": "0",
+            "WHEELYARD_NEW_PROJECTS_PER_HOUR": "0",
             **self.extra_env,
         }
 

@@ -228,6 +228,9 @@ def served(wheelyard_bin: Path, database_url: str, port: int, work: Path) -> Ite
         "WHEELYARD_DATABASE_URL": database_url,
         "WHEELYARD_VAR_DIR": str(work / "var"),
         "WHEELYARD_STORAGE_PATH": str(work / "files"),
+        # The runs upload whole datasets at once: no per-account upload limits.
+        "WHEELYARD_UPLOAD_FILES_PER_MINUTE": "0",
+        "WHEELYARD_NEW_PROJECTS_PER_HOUR": "0",
     }
     argv = [str(wheelyard_bin), "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = Process(argv, work / "serve.log", env=env, cwd=work)

@@ -109,6 +109,9 @@ def settings(database_url: str, tmp_path: Path, allowed_hosts: tuple[str, ...]) 
         storage_path=tmp_path / "files",
         secret_key="test-secret-key",
         allowed_hosts=allowed_hosts,
+        # Tests upload in bulk; the tests of the upload limits turn them on.
+        upload_files_per_minute=0,
+        new_projects_per_hour=0,
         **TEST_ARGON2,
     )
 

@@ -34,6 +34,7 @@ from wheelyard.services.access.readers import RememberedReaders
 from wheelyard.services.access.visibility import Reader
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.passwords import Passwords
+from wheelyard.services.accounts.sealed import SecretBox
 from wheelyard.services.analytics.recorder import DownloadRecorder
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
 from wheelyard.services.projects import packages
@@ -123,6 +124,8 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.storage = create_storage(settings)
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
+    # Seals two-factor secrets at rest; old keys still open what they sealed.
+    app.state.secret_box = SecretBox(settings.secret_key, settings.old_secret_keys)
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
     signal = ChangeSignal(settings.var_dir / CHANGE_SIGNAL) if settings.var_dir else None
     app.state.pages = PageCache(signal=signal)

@@ -42,6 +42,9 @@ class Settings:
     # Signs session cookies; a random key per process would log everyone out on restart,
     # so from_env() keeps a generated key in the var directory.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Secret keys used before the current one: what they sealed (two-factor secrets) still
+    # opens, and is sealed again under secret_key on its next use. Newest first.
+    old_secret_keys: tuple[str, ...] = ()
     # Marks the session cookie Secure; on by default behind HTTPS, off for plain loopback.
     https_only: bool = False
     # Uploads (and a private index's reads) may authenticate with email + password as well
@@ -72,6 +75,10 @@ class Settings:
     # The Host names requests may carry; any other gets 400. Empty means LOCAL_HOSTS. The
     # public URL's host is always allowed; "*" allows every host, "*.example.com" a domain.
     allowed_hosts: tuple[str, ...] = ()
+    # Uploads one account may make (services/uploads/limits.py): files a minute, and new
+    # projects an hour; past them a 429 with Retry-After. 0 is unlimited.
+    upload_files_per_minute: int = 60
+    new_projects_per_hour: int = 20
     # How long an uploaded README may take to render before the upload is refused (400).
     readme_render_seconds: float = 10.0
     # Argon2id cost; tests lower it so a suite of logins stays quick.
@@ -114,6 +121,11 @@ class Settings:
             presigned_download_seconds=_seconds(env.get("WHEELYARD_PRESIGNED_DOWNLOADS", "0")),
             record_downloads=_flag(env.get("WHEELYARD_RECORD_DOWNLOADS", "1")),
             secret_key=secret_key,
+            old_secret_keys=tuple(
+                key.strip()
+                for key in env.get("WHEELYARD_OLD_SECRET_KEYS", "").split(",")
+                if key.strip()
+            ),
             https_only=_flag(env.get("WHEELYARD_HTTPS_ONLY", "0")),
             password_uploads=_flag(env.get("WHEELYARD_PASSWORD_UPLOADS", "1")),
             private=_flag(env.get("WHEELYARD_PRIVATE", "0")),
@@ -130,6 +142,8 @@ class Settings:
             password_reset_minutes=_minutes(env.get("WHEELYARD_PASSWORD_RESET_MINUTES", "60")),
             public_url=_public_url(env.get("WHEELYARD_PUBLIC_URL", "")),
             allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
+            upload_files_per_minute=_count(env, "WHEELYARD_UPLOAD_FILES_PER_MINUTE", "60"),
+            new_projects_per_hour=_count(env, "WHEELYARD_NEW_PROJECTS_PER_HOUR", "20"),
             readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
             upstream_urls=_upstream_urls(env.get("WHEELYARD_UPSTREAM_URL", "")),
             upstream_ttl=_seconds(env.get("WHEELYARD_UPSTREAM_TTL", "600")),
@@ -245,6 +259,17 @@ def _positive_seconds(value: str) -> float:
     return seconds
 
 
+def _count(env: Mapping[str, str], variable: str, default: str) -> int:
+    value = env.get(variable, default)
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"expected a whole number, 0 or more, for {variable}, got {value!r}")
+    return count
+
+
 def _port(value: str) -> int:
     try:
         port = int(value.strip())
@@ -270,7 +295,7 @@ def _persistent_secret(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # O_EXCL: if two workers race, one wins and the other reads the winner's key.
     try:

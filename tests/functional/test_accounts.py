@@ -280,6 +280,24 @@ def test_repeated_failed_logins_for_an_address_answer_429(
     assert log_in(elsewhere(app), "bob@example.com").status_code == 303
 
 
+def test_wrong_passwords_from_many_addresses_do_not_lock_the_owner_out(
+    app: Starlette, db: Session, make: Factory
+) -> None:
+    user = make.user(email="ada@example.com")
+    for n in range(rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts):
+        attacker = elsewhere(app, f"198.51.100.{n}")
+        assert log_in(attacker, "ada@example.com", "a wrong guess").status_code == 400
+    # The guessers wait a little before their next guess counts...
+    again = log_in(elsewhere(app, "198.51.100.0"), "ada@example.com", "another guess")
+    assert again.status_code == 429
+    step = rate_limit.LOGIN_BACKOFF_STEP.total_seconds()
+    assert 0 < int(again.headers["retry-after"]) <= step
+    # ...while the owner, from a machine of their own, signs in at once.
+    assert log_in(elsewhere(app, "203.0.113.5"), "ada@example.com").status_code == 303
+    db.refresh(user)
+    assert user.last_login is not None
+
+
 def test_an_unknown_address_is_throttled_the_same_way(client: TestClient) -> None:
     for _ in range(rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts):
         assert log_in(client, "nobody@example.com", "guess").status_code == 400

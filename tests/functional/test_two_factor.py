@@ -76,12 +76,14 @@ def test_a_wrong_confirmation_code_leaves_it_off(
 
 
 def test_confirming_turns_it_on_and_shows_ten_recovery_codes_once(
-    client: TestClient, db: Session, logged_in_ada: User
+    client: TestClient, app: Starlette, db: Session, logged_in_ada: User
 ) -> None:
     secret, codes = enable_two_factor(client)
     assert len(codes) == 10 and len(set(codes)) == 10
     db.refresh(logged_in_ada)
-    assert logged_in_ada.totp_secret == secret
+    # Stored sealed: the column never holds the secret itself.
+    assert logged_in_ada.totp_secret is not None and secret not in logged_in_ada.totp_secret
+    assert app.state.secret_box.open(logged_in_ada.totp_secret).value == secret
     assert logged_in_ada.totp_pending_secret is None
     stored = set(db.scalars(sa.select(RecoveryCode.hashed_code)))
     assert len(stored) == 10

@@ -350,6 +350,33 @@ def test_repeated_wrong_passwords_are_rate_limited(
     )
 
 
+def test_files_past_the_per_minute_limit_answer_429_with_retry_after(
+    app: Starlette, uploads_as: Uploads, db: Session, storage: FileStorage
+) -> None:
+    app.state.settings = replace(app.state.settings, upload_files_per_minute=2)
+    assert uploads_as.post(wheel(LIB)).status_code == 200
+    assert uploads_as.post(sdist(LIB)).status_code == 200
+    before = snapshot(db, storage)
+    response = uploads_as.post(wheel(APP))
+    assert_refused(response, 429, "Too many uploads: this account may upload 2 files a minute.")
+    assert 0 < int(response.headers["retry-after"]) <= 60
+    assert snapshot(db, storage) == before
+    # The same file again (twine --skip-existing) spends nothing and is still answered.
+    assert uploads_as.post(wheel(LIB)).status_code == 200
+
+
+def test_new_projects_past_the_per_hour_limit_answer_429_with_retry_after(
+    app: Starlette, uploads_as: Uploads
+) -> None:
+    app.state.settings = replace(app.state.settings, new_projects_per_hour=1)
+    assert uploads_as.post(wheel(LIB)).status_code == 200
+    response = uploads_as.post(wheel(APP))
+    assert_refused(response, 429, "Too many new projects: this account may create 1 projects")
+    assert int(response.headers["retry-after"]) > 3500
+    # Files for the project it has go on.
+    assert uploads_as.post(sdist(LIB)).status_code == 200
+
+
 def test_passwords_are_refused_when_turned_off(
     uploads_as: Uploads, app: Starlette, unchanged: None
 ) -> None:
@@ -479,6 +506,23 @@ def test_a_message_digest_is_required(uploads_as: Uploads, unchanged: None) -> N
 def test_a_standard_library_name_is_refused(uploads_as: Uploads, unchanged: None) -> None:
     response = uploads_as.post(wheel(Project("json", "1.0")))
     assert_refused(response, 400, "The name 'json' isn't allowed")
+
+
+def test_a_look_alike_of_an_existing_project_is_refused_naming_it(
+    uploads_as: Uploads, db: Session, storage: FileStorage
+) -> None:
+    original = wheel(Project("flask", "1.0"))
+    assert uploads_as.post(original).status_code == 200
+    before = snapshot(db, storage)
+    for name in ("fl-ask", "fla.sk", "f-l-a-s-k", "f1ask"):
+        response = uploads_as.post(wheel(Project(name, "1.0")))
+        assert_refused(
+            response, 400, f"The name {name!r} is too similar to an existing project, 'flask'."
+        )
+    assert snapshot(db, storage) == before
+    # The project itself still takes its files, the same one again and new ones.
+    assert uploads_as.post(original).status_code == 200
+    assert uploads_as.post(wheel(Project("Flask", "1.1"))).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,9 @@ def launched(
         "WHEELYARD_VAR_DIR": str(var_dir),
         "WHEELYARD_DATABASE_URL": database_url,
         "WHEELYARD_SECRET_KEY": "live-server-test-key",
+        # Tests upload in bulk; a test of the upload limits passes its own through env.
+        "WHEELYARD_UPLOAD_FILES_PER_MINUTE": "0",
+        "WHEELYARD_NEW_PROJECTS_PER_HOUR": "0",
         **(env or {}),
     }
     log_path = var_dir / "server.log"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,43 @@ def test_upstream_allow_and_deny_patterns_are_normalized(tmp_path: Path) -> None
     )
     assert settings.upstream_allow == ("django*", "requests")
     assert settings.upstream_deny == ("django-evil*",)
+
+
+def test_upload_limits_default_to_60_files_a_minute_and_20_projects_an_hour(
+    tmp_path: Path,
+) -> None:
+    defaults = Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path)})
+    assert (defaults.upload_files_per_minute, defaults.new_projects_per_hour) == (60, 20)
+    unlimited = Settings.from_env(
+        {
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+            "WHEELYARD_UPLOAD_FILES_PER_MINUTE": "0",
+            "WHEELYARD_NEW_PROJECTS_PER_HOUR": "5",
+        }
+    )
+    assert (unlimited.upload_files_per_minute, unlimited.new_projects_per_hour) == (0, 5)
+
+
+@pytest.mark.parametrize(
+    "name", ["WHEELYARD_UPLOAD_FILES_PER_MINUTE", "WHEELYARD_NEW_PROJECTS_PER_HOUR"]
+)
+@pytest.mark.parametrize("value", ["many", "-1", "2.5"])
+def test_a_bad_upload_limit_is_refused_naming_the_variable(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), name: value})
+
+
+def test_old_secret_keys_are_listed_newest_first(tmp_path: Path) -> None:
+    env = {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_SECRET_KEY": "now"}
+    assert Settings.from_env(env).old_secret_keys == ()
+    env["WHEELYARD_OLD_SECRET_KEYS"] = " before , long-ago,,"
+    assert Settings.from_env(env).old_secret_keys == ("before", "long-ago")
+
+
+def test_a_generated_secret_key_lives_in_a_private_var_directory(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    Settings.from_env({"WHEELYARD_VAR_DIR": str(var_dir)})
+    assert stat.S_IMODE(var_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((var_dir / "secret_key").stat().st_mode) == 0o600

@@ -38,6 +38,7 @@ from wheelyard.services.uploads import policy, register
 from wheelyard.services.uploads.auth import AuthenticationError, Uploader
 from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.incoming import ClaimedDigests, IncomingFile
+from wheelyard.services.uploads.limits import UploadLimits
 from wheelyard.services.uploads.metadata import metadata_from_form
 from wheelyard.services.uploads.register import Outcome, Registered
 from wheelyard.services.upstream import claims
@@ -333,6 +334,10 @@ def _register_once(
             uploader=uploader,
             origin=origin,
             new_visibility=Visibility(settings.default_visibility),
+            limits=UploadLimits(
+                files_per_minute=settings.upload_files_per_minute,
+                new_projects_per_hour=settings.new_projects_per_hour,
+            ),
         )
 
 
@@ -355,7 +360,8 @@ async def upload(request: Request) -> Response:
     except _Refusal as error:
         return refusal(error.status, error.message, error.headers)
     except UploadError as error:
-        return refusal(error.status, error.message)
+        headers = None if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+        return refusal(error.status, error.message, headers)
     finally:
         if form is not None:
             await form.close()

@@ -16,6 +16,7 @@ from wheelyard.config import Settings
 from wheelyard.data.db_session import create_engine
 
 AUTO = "auto"
+PRIVATE_UMASK = 0o077
 # Any number every node agrees on: PostgreSQL's advisory lock key for migrating at start-up.
 MIGRATION_LOCK_KEY = 0x77_68_6C_79
 
@@ -60,11 +61,16 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    # The database holds two-factor secrets and password hashes; nothing the server makes
+    # (database, -wal and -shm, files, secret key) is for other local users. The workers
+    # granian starts inherit the mask.
+    os.umask(PRIVATE_UMASK)
     with migrating_alone(settings.database_url):
         upgrade_database(settings)
-    settings.storage_path.mkdir(parents=True, exist_ok=True)
+    settings.storage_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if settings.var_dir is not None:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings)
     click.echo(f"wheelyard serving on http://{host}:{port}/ with {workers} worker(s)")
     Granian(
         "wheelyard.asgi:app_from_env",
@@ -74,6 +80,20 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         factory=True,
     ).serve()
+
+
+def make_private(settings: Settings) -> None:
+    """Closes what an older version left readable to every local user: the var directory
+    (700) and an SQLite database with its -wal and -shm files (600)."""
+    if settings.var_dir is not None and settings.var_dir.is_dir():
+        settings.var_dir.chmod(0o700)
+    url = sa.make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    database = Path(str(url.database))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if path.exists():
+            path.chmod(0o600)
 
 
 @contextmanager
@@ -109,7 +129,7 @@ def migrating_alone(database_url: str) -> Iterator[None]:
         # The database's directory, not its file: on BSDs flock and SQLite's own fcntl locks
         # on one file interfere, and a lock file of its own would be left lying beside it.
         directory = Path(str(url.database)).resolve().parent
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(directory, os.O_RDONLY)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)

@@ -102,7 +102,8 @@ def database_busy(error: BaseException) -> bool:
 def _ensure_sqlite_dir(url: str) -> None:
     database = sa.make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Only the server's user may read it (two-factor secrets, password hashes).
+        Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker[Session]:

@@ -37,11 +37,12 @@ class User(SqlAlchemyBase):
     # counter: a deleted account's id can be reused, and its old cookies must not fit the new
     # account. None until the first session; replaced to end every session at once.
     session_generation: Mapped[str | None] = mapped_column(sa.String(64))
-    # The TOTP secret (base32) once two-factor login is on; None while it is off. It must be
-    # readable to check codes, so it cannot be hashed.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
-    # A secret being set up, not yet confirmed by a code from the authenticator app.
-    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The TOTP secret once two-factor login is on; None while it is off. It must be readable
+    # to check codes, so it cannot be hashed: it is sealed (services/accounts/sealed.py)
+    # under a key derived from the secret key; a plain base32 one is from before sealing.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    # A secret being set up, not yet confirmed by a code from the authenticator app; sealed.
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(255))
     # The time step of the last code accepted, so a code seen once cannot be replayed.
     totp_last_counter: Mapped[int | None] = mapped_column(sa.BigInteger)
 

@@ -26,7 +26,7 @@ class LoginAttempt:
     """Who logged in, who still owes a second factor, or why neither: a limit, or no match."""
 
     user: User | None = None
-    limit: rate_limit.Limit | None = None
+    limit: rate_limit.Throttle | None = None
     second_factor: User | None = None
 
 

@@ -8,6 +8,14 @@ Guesses are limited twice: per target (the address typed in, whether or not an a
 it, so a 429 never tells which addresses exist; or the account, for codes) and per client IP
 (one source trying many targets). A successful login clears the per-target counts.
 
+For password logins the per-IP limit is the hard stop. The per-address one is a backoff, not
+a lock: were it a lock, anyone could keep someone else out of their account by failing ten
+times against their address every five minutes, from addresses of their own. Past the free
+failures, a client that has itself failed on the address waits a little longer after each
+new failure (capped); a client that has not (the owner, signing in from their own machine)
+is never held back by failures it did not make. An attacker rotating addresses still
+meets the per-IP limit on every one of them.
+
 Every time compared here comes from the database's own clock (rows get ``created_date``
 from it), so a skew between the application's clock and the database's cannot widen or
 close the window.
@@ -16,6 +24,7 @@ close the window.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -37,12 +46,26 @@ class Limit:
         return int(self.window.total_seconds())
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """A short wait before the next guess counts: how the per-address login limit slows."""
+
+    retry_after_seconds: int
+
+
+# What a refused attempt is told: a limit's whole window, or a backoff's wait.
+Throttle = Limit | Backoff
+
 _FIVE_MINUTES = dt.timedelta(minutes=5)
 _HOUR = dt.timedelta(hours=1)
 
-# Enough for a person who mistypes, far too few for guessing a password.
+# Enough for a person who mistypes, far too few for guessing a password. Per address, the
+# failures up to `attempts` are free; each one past them makes a client that failed on the
+# address too wait LOGIN_BACKOFF_STEP more after the newest failure, up to LOGIN_BACKOFF_MAX.
 FAILED_LOGINS_PER_ADDRESS = Limit(attempts=10, window=_FIVE_MINUTES)
 FAILED_LOGINS_PER_IP = Limit(attempts=10, window=_FIVE_MINUTES)
+LOGIN_BACKOFF_STEP = dt.timedelta(seconds=2)
+LOGIN_BACKOFF_MAX = dt.timedelta(seconds=60)
 # Sign-ups refused because the address has an account: probing for which addresses do.
 FAILED_REGISTRATIONS_PER_ADDRESS = Limit(attempts=10, window=_FIVE_MINUTES)
 FAILED_REGISTRATIONS_PER_IP = Limit(attempts=10, window=_FIVE_MINUTES)
@@ -87,8 +110,9 @@ def _since_last_login(db: Session, user_id: int | None) -> list[sa.ColumnElement
 
 def login_limit_reached(
     db: Session, *, email: str, ip_address: str | None, user_id: int | None
-) -> Limit | None:
-    """The limit a new login attempt would exceed, or None when it may go ahead.
+) -> Throttle | None:
+    """What holds a new login attempt back (a limit, or a backoff), or None when it may go
+    ahead.
 
     ``email`` is the normalized address typed in, as the failed-login rows record it;
     ``user_id`` the account that has it, if any, whose last successful login resets the
@@ -97,14 +121,36 @@ def login_limit_reached(
     now = _database_now(db)
     failed = AuditEvent.action == Action.LOGIN_FAILED
     address = FAILED_LOGINS_PER_ADDRESS
-    if _reached(
-        db, address, now, failed, AuditEvent.detail == email, *_since_last_login(db, user_id)
-    ):
-        return address
+    on_address = [failed, AuditEvent.detail == email, *_since_last_login(db, user_id)]
+    if ip_address is None:
+        # No client address to tell the owner from a guesser by: the address's own count
+        # is all there is, so it stops guesses outright.
+        return address if _reached(db, address, now, *on_address) else None
     per_ip = FAILED_LOGINS_PER_IP
-    if ip_address is not None and _reached(db, per_ip, now, failed, _from(ip_address)):
+    if _reached(db, per_ip, now, failed, _from(ip_address)):
         return per_ip
-    return None
+    return _login_backoff(db, now, on_address, ip_address)
+
+
+def _login_backoff(
+    db: Session, now: dt.datetime, on_address: list[sa.ColumnElement[bool]], ip_address: str
+) -> Backoff | None:
+    """The wait for a client that has failed on this address, once the free failures are
+    spent; None for a client that has not, or when the wait is over."""
+    window = AuditEvent.created_date >= now - FAILED_LOGINS_PER_ADDRESS.window
+    count, newest = db.execute(
+        sa.select(sa.func.count(), sa.func.max(AuditEvent.created_date)).where(window, *on_address)
+    ).one()
+    beyond = (count or 0) - FAILED_LOGINS_PER_ADDRESS.attempts + 1
+    if beyond <= 0 or newest is None:
+        return None
+    tried_here = db.scalar(sa.select(sa.func.count()).where(window, *on_address, _from(ip_address)))
+    if not tried_here:
+        return None
+    wait = min(LOGIN_BACKOFF_MAX, LOGIN_BACKOFF_STEP * beyond) - (now - newest)
+    if wait <= dt.timedelta(0):
+        return None
+    return Backoff(retry_after_seconds=math.ceil(wait.total_seconds()))
 
 
 def registration_limit_reached(

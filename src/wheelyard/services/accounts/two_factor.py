@@ -3,6 +3,10 @@
 Enrolment keeps a pending secret until a code from the app confirms it, so a half-finished
 set-up never locks anyone out. Each accepted TOTP code moves ``totp_last_counter`` on, so a
 code that was seen (over a shoulder, in a proxy log) cannot be used again.
+
+Both secrets are stored sealed (services/accounts/sealed.py); one stored in plain text, or
+sealed under an old secret key, is sealed again under the current key the next time it is
+read.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import base64
 import enum
 import hashlib
 import io
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, cast
@@ -24,7 +29,10 @@ from wheelyard.data.recovery_code import RecoveryCode
 from wheelyard.data.user import User
 from wheelyard.services import audit, clock
 from wheelyard.services.accounts import rate_limit
+from wheelyard.services.accounts.sealed import SecretBox, Unreadable
 from wheelyard.services.audit import Origin
+
+log = logging.getLogger(__name__)
 
 RECOVERY_CODE_COUNT = 10
 # 10 random bytes: 80 bits, 16 base32 characters, written in four groups of four.
@@ -57,11 +65,34 @@ def is_enabled(user: User) -> bool:
     return user.totp_secret is not None
 
 
-def pending_secret(user: User) -> str:
+def pending_secret(user: User, box: SecretBox) -> str:
     """The secret being set up for ``user``, made on first asking."""
     if user.totp_pending_secret is None:
-        user.totp_pending_secret = pyotp.random_base32()
-    return user.totp_pending_secret
+        secret = pyotp.random_base32()
+        user.totp_pending_secret = box.seal(secret)
+        return secret
+    opened = box.open(user.totp_pending_secret)
+    if opened.stale:
+        user.totp_pending_secret = box.seal(opened.value)
+    return opened.value
+
+
+def _active_secret(user: User, box: SecretBox) -> str | None:
+    """The confirmed secret in plain text, sealed again first if stored stale; None when no
+    key opens it (logged: the operator dropped an old secret key still in use)."""
+    assert user.totp_secret is not None
+    try:
+        opened = box.open(user.totp_secret)
+    except Unreadable:
+        log.error(
+            "the two-factor secret of user %s cannot be opened: list the secret key it was "
+            "sealed with in WHEELYARD_OLD_SECRET_KEYS",
+            user.id,
+        )
+        return None
+    if opened.stale:
+        user.totp_secret = box.seal(opened.value)
+    return opened.value
 
 
 def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
@@ -110,7 +141,13 @@ def _matching_step(secret: str, code: str, after: int | None, now: float) -> int
 
 
 def enable(
-    db: Session, user: User, code: str, *, origin: Origin, now: float | None = None
+    db: Session,
+    user: User,
+    code: str,
+    *,
+    box: SecretBox,
+    origin: Origin,
+    now: float | None = None,
 ) -> list[str]:
     """Turn two-factor login on once ``code`` matches the pending secret.
 
@@ -118,7 +155,13 @@ def enable(
     """
     if is_enabled(user):
         raise TwoFactorError("Two-factor login is already on.")
-    secret = user.totp_pending_secret
+    secret: str | None = None
+    if user.totp_pending_secret is not None:
+        try:
+            secret = box.open(user.totp_pending_secret).value
+        except Unreadable:
+            secret = None  # made under a key now gone: the page shows a new one to scan
+            user.totp_pending_secret = None
     digits = _totp_code(code)
     step = None
     if secret is not None and digits is not None:
@@ -128,7 +171,7 @@ def enable(
             "That code does not match. Check the time on your phone and enter the code the "
             "app shows now."
         )
-    user.totp_secret = secret
+    user.totp_secret = box.seal(secret)
     user.totp_pending_secret = None
     user.totp_last_counter = step
     codes = replace_recovery_codes(db, user)
@@ -159,6 +202,7 @@ def check_code(
     user: User,
     code: str,
     *,
+    box: SecretBox,
     origin: Origin,
     purpose: str,
     now: float | None = None,
@@ -175,9 +219,10 @@ def check_code(
     if limit is not None:
         return CodeCheck(limit=limit)
     digits = _totp_code(code)
-    if digits is not None:
+    secret = _active_secret(user, box)
+    if digits is not None and secret is not None:
         moment = clock.timestamp() if now is None else now
-        step = _matching_step(user.totp_secret, digits, user.totp_last_counter, moment)
+        step = _matching_step(secret, digits, user.totp_last_counter, moment)
         if step is not None:
             user.totp_last_counter = step
             return CodeCheck(method=Method.TOTP)

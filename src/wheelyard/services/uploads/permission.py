@@ -3,17 +3,19 @@
 An existing project takes files from its owners and maintainers, direct or through a
 team, never from its readers (with two-factor when the
 project asks for it); a token scoped to one project reaches no other and creates none. A
-new project may not take the name of a public standard-library module (PyPI's rule).
+new project may not take the name of a public standard-library module, nor one that looks
+like an existing project's (PyPI's rules).
 """
 
 from __future__ import annotations
 
 import sys
 
+import sqlalchemy as sa
 from packaging.metadata import Metadata
 from sqlalchemy.orm import Session
 
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility, ultranormalize_name
 from wheelyard.services.access.roles import effective_role
 from wheelyard.services.naming import normalize_name
 from wheelyard.services.projects import two_factor_policy
@@ -26,13 +28,37 @@ _STDLIB_NAMES = frozenset(
 )
 
 
-def check_new_project_name(metadata: Metadata, policy: Policy) -> None:
-    """A project about to be created must not be named like a standard-library module."""
-    if policy.pypi_name_rules and normalize_name(metadata.name) in _STDLIB_NAMES:
+def check_new_project_name(
+    db: Session, metadata: Metadata, policy: Policy, uploader: Uploader | None = None
+) -> None:
+    """A project about to be created must not be named like a standard-library module, nor
+    look like an existing project's name (``fl-ask``, ``f1ask`` beside ``flask``)."""
+    if not policy.pypi_name_rules:
+        # Imports of what another index served for years: PyPI itself holds look-alike pairs
+        # from before its rule, and the operator chose the folder.
+        return
+    if normalize_name(metadata.name) in _STDLIB_NAMES:
         raise UploadError(
             f"The name {metadata.name!r} isn't allowed: it is a module of the Python "
             "standard library."
         )
+    similar = db.scalars(
+        sa.select(Package).where(Package.ultranormalized == ultranormalize_name(metadata.name))
+    ).first()
+    if similar is None:
+        return
+    if _may_see(db, uploader, similar):
+        raise UploadError(
+            f"The name {metadata.name!r} is too similar to an existing project, {similar.name!r}."
+        )
+    # A private project's name is not told to someone who may not read it.
+    raise UploadError(f"The name {metadata.name!r} is too similar to an existing project.")
+
+
+def _may_see(db: Session, uploader: Uploader | None, package: Package) -> bool:
+    if package.visibility is Visibility.PUBLIC or uploader is None or uploader.user.is_admin:
+        return True
+    return effective_role(db, uploader.user.id, package.id) is not None
 
 
 def check_permission(

@@ -68,6 +68,7 @@ from wheelyard.services.uploads.incoming import (
     check_client_fields,
     digest,
 )
+from wheelyard.services.uploads.limits import UNLIMITED, UploadLimits, check_upload_rate
 from wheelyard.services.uploads.metadata import metadata_from_archive, validate_metadata
 from wheelyard.services.uploads.permission import check_new_project_name, check_permission
 from wheelyard.services.uploads.policy import UPLOAD_POLICY, Policy
@@ -157,13 +158,15 @@ def register_prepared(
     uploader: Uploader | None,
     origin: Origin = NO_ORIGIN,
     new_visibility: Visibility = Visibility.PUBLIC,
+    limits: UploadLimits = UNLIMITED,
 ) -> Registered:
     """Step 2: the checks that read tables, in order, then the rows and the blobs;
-    UploadError (nothing written) when refused."""
+    UploadError (nothing written) when refused, after every other check by ``limits`` (the
+    same file again, twine's --skip-existing, is never limited)."""
     checked = prepared.metadata
     package = db.get(Package, normalize_name(checked.name))
     if package is None:
-        check_new_project_name(checked, prepared.policy)
+        check_new_project_name(db, checked, prepared.policy, uploader)
     check_permission(db, uploader, package, checked)
     if prepared.file_refusal is not None:
         raise prepared.file_refusal
@@ -180,6 +183,8 @@ def register_prepared(
         raise UploadError("Only one sdist may be uploaded per release.")
     if prepared.archive_refusal is not None:
         raise prepared.archive_refusal
+    user_id = uploader.user.id if uploader is not None else None
+    check_upload_rate(db, limits, user_id, new_project=package is None)
     return _write(
         db,
         storage,

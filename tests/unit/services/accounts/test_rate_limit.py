@@ -33,23 +33,83 @@ def test_nothing_is_limited_without_failures(db: Session) -> None:
     assert rate_limit.registration_limit_reached(db, ip_address="192.0.2.1") is None
 
 
-def test_failures_for_one_address_limit_that_address_only(db: Session) -> None:
+def fail_from_many(db: Session, email: str, times: int) -> None:
+    """``times`` failures on ``email``, each from another client, the last one from HERE."""
+    for n in range(times - 1):
+        fail(db, email, origin=Origin(f"198.51.100.{n}", "tests"))
+    fail(db, email)
+
+
+def test_failures_for_one_address_slow_the_clients_that_made_them(db: Session) -> None:
     attempts = rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts
     fail(db, "ada@example.com", times=attempts - 1)
     assert blocked(db, "ada@example.com") is None
     fail(db, "ada@example.com", origin=ELSEWHERE)  # from anywhere: the address is the target
-    assert blocked(db, "ada@example.com") is rate_limit.FAILED_LOGINS_PER_ADDRESS
+    step = int(rate_limit.LOGIN_BACKOFF_STEP.total_seconds())
+    for ip in ("192.0.2.1", "192.0.2.2"):
+        wait = blocked(db, "ada@example.com", ip=ip)
+        assert isinstance(wait, rate_limit.Backoff)
+        assert 0 < wait.retry_after_seconds <= step
+    # A client that made none of those failures is not held back by them.
+    assert blocked(db, "ada@example.com", ip="192.0.2.3") is None
     assert blocked(db, "bob@example.com") is None
+
+
+def test_failures_from_many_addresses_lock_nobody_out(db: Session, make: Factory) -> None:
+    # The attack: ten wrong passwords for one account, each from another address.
+    user = make.user(email="ada@example.com")
+    for n in range(rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts * 3):
+        fail(db, "ada@example.com", origin=Origin(f"198.51.100.{n}", "tests"))
+    assert blocked(db, "ada@example.com", user.id, ip="203.0.113.9") is None
+    assert blocked(db, "ada@example.com", user.id, ip="198.51.100.0") is not None
+
+
+def test_the_backoff_grows_with_each_failure_up_to_its_cap(db: Session) -> None:
+    free = rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts
+    step = int(rate_limit.LOGIN_BACKOFF_STEP.total_seconds())
+    fail_from_many(db, "ada@example.com", free + 4)
+    wait = blocked(db, "ada@example.com")
+    assert isinstance(wait, rate_limit.Backoff)
+    assert 4 * step < wait.retry_after_seconds <= 5 * step
+    fail_from_many(db, "ada@example.com", 60)
+    wait = blocked(db, "ada@example.com")
+    assert isinstance(wait, rate_limit.Backoff)
+    assert wait.retry_after_seconds == int(rate_limit.LOGIN_BACKOFF_MAX.total_seconds())
+
+
+def test_the_backoff_ends_once_its_wait_has_passed(db: Session) -> None:
+    fail_from_many(db, "ada@example.com", rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts + 4)
+    assert blocked(db, "ada@example.com") is not None
+    # Five failures past the free ones: a wait of 10 s after the newest.
+    shift_back(db, dt.timedelta(seconds=5))
+    assert blocked(db, "ada@example.com") is not None
+    shift_back(db, dt.timedelta(seconds=5))
+    assert blocked(db, "ada@example.com") is None
+
+
+def shift_back(db: Session, by: dt.timedelta) -> None:
+    """Every audit row made ``by`` earlier (in Python: SQLite cannot subtract from text)."""
+    for event in db.scalars(sa.select(AuditEvent)):
+        event.created_date -= by
+    db.flush()
+
+
+def test_without_a_client_address_the_address_count_stops_guesses(db: Session) -> None:
+    fail_from_many(db, "ada@example.com", rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts)
+    assert blocked(db, "ada@example.com", ip=None) is rate_limit.FAILED_LOGINS_PER_ADDRESS
 
 
 def test_unknown_addresses_are_limited_like_known_ones(db: Session, make: Factory) -> None:
     # Otherwise a 429 would tell which addresses have an account.
     user = make.user(email="ada@example.com")
     attempts = rate_limit.FAILED_LOGINS_PER_ADDRESS.attempts
-    fail(db, "ada@example.com", origin=ELSEWHERE, times=attempts)
-    fail(db, "nobody@example.com", origin=ELSEWHERE, times=attempts)
-    assert blocked(db, "ada@example.com", user.id) is not None
-    assert blocked(db, "nobody@example.com") is not None
+    fail_from_many(db, "ada@example.com", attempts)
+    fail_from_many(db, "nobody@example.com", attempts)
+    assert blocked(db, "ada@example.com", user.id, ip=None) is not None
+    assert blocked(db, "nobody@example.com", ip=None) is not None
+    assert blocked(db, "ada@example.com", user.id, ip="198.51.100.0") == blocked(
+        db, "nobody@example.com", ip="198.51.100.0"
+    )
 
 
 def test_a_successful_login_clears_the_count_for_the_address(db: Session, make: Factory) -> None:
@@ -58,9 +118,9 @@ def test_a_successful_login_clears_the_count_for_the_address(db: Session, make: 
     fail(db, "ada@example.com", origin=ELSEWHERE, times=attempts - 1)
     audit.record(db, Action.LOGIN, origin=ELSEWHERE, user_id=user.id)
     fail(db, "ada@example.com", origin=ELSEWHERE, times=attempts - 1)
-    assert blocked(db, "ada@example.com", user.id) is None
+    assert blocked(db, "ada@example.com", user.id, ip=None) is None
     fail(db, "ada@example.com", origin=ELSEWHERE)
-    assert blocked(db, "ada@example.com", user.id) is not None
+    assert blocked(db, "ada@example.com", user.id, ip=None) is not None
 
 
 def test_one_ip_trying_many_addresses_is_limited(db: Session) -> None:

@@ -11,9 +11,12 @@ from tests.helpers.audit import audit_actions
 from tests.helpers.factories import Factory
 from wheelyard.data.user import User
 from wheelyard.services.accounts import rate_limit, two_factor
+from wheelyard.services.accounts.sealed import Opened, SecretBox
 from wheelyard.services.audit import Action, Origin
 
 HERE = Origin("192.0.2.1", "tests")
+# Seals the secrets as the app does, with the test settings\' secret key.
+BOX = SecretBox("test-secret-key")
 # A moment in the middle of a 30-second step, so +/- a few seconds stays in it.
 NOW = 1_800_000_015.0
 
@@ -23,20 +26,20 @@ def code(secret: str, at: float = NOW) -> str:
 
 
 def enabled(db: Session, user: User) -> tuple[str, list[str]]:
-    secret = two_factor.pending_secret(user)
-    codes = two_factor.enable(db, user, code(secret), origin=HERE, now=NOW)
+    secret = two_factor.pending_secret(user, BOX)
+    codes = two_factor.enable(db, user, code(secret), box=BOX, origin=HERE, now=NOW)
     return secret, codes
 
 
 def check(db: Session, user: User, typed: str, at: float = NOW) -> two_factor.CodeCheck:
-    return two_factor.check_code(db, user, typed, origin=HERE, purpose="test", now=at)
+    return two_factor.check_code(db, user, typed, box=BOX, origin=HERE, purpose="test", now=at)
 
 
 def test_the_pending_secret_is_made_once(make: Factory) -> None:
     user = make.user()
-    secret = two_factor.pending_secret(user)
+    secret = two_factor.pending_secret(user, BOX)
     assert len(secret) == 32 and secret == secret.upper()
-    assert two_factor.pending_secret(user) == secret
+    assert two_factor.pending_secret(user, BOX) == secret
     assert not two_factor.is_enabled(user)
 
 
@@ -55,19 +58,20 @@ def test_provisioning_uri_and_qr_code() -> None:
 def test_enable_needs_the_code_of_the_pending_secret(db: Session, make: Factory) -> None:
     user = make.user()
     with pytest.raises(two_factor.TwoFactorError, match="does not match"):
-        two_factor.enable(db, user, "123456", origin=HERE, now=NOW)
-    secret = two_factor.pending_secret(user)
+        two_factor.enable(db, user, "123456", box=BOX, origin=HERE, now=NOW)
+    secret = two_factor.pending_secret(user, BOX)
     with pytest.raises(two_factor.TwoFactorError, match="does not match"):
-        two_factor.enable(db, user, code(secret, NOW - 120), origin=HERE, now=NOW)
+        two_factor.enable(db, user, code(secret, NOW - 120), box=BOX, origin=HERE, now=NOW)
     assert user.totp_secret is None
-    codes = two_factor.enable(db, user, code(secret), origin=HERE, now=NOW)
-    assert user.totp_secret == secret and user.totp_pending_secret is None
+    codes = two_factor.enable(db, user, code(secret), box=BOX, origin=HERE, now=NOW)
+    assert user.totp_secret is not None and user.totp_pending_secret is None
+    assert BOX.open(user.totp_secret) == Opened(secret, stale=False)
     assert len(codes) == two_factor.RECOVERY_CODE_COUNT == 10
     assert all(len(c) == 19 and c.count("-") == 3 for c in codes)
     assert two_factor.remaining_recovery_codes(db, user) == 10
     assert audit_actions(db) == [Action.TWO_FACTOR_ENABLED]
     with pytest.raises(two_factor.TwoFactorError, match="already on"):
-        two_factor.enable(db, user, code(secret, NOW + 30), origin=HERE, now=NOW + 30)
+        two_factor.enable(db, user, code(secret, NOW + 30), box=BOX, origin=HERE, now=NOW + 30)
 
 
 def test_codes_of_the_neighbouring_steps_count_but_not_older(db: Session, make: Factory) -> None:
@@ -162,7 +166,49 @@ def test_disable_clears_everything(db: Session, make: Factory) -> None:
 
 def test_the_current_time_is_used_by_default(db: Session, make: Factory) -> None:
     user = make.user()
-    secret = two_factor.pending_secret(user)
-    two_factor.enable(db, user, pyotp.TOTP(secret).now(), origin=HERE)
+    secret = two_factor.pending_secret(user, BOX)
+    two_factor.enable(db, user, pyotp.TOTP(secret).now(), box=BOX, origin=HERE)
     upcoming = pyotp.TOTP(secret).at(int(time.time()) + 30)
-    assert two_factor.check_code(db, user, upcoming, origin=HERE, purpose="t").method is not None
+    assert (
+        two_factor.check_code(db, user, upcoming, box=BOX, origin=HERE, purpose="t").method
+        is not None
+    )
+
+
+def test_a_plain_text_secret_from_before_sealing_works_and_is_sealed_on_use(
+    db: Session, make: Factory
+) -> None:
+    user = make.user()
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    user.totp_secret = secret  # as stored before secrets were sealed
+    assert check(db, user, code(secret)).method is two_factor.Method.TOTP
+    assert user.totp_secret.startswith("fernet:") and secret not in user.totp_secret
+    assert BOX.open(user.totp_secret) == Opened(secret, stale=False)
+    assert check(db, user, code(secret, NOW + 30), at=NOW + 30).method is two_factor.Method.TOTP
+
+
+def test_a_secret_sealed_under_an_old_key_works_and_is_sealed_again(
+    db: Session, make: Factory
+) -> None:
+    user = make.user()
+    old = SecretBox("the-old-key")
+    secret, _ = enabled(db, user)
+    user.totp_secret = old.seal(secret)
+    rotated = SecretBox("the-new-key", ["the-old-key"])
+    typed = code(secret, NOW + 30)
+    checked = two_factor.check_code(
+        db, user, typed, box=rotated, origin=HERE, purpose="t", now=NOW + 30
+    )
+    assert checked.method is two_factor.Method.TOTP
+    assert rotated.open(user.totp_secret) == Opened(secret, stale=False)
+    assert SecretBox("the-new-key").open(user.totp_secret).value == secret
+
+
+def test_a_secret_no_key_opens_is_a_wrong_code_not_a_crash(db: Session, make: Factory) -> None:
+    user = make.user()
+    secret, _ = enabled(db, user)
+    stranger = SecretBox("another-key")
+    checked = two_factor.check_code(
+        db, user, code(secret, NOW + 30), box=stranger, origin=HERE, purpose="t", now=NOW + 30
+    )
+    assert checked.method is None

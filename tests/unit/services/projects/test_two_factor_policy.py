@@ -11,15 +11,18 @@ from tests.helpers.factories import Factory
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.user import User
 from wheelyard.services.accounts import two_factor
+from wheelyard.services.accounts.sealed import SecretBox
 from wheelyard.services.audit import Action, Origin
 from wheelyard.services.projects import two_factor_policy
 
 HERE = Origin("192.0.2.1", "tests")
+# Seals the secrets as the app does, with the test settings\' secret key.
+BOX = SecretBox("test-secret-key")
 
 
 def turned_on(db: Session, user: User) -> None:
-    secret = two_factor.pending_secret(user)
-    two_factor.enable(db, user, pyotp.TOTP(secret).now(), origin=HERE)
+    secret = two_factor.pending_secret(user, BOX)
+    two_factor.enable(db, user, pyotp.TOTP(secret).now(), box=BOX, origin=HERE)
 
 
 def test_required_but_missing(db: Session, make: Factory) -> None:

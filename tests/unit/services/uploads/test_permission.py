@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tests.helpers.factories import Factory
 from wheelyard.data.maintainer import Maintainer, Role
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, Visibility
 from wheelyard.data.user import User
 from wheelyard.services.access import teams
 from wheelyard.services.accounts import tokens
@@ -117,14 +117,73 @@ def test_a_project_that_requires_two_factor_refuses_an_account_without(
     assert error.message == two_factor_policy.required_message(project)
 
 
-def test_a_standard_library_name_is_refused_for_a_new_project() -> None:
+def test_a_standard_library_name_is_refused_for_a_new_project(db: Session) -> None:
     with pytest.raises(UploadError) as caught:
-        check_new_project_name(metadata("asyncio"), UPLOAD_POLICY)
+        check_new_project_name(db, metadata("asyncio"), UPLOAD_POLICY)
     assert caught.value.message == (
         "The name 'asyncio' isn't allowed: it is a module of the Python standard library."
     )
-    check_new_project_name(metadata("tiny-lib"), UPLOAD_POLICY)
+    check_new_project_name(db, metadata("tiny-lib"), UPLOAD_POLICY)
 
 
-def test_an_import_may_keep_a_standard_library_name() -> None:
-    check_new_project_name(metadata("Json"), IMPORT_POLICY)
+def test_an_import_may_keep_a_standard_library_name(db: Session) -> None:
+    check_new_project_name(db, metadata("Json"), IMPORT_POLICY)
+
+
+@pytest.mark.parametrize(
+    ("existing", "look_alike"),
+    [
+        ("Flask", "fl-ask"),
+        ("Flask", "fla.sk"),
+        ("Flask", "f-l-a-s-k"),
+        ("Flask", "f1ask"),
+        ("Flask", "FIask"),
+        ("requests", "request-s"),
+        ("requests", "reque-sts"),
+        ("boto", "b0t0"),
+        ("lion", "l10n"),
+    ],
+)
+def test_a_name_that_looks_like_an_existing_project_is_refused_naming_it(
+    db: Session, make: Factory, existing: str, look_alike: str
+) -> None:
+    make.package(existing)
+    with pytest.raises(UploadError) as caught:
+        check_new_project_name(db, metadata(look_alike), UPLOAD_POLICY)
+    assert caught.value.status == 400
+    assert caught.value.message == (
+        f"The name {look_alike!r} is too similar to an existing project, {existing!r}."
+    )
+
+
+def test_names_that_only_share_letters_are_not_look_alikes(db: Session, make: Factory) -> None:
+    make.package("flask")
+    for name in ("flask-login", "flasks", "falsk", "requests"):
+        check_new_project_name(db, metadata(name), UPLOAD_POLICY)
+
+
+def test_a_private_look_alike_is_refused_without_its_name(
+    db: Session, make: Factory, ada: User
+) -> None:
+    hidden = make.package("secret-tool", owner=ada)
+    hidden.visibility = Visibility.PRIVATE
+    db.flush()
+    bob = make.user(email="bob@example.com")
+    with pytest.raises(UploadError) as caught:
+        check_new_project_name(db, metadata("secret_t0ol"), UPLOAD_POLICY, Uploader(bob))
+    assert caught.value.message == "The name 'secret_t0ol' is too similar to an existing project."
+    with pytest.raises(UploadError) as caught:
+        check_new_project_name(db, metadata("secret_t0ol"), UPLOAD_POLICY, Uploader(ada))
+    assert "'secret-tool'" in caught.value.message
+
+
+def test_an_import_may_keep_a_look_alike_name(db: Session, make: Factory) -> None:
+    make.package("flask")
+    check_new_project_name(db, metadata("f1ask"), IMPORT_POLICY)
+
+
+def test_the_ultranormalized_column_follows_the_name(db: Session, make: Factory) -> None:
+    package = make.package("Fla_sk.Tools")
+    assert package.ultranormalized == "f1askt001s"
+    package.name = "Other-Name"
+    assert package.ultranormalized == "0thername"

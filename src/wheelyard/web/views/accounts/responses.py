@@ -14,7 +14,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def too_many(
-    request: Request, template: str, limit: rate_limit.Limit, **context: object
+    request: Request, template: str, limit: rate_limit.Throttle, **context: object
 ) -> Response:
     """``template`` as a 429, telling the client when a new try can count."""
     return render(

@@ -107,7 +107,14 @@ async def login_two_factor(request: Request) -> Response:
         if user is None or not two_factor.is_enabled(user):
             session.log_out(request)
             return RedirectResponse("/account/login", status_code=303)
-        check = two_factor.check_code(db, user, form.code, origin=origin, purpose="login")
+        check = two_factor.check_code(
+            db,
+            user,
+            form.code,
+            box=request.app.state.secret_box,
+            origin=origin,
+            purpose="login",
+        )
         if check.limit is not None:
             form.errors.append(CODES_LIMITED_MESSAGE)
             return too_many(request, "account/login_two_factor.html", check.limit, form=form)

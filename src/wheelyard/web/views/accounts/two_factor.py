@@ -43,7 +43,7 @@ def _two_factor_page(
         context["remaining"] = two_factor.remaining_recovery_codes(db, user)
     else:
         settings: Settings = request.app.state.settings
-        secret = two_factor.pending_secret(user)
+        secret = two_factor.pending_secret(user, request.app.state.secret_box)
         uri = two_factor.provisioning_uri(secret, account=user.email, issuer=settings.site_name)
         context["qr_code"] = two_factor.qr_code_data_uri(uri)
         context["secret"] = two_factor.formatted_secret(secret)
@@ -78,7 +78,9 @@ def _check_current_code(
         form.errors.append("Two-factor login is not on.")
         return _two_factor_page(request, db, user, form=form, status_code=400)
     origin = client_origin(request)
-    check = two_factor.check_code(db, user, form.code, origin=origin, purpose=purpose)
+    check = two_factor.check_code(
+        db, user, form.code, box=request.app.state.secret_box, origin=origin, purpose=purpose
+    )
     if check.limit is not None:
         form.errors.append(CODES_LIMITED_MESSAGE)
         headers = {"Retry-After": str(check.limit.retry_after_seconds)}
@@ -104,7 +106,13 @@ async def two_factor_enable(request: Request) -> Response:
         if user is None:
             return RedirectResponse(_LOG_IN_AGAIN, status_code=303)
         try:
-            codes = two_factor.enable(db, user, form.code, origin=client_origin(request))
+            codes = two_factor.enable(
+                db,
+                user,
+                form.code,
+                box=request.app.state.secret_box,
+                origin=client_origin(request),
+            )
         except two_factor.TwoFactorError as error:
             form.errors.append(str(error))
             return _two_factor_page(request, db, user, form=form, status_code=400)
