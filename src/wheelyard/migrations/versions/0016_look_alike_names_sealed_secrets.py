@@ -16,7 +16,8 @@ their next use (stale values are read as plain text until then).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -38,9 +39,14 @@ _packages = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("packages") as batch:
-        batch.add_column(sa.Column("ultranormalized", sa.String(200), nullable=True))
     bind = op.get_bind()
+    # A plain ADD COLUMN on both databases, never SQLite's copy of the whole table: the copy
+    # would drop the triggers that keep the search index and the counts (0003, 0005), and
+    # renumber the rowids the search index refers to.
+    op.add_column(
+        "packages",
+        sa.Column("ultranormalized", sa.String(200), nullable=False, server_default=""),
+    )
     rows = bind.execute(sa.select(_packages.c.id, _packages.c.name)).all()
     if rows:
         bind.execute(
@@ -49,12 +55,27 @@ def upgrade() -> None:
             .values(ultranormalized=sa.bindparam("form")),
             [{"row_id": row.id, "form": ultranormalize_name(row.name)} for row in rows],
         )
-    with op.batch_alter_table("packages") as batch:
-        batch.alter_column("ultranormalized", existing_type=sa.String(200), nullable=False)
-        batch.create_index("ix_packages_ultranormalized", ["ultranormalized"])
-    with op.batch_alter_table("users") as batch:
+    if bind.dialect.name != "sqlite":
+        # SQLite cannot drop a column default in place; the models never rely on it.
+        op.alter_column("packages", "ultranormalized", server_default=None)
+    op.create_index("ix_packages_ultranormalized", "packages", ["ultranormalized"])
+    with _triggers_kept(bind, "users"), op.batch_alter_table("users") as batch:
         for column in _SECRET_COLUMNS:
             batch.alter_column(column, existing_type=sa.String(64), type_=sa.String(255))
+
+
+@contextmanager
+def _triggers_kept(bind: sa.Connection, table: str) -> Iterator[None]:
+    """SQLite changes a column's type by copying the table, which drops its triggers (the
+    counts of migration 0005): they are put back as they were."""
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    query = sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t")
+    kept = list(bind.execute(query, {"t": table}).scalars())
+    yield
+    for sql in kept:
+        bind.exec_driver_sql(sql)
 
 
 def downgrade() -> None:
@@ -68,9 +89,10 @@ def downgrade() -> None:
             f"{count} account(s) have sealed two-factor secrets, which the older version cannot "
             "read; have them turn two-factor login off before downgrading."
         )
-    with op.batch_alter_table("users") as batch:
+    bind = op.get_bind()
+    with _triggers_kept(bind, "users"), op.batch_alter_table("users") as batch:
         for name in _SECRET_COLUMNS:
             batch.alter_column(name, existing_type=sa.String(255), type_=sa.String(64))
-    with op.batch_alter_table("packages") as batch:
-        batch.drop_index("ix_packages_ultranormalized")
-        batch.drop_column("ultranormalized")
+    op.drop_index("ix_packages_ultranormalized", table_name="packages")
+    # SQLite 3.35 and later drop a column in place (no copy, so the triggers stay).
+    op.drop_column("packages", "ultranormalized")
