@@ -680,8 +680,31 @@ def _as_upload(dist: Dist, content: bytes) -> Dist:
             ),
             "Invalid distribution file. tiny_lib-1.0.dist-info/METADATA names 'tiny-app' '0.1'",
         ),
+        (
+            _as_upload(
+                wheel(LIB),
+                _zip(
+                    {
+                        "tiny_lib-1.0.dist-info/METADATA": METADATA.replace(
+                            b"Metadata-Version: 2.1", b"Metadata-Version: 9.9"
+                        )
+                    }
+                ),
+            ),
+            "Invalid distribution file. tiny_lib-1.0.dist-info/METADATA declares "
+            "Metadata-Version '9.9', which is not a known metadata version.",
+        ),
     ],
-    ids=["no-metadata", "no-pkg-info", "traversal", "absolute", "zip-bomb", "truncated", "other"],
+    ids=[
+        "no-metadata",
+        "no-pkg-info",
+        "traversal",
+        "absolute",
+        "zip-bomb",
+        "truncated",
+        "other",
+        "unknown-version",
+    ],
 )
 def test_bad_archives_are_refused(
     uploads_as: Uploads, unchanged: None, dist: Dist, message: str

@@ -69,7 +69,11 @@ from wheelyard.services.uploads.incoming import (
     digest,
 )
 from wheelyard.services.uploads.limits import UNLIMITED, UploadLimits, check_upload_rate
-from wheelyard.services.uploads.metadata import metadata_from_archive, validate_metadata
+from wheelyard.services.uploads.metadata import (
+    KNOWN_METADATA_VERSIONS,
+    metadata_from_archive,
+    validate_metadata,
+)
 from wheelyard.services.uploads.permission import check_new_project_name, check_permission
 from wheelyard.services.uploads.policy import UPLOAD_POLICY, Policy
 from wheelyard.storage.base import FileStorage, StorageError, content_path
@@ -234,8 +238,15 @@ def _read_archive(incoming: IncomingFile) -> DistributionMetadata:
 
 
 def _check_archive_agrees(dist: DistributionMetadata, metadata: Metadata) -> None:
-    """The metadata inside the file must name the project and version being uploaded."""
+    """The metadata inside the file must be of a known version and name the project and
+    version being uploaded."""
     inside = metadata_from_archive(dist.metadata)
+    declared = inside.get("metadata_version")
+    if declared not in KNOWN_METADATA_VERSIONS:
+        raise UploadError(
+            f"Invalid distribution file. {dist.member} declares Metadata-Version "
+            f"{declared!r}, which is not a known metadata version."
+        )
     name = inside.get("name") or ""
     version = inside.get("version") or ""
     try:
