@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
+from wheelyard.api import metrics
 from wheelyard.api.fast_path import CachedPages
 from wheelyard.config import Settings
 from wheelyard.data.db_session import (
@@ -123,7 +124,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
     signal = ChangeSignal(settings.var_dir / CHANGE_SIGNAL) if settings.var_dir else None
-    app.state.pages = PageCache(signal=signal)
+    app.state.pages = PageCache(signal=signal, max_bytes=settings.page_cache_bytes)
+    app.state.metrics = metrics.registry_for(app.state.pages)
     app.state.project_readers = ProjectReaders(
         verify=_reader_verifier(settings), signed_in=signed_in_id
     )
@@ -161,6 +163,9 @@ def _private_site(settings: Settings) -> Middleware:
         return reader.user_id if reader is not None else None
 
     open_paths = frozenset({"/account/register"}) if settings.registration_open else frozenset()
+    if settings.metrics_token is not None:
+        # Prometheus sends its Bearer token, which the endpoint checks itself.
+        open_paths |= {metrics.PATH}
     return Middleware(
         PrivateSiteMiddleware,
         verify=verify,

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -83,7 +82,7 @@ async def _simple_page(scope: Scope, key: str, send: Send) -> bool:
     if media_type is None:
         return False
     # Keys are normalized names: another spelling misses here and is redirected as usual.
-    page = pages.lookup(key, media_type)
+    page = pages.lookup(key, media_type, count_miss=False)
     if page is None:
         return False
     await _send_page(page, if_none_match, VARY, send)
@@ -95,7 +94,7 @@ async def _json_document(scope: Scope, key: str, send: Send) -> bool:
     pages: PageCache = scope["app"].state.pages
     if not key or "/" in key or pages.check_due():
         return False
-    page = pages.lookup(key, json_api.project_variant(Request(scope)))
+    page = pages.lookup(key, json_api.PROJECT_VARIANT, count_miss=False)
     if page is None:
         return False
     await _send_page(page, _request_headers(scope)[1], json_api.HEADERS, send)
