@@ -29,6 +29,7 @@ from wheelyard.http.origin import client_origin
 from wheelyard.http.private_site import PrivateSiteMiddleware
 from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
+from wheelyard.http.slash_redirects import use_relative_slash_redirects
 from wheelyard.routes import routes
 from wheelyard.services.access import readers
 from wheelyard.services.access.readers import RememberedReaders
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    use_relative_slash_redirects(app.router)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
