@@ -25,6 +25,7 @@ from wheelyard.data.db_session import (
     transaction,
 )
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
+from wheelyard.http.body_timeout import BodyIdleTimeoutMiddleware
 from wheelyard.http.origin import client_origin
 from wheelyard.http.private_site import PrivateSiteMiddleware
 from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
@@ -90,10 +91,16 @@ def create_app(settings: Settings) -> Starlette:
     # Cached simple pages, JSON documents and known files leave here, before the layers
     # only people's pages need; they bring their own security headers.
     # PrivateAnswers after them: the fast path serves public pages only.
+    # The body timeout after them: cached answers read no body and never pass through it.
     served = [
         Middleware(CachedPages),
         Middleware(SecurityHeadersMiddleware),
         Middleware(PrivateAnswers),
+        Middleware(
+            BodyIdleTimeoutMiddleware,
+            seconds=settings.body_idle_seconds,
+            min_rate=settings.body_min_rate,
+        ),
     ]
     # A private index checks who asks before anything is served, cached answers included,
     # so there the session comes first.

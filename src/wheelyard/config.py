@@ -83,6 +83,9 @@ class Settings:
     # How long a request body may go without a byte before it is answered 408 and its
     # connection closed: a client trickling an upload would otherwise hold a worker's slot.
     body_idle_seconds: float = 30.0
+    # The slowest a request body may arrive on average (bytes a second) once that many
+    # seconds have passed: a body trickling a byte at a time is cut too. 0: no minimum.
+    body_min_rate: int = 500
     # Argon2id cost; tests lower it so a suite of logins stays quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -138,6 +141,7 @@ class Settings:
             ),
             metrics_token=env.get("WHEELYARD_METRICS_TOKEN", "").strip() or None,
             body_idle_seconds=_positive_seconds(env.get("WHEELYARD_BODY_IDLE_SECONDS", "30")),
+            body_min_rate=_rate(env.get("WHEELYARD_BODY_MIN_RATE", "500")),
             upstream_urls=_upstream_urls(env.get("WHEELYARD_UPSTREAM_URL", "")),
             upstream_ttl=_seconds(env.get("WHEELYARD_UPSTREAM_TTL", "600")),
             upstream_timeout=_positive_seconds(env.get("WHEELYARD_UPSTREAM_TIMEOUT", "10")),
@@ -254,6 +258,18 @@ def _bytes(value: str, name: str) -> int:
             f"expected a positive size in bytes (or KiB, MiB, GiB) for {name}, got {value!r}"
         )
     return int(match.group(1)) * _SIZE_UNITS[match.group(2)]
+
+
+def _rate(value: str) -> int:
+    try:
+        rate = int(value.strip())
+    except ValueError:
+        rate = -1
+    if rate < 0:
+        raise ValueError(
+            f"expected bytes a second (0 or more) for WHEELYARD_BODY_MIN_RATE, got {value!r}"
+        )
+    return rate
 
 
 def _port(value: str) -> int:

@@ -92,6 +92,7 @@ def test_cache_bound_metrics_token_and_body_idle_default(tmp_path: Path) -> None
     assert settings.page_cache_bytes == 256 * 1024 * 1024
     assert settings.metrics_token is None
     assert settings.body_idle_seconds == 30.0
+    assert settings.body_min_rate == 500
     assert settings.site_root is None
 
 
@@ -119,11 +120,13 @@ def test_metrics_token_body_idle_and_site_root_from_env(tmp_path: Path) -> None:
             "WHEELYARD_VAR_DIR": str(tmp_path),
             "WHEELYARD_METRICS_TOKEN": " s3cret ",
             "WHEELYARD_BODY_IDLE_SECONDS": "2.5",
+            "WHEELYARD_BODY_MIN_RATE": "0",
             "WHEELYARD_PUBLIC_URL": "https://pypi.example.org/",
         }
     )
     assert settings.metrics_token == "s3cret"
     assert settings.body_idle_seconds == 2.5
+    assert settings.body_min_rate == 0
     assert settings.site_root == "https://pypi.example.org/"
 
 
@@ -133,3 +136,9 @@ def test_a_bad_body_idle_time_is_refused(tmp_path: Path, value: str) -> None:
         Settings.from_env(
             {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_BODY_IDLE_SECONDS": value}
         )
+
+
+@pytest.mark.parametrize("value", ["-1", "fast", "1.5"])
+def test_a_bad_body_rate_is_refused_by_name(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_BODY_MIN_RATE"):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_BODY_MIN_RATE": value})
