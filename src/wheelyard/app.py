@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
+from wheelyard.api import metrics
 from wheelyard.api.fast_path import CachedPages, answer_cached
 from wheelyard.config import Settings
 from wheelyard.data.db_session import (
@@ -24,10 +25,12 @@ from wheelyard.data.db_session import (
     transaction,
 )
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
+from wheelyard.http.body_timeout import BodyIdleTimeoutMiddleware
 from wheelyard.http.origin import client_origin
 from wheelyard.http.private_site import PrivateSiteMiddleware, RememberedReaderLane
 from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
+from wheelyard.http.slash_redirects import use_relative_slash_redirects
 from wheelyard.routes import routes
 from wheelyard.services.access import readers
 from wheelyard.services.access.readers import RememberedReaders
@@ -89,10 +92,16 @@ def create_app(settings: Settings) -> Starlette:
     # Cached simple pages, JSON documents and known files leave here, before the layers
     # only people's pages need; they bring their own security headers.
     # PrivateAnswers after them: the fast path serves public pages only.
+    # The body timeout after them: cached answers read no body and never pass through it.
     served = [
         Middleware(CachedPages),
         Middleware(SecurityHeadersMiddleware),
         Middleware(PrivateAnswers),
+        Middleware(
+            BodyIdleTimeoutMiddleware,
+            seconds=settings.body_idle_seconds,
+            min_rate=settings.body_min_rate,
+        ),
     ]
     # A private index checks who asks before anything is served, cached answers included,
     # so there the session comes first; credentials verified lately skip it (no cookie to read).
@@ -116,6 +125,7 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    use_relative_slash_redirects(app.router)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -128,7 +138,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.secret_box = SecretBox(settings.secret_key, settings.old_secret_keys)
     # Per worker: rendered simple/JSON pages, and the queue of downloads to record.
     signal = ChangeSignal(settings.var_dir / CHANGE_SIGNAL) if settings.var_dir else None
-    app.state.pages = PageCache(signal=signal)
+    app.state.pages = PageCache(signal=signal, max_bytes=settings.page_cache_bytes)
+    app.state.metrics = metrics.registry_for(app.state.pages)
     app.state.project_readers = ProjectReaders(
         verify=_reader_verifier(settings), signed_in=signed_in_id
     )
@@ -166,6 +177,9 @@ def _private_site(settings: Settings, remembered: RememberedReaders[int]) -> Mid
         return reader.user_id if reader is not None else None
 
     open_paths = frozenset({"/account/register"}) if settings.registration_open else frozenset()
+    if settings.metrics_token is not None:
+        # Prometheus sends its Bearer token, which the endpoint checks itself.
+        open_paths |= {metrics.PATH}
     return Middleware(
         PrivateSiteMiddleware,
         verify=verify,

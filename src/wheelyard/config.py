@@ -18,6 +18,7 @@ DEFAULT_VAR_DIR = Path("var")
 # The Host names a server answers when WHEELYARD_ALLOWED_HOSTS is unset (besides the public
 # URL's host): the machine itself, however it is spelt.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+DEFAULT_PAGE_CACHE_BYTES = 256 * 1024 * 1024
 
 
 def _flag(value: str) -> bool:
@@ -81,6 +82,17 @@ class Settings:
     new_projects_per_hour: int = 20
     # How long an uploaded README may take to render before the upload is refused (400).
     readme_render_seconds: float = 10.0
+    # What each worker's cache of rendered pages may hold, in bytes of page bodies; the
+    # least recently used pages go first past it.
+    page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES
+    # The Bearer token /metrics asks for; None leaves it open (to whoever may read the site).
+    metrics_token: str | None = None
+    # How long a request body may go without a byte before it is answered 408 and its
+    # connection closed: a client trickling an upload would otherwise hold a worker's slot.
+    body_idle_seconds: float = 30.0
+    # The slowest a request body may arrive on average (bytes a second) once that many
+    # seconds have passed: a body trickling a byte at a time is cut too. 0: no minimum.
+    body_min_rate: int = 500
     # Argon2id cost; tests lower it so a suite of logins stays quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -145,6 +157,13 @@ class Settings:
             upload_files_per_minute=_count(env, "WHEELYARD_UPLOAD_FILES_PER_MINUTE", "60"),
             new_projects_per_hour=_count(env, "WHEELYARD_NEW_PROJECTS_PER_HOUR", "20"),
             readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
+            page_cache_bytes=_bytes(
+                env.get("WHEELYARD_PAGE_CACHE_BYTES", str(DEFAULT_PAGE_CACHE_BYTES)),
+                "WHEELYARD_PAGE_CACHE_BYTES",
+            ),
+            metrics_token=env.get("WHEELYARD_METRICS_TOKEN", "").strip() or None,
+            body_idle_seconds=_positive_seconds(env.get("WHEELYARD_BODY_IDLE_SECONDS", "30")),
+            body_min_rate=_count(env, "WHEELYARD_BODY_MIN_RATE", "500"),
             upstream_urls=_upstream_urls(env.get("WHEELYARD_UPSTREAM_URL", "")),
             upstream_ttl=_seconds(env.get("WHEELYARD_UPSTREAM_TTL", "600")),
             upstream_timeout=_positive_seconds(env.get("WHEELYARD_UPSTREAM_TIMEOUT", "10")),
@@ -160,6 +179,11 @@ class Settings:
     def registration_open(self) -> bool:
         """Whether anyone may sign up; on a private index only admins make accounts."""
         return (not self.private) if self.registration is None else self.registration
+
+    @property
+    def site_root(self) -> str | None:
+        """The public URL with a trailing slash, the root of absolute links; None unset."""
+        return None if self.public_url is None else self.public_url + "/"
 
     def permitted_hosts(self) -> frozenset[str]:
         """The Host names (lower case, no port) this server answers."""
@@ -268,6 +292,27 @@ def _count(env: Mapping[str, str], variable: str, default: str) -> int:
     if count < 0:
         raise ValueError(f"expected a whole number, 0 or more, for {variable}, got {value!r}")
     return count
+
+
+_SIZE_UNITS = {
+    "": 1,
+    "k": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gib": 1024**3,
+}
+
+
+def _bytes(value: str, name: str) -> int:
+    """A positive size: a number of bytes, or with a binary unit (``256MiB``, ``1g``)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([a-z]*)\s*", value.lower())
+    if match is None or match.group(2) not in _SIZE_UNITS or int(match.group(1)) < 1:
+        raise ValueError(
+            f"expected a positive size in bytes (or KiB, MiB, GiB) for {name}, got {value!r}"
+        )
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2)]
 
 
 def _port(value: str) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, simple, stats_api, upload
+from wheelyard.api import files, json_api, metrics, simple, stats_api, upload
 from wheelyard.web.views import (
     accounts,
     browse,
@@ -33,6 +33,7 @@ def routes() -> list[BaseRoute]:
         *files.routes,
         *upload.routes,
         *stats_api.routes,
+        *metrics.routes,
         # People-facing pages.
         *home.routes,
         # Before the project pages, whose /project/<name>/<version>/ would take "stats".

@@ -117,17 +117,17 @@ def test_a_cached_json_document_is_the_same_answer_without_the_router(
     assert headers["access-control-allow-origin"] == "*"
     assert headers["content-security-policy"].startswith("default-src 'self'")
     assert "set-cookie" not in headers
-    assert b"http://testserver/packages/" in body
+    assert b'"url":"/packages/' in body
 
-    # File URLs are absolute: another host name is another document.
+    # Another host name is the same document, from the cache (its URLs name no host).
     other = client.get("/pypi/cached-files/json", headers={"Host": "mirror.example"})
-    assert b"http://mirror.example/packages/" in other.content
-    assert routed == ["/pypi/cached-files/json"] * 2
+    assert other.content == body
+    assert routed == ["/pypi/cached-files/json"]
 
     # With the cache out of the fast path's reach the handler answers, and alike.
     monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
     assert answer(client, "/pypi/cached-files/json") == first
-    assert routed == ["/pypi/cached-files/json"] * 3
+    assert routed == ["/pypi/cached-files/json"] * 2
 
 
 def test_a_json_document_follows_a_change_at_once(

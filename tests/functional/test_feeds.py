@@ -6,14 +6,18 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tests.helpers.apps import app_for
 from tests.helpers.factories import Factory
+from wheelyard.config import Settings
 
 RSS = "application/rss+xml; charset=utf-8"
 ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
@@ -160,9 +164,29 @@ def test_links_are_built_from_the_request_base_url(
     assert channel.findtext("item/link") == "https://pkgs.example.com:8443/project/plain/3.0/"
 
 
-def test_feeds_may_be_cached_briefly(client: TestClient, catalogue: None) -> None:
+def test_feeds_built_from_the_host_are_kept_by_no_shared_cache(
+    client: TestClient, catalogue: None
+) -> None:
     for path in FEEDS:
-        assert client.get(path).headers["cache-control"] == "public, max-age=300"
+        assert client.get(path).headers["cache-control"] == "private, max-age=300"
+
+
+@pytest.fixture
+def public_url_client(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    app = app_for(replace(settings, public_url="https://pypi.example.org"), sessions)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+def test_with_a_public_url_feeds_link_there_and_may_be_cached_by_anyone(
+    public_url_client: TestClient, catalogue: None
+) -> None:
+    for path in FEEDS:
+        response = public_url_client.get(path)
+        assert response.headers["cache-control"] == "public, max-age=300"
+        assert b"testserver" not in response.content
+        channel = channel_of(response.content)
+        assert (channel.findtext("link") or "").startswith("https://pypi.example.org/")
 
 
 def test_pages_point_feed_readers_at_the_feeds(client: TestClient, catalogue: None) -> None:

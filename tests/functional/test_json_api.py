@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tests.helpers.apps import app_for
 from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
+from wheelyard.config import Settings
 from wheelyard.data.package import Package
 from wheelyard.services import journal
+from wheelyard.services.index.page_cache import PageCache
 from wheelyard.storage.base import FileStorage
 
 INFO_KEYS = {
@@ -131,8 +135,9 @@ def test_latest_is_the_highest_final_release_not_yanked(
     assert info["requires_dist"] == ["requests>=2", "rich; extra == 'pretty'"]
     assert info["requires_python"] == ">=3.9"
     assert info["classifiers"] == ["Programming Language :: Python :: 3", "License :: OSI Approved"]
-    assert info["package_url"] == "http://testserver/project/json-thing/"
-    assert info["release_url"] == "http://testserver/project/json-thing/1.1/"
+    # Without WHEELYARD_PUBLIC_URL, links are relative to the site root (never from Host).
+    assert info["package_url"] == "/project/json-thing/"
+    assert info["release_url"] == "/project/json-thing/1.1/"
     assert info["yanked"] is False
     assert [file["filename"] for file in document["urls"]] == [
         "json_thing-1.1-py3-none-any.whl",
@@ -146,7 +151,7 @@ def test_file_entries_download_with_their_digests(client: TestClient, json_thing
     file = document["releases"]["2.0"][0]
 
     assert file["yanked"] is True
-    assert file["url"].startswith("http://testserver/packages/")
+    assert file["url"].startswith("/packages/")
     assert file["upload_time_iso_8601"].endswith("Z")
     assert file["upload_time_iso_8601"].startswith(file["upload_time"])
     content = client.get(file["url"]).content
@@ -227,9 +232,31 @@ def test_a_new_release_is_visible_at_once(
     assert client.get("/pypi/json-thing/1.5/json").status_code == 200
 
 
-@pytest.mark.parametrize("allowed_hosts", [("index.example",)])
-def test_urls_follow_the_host_asked(app: Starlette, json_thing: Package) -> None:
-    with TestClient(app, base_url="http://index.example") as client:
+@pytest.fixture
+def public_app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
+    return app_for(replace(settings, public_url="https://pypi.example.org"), sessions)
+
+
+def test_urls_are_absolute_from_the_public_url(public_app: Starlette, json_thing: Package) -> None:
+    with TestClient(public_app, base_url="http://testserver") as client:
         document = client.get("/pypi/json-thing/json").json()
-    assert document["urls"][0]["url"].startswith("http://index.example/packages/")
-    assert document["info"]["package_url"] == "http://index.example/project/json-thing/"
+        release = client.get("/pypi/json-thing/1.1/json").json()
+    assert document["urls"][0]["url"].startswith("https://pypi.example.org/packages/")
+    assert document["info"]["package_url"] == "https://pypi.example.org/project/json-thing/"
+    assert release["urls"][0]["url"].startswith("https://pypi.example.org/packages/")
+
+
+@pytest.mark.parametrize("allowed_hosts", [("*",)])
+def test_one_cached_document_whatever_host_is_asked(app: Starlette, json_thing: Package) -> None:
+    pages: PageCache = app.state.pages
+    bodies = set()
+    with TestClient(app, base_url="http://testserver") as client:
+        for number in range(40):
+            host = f"host-{number}.example"
+            for path in ("/pypi/json-thing/json", "/pypi/json-thing/1.1/json"):
+                response = client.get(path, headers={"Host": host})
+                assert response.status_code == 200
+                assert host not in response.text
+                bodies.add(response.content)
+    assert len(bodies) == 2
+    assert pages.stats().entries == 2  # the project's document and one release's

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from tests.helpers.apps import app_for
 from tests.helpers.factories import Factory
+from wheelyard.config import Settings
 from wheelyard.services.discovery import sitemap
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -29,6 +34,47 @@ def test_robots_allows_crawling_and_points_at_the_sitemap(client: TestClient) ->
     assert "Disallow: /account" in lines
     assert "Disallow: /manage" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
+    # It names the host the client asked for: no shared cache may keep it.
+    assert response.headers["cache-control"] == "private, max-age=3600"
+
+
+@pytest.fixture
+def public_url_client(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    app = app_for(replace(settings, public_url="https://pypi.example.org"), sessions)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+def test_with_a_public_url_robots_and_sitemaps_name_it_whatever_the_host(
+    public_url_client: TestClient, make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make.package("alpha")
+    robots = public_url_client.get("/robots.txt")
+    assert "Sitemap: https://pypi.example.org/sitemap.xml" in robots.text.splitlines()
+    assert robots.headers["cache-control"] == "public, max-age=3600"
+    single = public_url_client.get("/sitemap.xml")
+    assert locations(single.text) == [
+        "https://pypi.example.org/",
+        "https://pypi.example.org/project/alpha/",
+    ]
+    assert single.headers["cache-control"] == "public, max-age=3600"
+    monkeypatch.setattr(sitemap, "MAX_URLS_PER_SITEMAP", 1)
+    index = public_url_client.get("/sitemap.xml")
+    assert locations(index.text, "sitemap") == [
+        "https://pypi.example.org/sitemap-1.xml",
+        "https://pypi.example.org/sitemap-2.xml",
+    ]
+    part = public_url_client.get("/sitemap-2.xml")
+    assert locations(part.text) == ["https://pypi.example.org/project/alpha/"]
+    assert part.headers["cache-control"] == "public, max-age=3600"
+
+
+def test_sitemaps_built_from_the_host_are_kept_by_no_shared_cache(
+    client: TestClient, make: Factory
+) -> None:
+    make.package("alpha")
+    for path in ("/sitemap.xml", "/sitemap-1.xml"):
+        assert client.get(path).headers["cache-control"] == "private, max-age=3600"
 
 
 def test_sitemap_lists_home_and_every_project(client: TestClient, make: Factory) -> None:

@@ -155,3 +155,60 @@ def test_a_generated_secret_key_lives_in_a_private_var_directory(tmp_path: Path)
     Settings.from_env({"WHEELYARD_VAR_DIR": str(var_dir)})
     assert stat.S_IMODE(var_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((var_dir / "secret_key").stat().st_mode) == 0o600
+
+
+def test_cache_bound_metrics_token_and_body_idle_default(tmp_path: Path) -> None:
+    settings = Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path)})
+    assert settings.page_cache_bytes == 256 * 1024 * 1024
+    assert settings.metrics_token is None
+    assert settings.body_idle_seconds == 30.0
+    assert settings.body_min_rate == 500
+    assert settings.site_root is None
+
+
+@pytest.mark.parametrize(
+    ("value", "size"), [("1000", 1000), ("64KiB", 65536), ("256mib", 256 << 20), ("1 G", 1 << 30)]
+)
+def test_the_page_cache_bound_takes_bytes_or_binary_units(
+    tmp_path: Path, value: str, size: int
+) -> None:
+    settings = Settings.from_env(
+        {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PAGE_CACHE_BYTES": value}
+    )
+    assert settings.page_cache_bytes == size
+
+
+@pytest.mark.parametrize("value", ["", "0", "-5", "lots", "12MB", "1.5G"])
+def test_a_bad_page_cache_bound_is_refused_by_name(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_PAGE_CACHE_BYTES"):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_PAGE_CACHE_BYTES": value})
+
+
+def test_metrics_token_body_idle_and_site_root_from_env(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "WHEELYARD_VAR_DIR": str(tmp_path),
+            "WHEELYARD_METRICS_TOKEN": " s3cret ",
+            "WHEELYARD_BODY_IDLE_SECONDS": "2.5",
+            "WHEELYARD_BODY_MIN_RATE": "0",
+            "WHEELYARD_PUBLIC_URL": "https://pypi.example.org/",
+        }
+    )
+    assert settings.metrics_token == "s3cret"
+    assert settings.body_idle_seconds == 2.5
+    assert settings.body_min_rate == 0
+    assert settings.site_root == "https://pypi.example.org/"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "never"])
+def test_a_bad_body_idle_time_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        Settings.from_env(
+            {"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_BODY_IDLE_SECONDS": value}
+        )
+
+
+@pytest.mark.parametrize("value", ["-1", "fast", "1.5"])
+def test_a_bad_body_rate_is_refused_by_name(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_BODY_MIN_RATE"):
+        Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_BODY_MIN_RATE": value})

@@ -20,13 +20,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.api import files, json_api
 from wheelyard.api.cached_pages import cached_response
-from wheelyard.api.simple import PREFIX, VARY, negotiate
+from wheelyard.api.simple import (
+    MAX_REMEMBERED_ACCEPT,
+    PREFIX,
+    VARY,
+    negotiate,
+    remembered_negotiate,
+)
 from wheelyard.http.conditional import etag_matches
 from wheelyard.http.security_headers import RAW_HEADERS, with_security_headers
 from wheelyard.services.index.page_cache import PageCache, RenderedPage
@@ -83,11 +88,15 @@ async def _simple_page(scope: Scope, key: str, send: Send) -> bool:
     if not key or "/" in key or pages.check_due():
         return False
     accept, if_none_match = _request_headers(scope)
-    media_type = negotiate(accept)
+    # The memo straight away for the usual short Accept (one call less on the hottest path).
+    if accept is None or len(accept) <= MAX_REMEMBERED_ACCEPT:
+        media_type = remembered_negotiate(accept, None)
+    else:
+        media_type = negotiate(accept)
     if media_type is None:
         return False
     # Keys are normalized names: another spelling misses here and is redirected as usual.
-    page = pages.lookup(key, media_type)
+    page = pages.lookup(key, media_type, count_miss=False)
     if page is None:
         return False
     await _send_page(page, if_none_match, VARY, send)
@@ -99,7 +108,7 @@ async def _json_document(scope: Scope, key: str, send: Send) -> bool:
     pages: PageCache = scope["app"].state.pages
     if not key or "/" in key or pages.check_due():
         return False
-    page = pages.lookup(key, json_api.project_variant(Request(scope)))
+    page = pages.lookup(key, json_api.PROJECT_VARIANT, count_miss=False)
     if page is None:
         return False
     await _send_page(page, _request_headers(scope)[1], json_api.HEADERS, send)

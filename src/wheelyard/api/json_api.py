@@ -1,7 +1,10 @@
 """PyPI's JSON API: ``/pypi/<project>/json`` and ``/pypi/<project>/<version>/json``.
 
-Documents are cached per worker like the simple pages. Their file URLs are absolute (as
-PyPI's are), so the host a client used is part of the cache key.
+Documents are cached per worker like the simple pages, one per project (and one per
+release), whatever Host a request names: their URLs are absolute from
+``WHEELYARD_PUBLIC_URL`` (as PyPI's are) when it is set, and relative to the site root
+otherwise. Never from the Host header: a client chooses it, and a cache keyed on it would grow
+with every name an outsider sends (and serve one client's host to the next).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.api import upstream_json
 from wheelyard.api.cached_pages import Absent, cached_page, page_response, refresh_if_due
+from wheelyard.config import Settings
 from wheelyard.data.package import Visibility
 from wheelyard.http.project_reader import visible_as
 from wheelyard.http.responses import moved_to, not_found
@@ -41,18 +45,23 @@ def _project_id(request: Request, suffix: str) -> str | Response:
     return project_id
 
 
-def project_variant(request: Request) -> Hashable:
-    """The cache variant of a project's document: its file URLs name the host asked."""
-    return ("project", str(request.base_url))
+# The cache variant of a project's document: one, whoever asks.
+PROJECT_VARIANT = "project-json"
+
+
+def site_root(request: Request) -> str:
+    """Where the documents' links start: the public URL, or the root of this site."""
+    settings: Settings = request.app.state.settings
+    return settings.site_root or "/"
 
 
 async def project_document(request: Request) -> Response:
     project_id = _project_id(request, "json")
     if isinstance(project_id, Response):
         return project_id
-    base_url = str(request.base_url)
+    base_url = site_root(request)
     storage = request.app.state.storage
-    variant = project_variant(request)
+    variant = PROJECT_VARIANT
 
     def render(db: Session) -> dict[Hashable, RenderedPage] | None:
         document = project_json.project_document(db, storage, project_id, base_url)
@@ -74,8 +83,8 @@ async def release_document(request: Request) -> Response:
     project_id = _project_id(request, f"{version}/json")
     if isinstance(project_id, Response):
         return project_id
-    base_url = str(request.base_url)
-    variant = ("release", version, base_url)
+    # Stored only for a version that exists under this spelling (others redirect or 404).
+    variant = ("release", version)
     await refresh_if_due(request)
     pages: PageCache = request.app.state.pages
     page = pages.lookup(project_id, variant)
@@ -103,7 +112,7 @@ def _render_release(
         # Read after the ticket: a project made private meanwhile is not stored as public.
         public = visibility.visibility_of(db, project_id) == Visibility.PUBLIC
         document = project_json.release_document(
-            db, request.app.state.storage, project_id, version, str(request.base_url)
+            db, request.app.state.storage, project_id, version, site_root(request)
         )
     if not isinstance(document, project_json.JsonDocument):
         return document

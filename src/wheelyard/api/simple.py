@@ -53,8 +53,22 @@ VARY = {"Vary": "Accept"}
 PREFIX = "/simple/"
 
 
-@lru_cache(maxsize=256)
+# Accept headers (and ?format= values) up to this long are remembered: pip's and uv's are a
+# few dozen characters. A longer one, which a client may make as long as a header can be, is
+# worked out each time, so the memo never holds more than its entries times this.
+MAX_REMEMBERED_ACCEPT = 256
+
+
 def negotiate(accept: str | None, requested_format: str | None = None) -> str | None:
+    """The media type to answer with, or None when the client accepts none of ours."""
+    if (accept is not None and len(accept) > MAX_REMEMBERED_ACCEPT) or (
+        requested_format is not None and len(requested_format) > MAX_REMEMBERED_ACCEPT
+    ):
+        return _negotiate(accept, requested_format)
+    return remembered_negotiate(accept, requested_format)
+
+
+def _negotiate(accept: str | None, requested_format: str | None) -> str | None:
     """The media type to answer with, or None when the client accepts none of ours.
 
     ``?format=`` (PEP 691's alternative to ``Accept``) names one type exactly. Otherwise
@@ -79,6 +93,9 @@ def negotiate(accept: str | None, requested_format: str | None = None) -> str | 
         if best is None or score > best:
             best, chosen = score, offer
     return chosen
+
+
+remembered_negotiate = lru_cache(maxsize=256)(_negotiate)
 
 
 def _best_range(accept: str, offer: str) -> tuple[float, int, int] | None:

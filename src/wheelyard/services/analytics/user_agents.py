@@ -170,9 +170,15 @@ def parse_user_agent(user_agent: str | None) -> ClientInfo:
 
 # Workers see few distinct agents (a handful of pip and uv builds per machine image), so a
 # cache turns parsing into a dict lookup for nearly every download.
-parse_user_agent_cached: Callable[[str | None], ClientInfo] = lru_cache(maxsize=4096)(
-    parse_user_agent
-)
+_remembered: Callable[[str | None], ClientInfo] = lru_cache(maxsize=4096)(parse_user_agent)
+
+
+def parse_user_agent_cached(user_agent: str | None) -> ClientInfo:
+    """``parse_user_agent``, remembered under the part of the agent it reads (MAX_INPUT
+    characters), not the whole header a client sent: the cache holds 4096 x 4 KiB at most."""
+    if isinstance(user_agent, str) and len(user_agent) > MAX_INPUT:
+        user_agent = user_agent.strip()[:MAX_INPUT]
+    return _remembered(user_agent)
 
 
 def python_minor(version: str | None) -> str | None:

@@ -126,7 +126,32 @@ class ChangeSignal:
         return True
 
 
+# What a stored page costs beyond its body: the entry, its ETag and its prepared headers.
+PAGE_OVERHEAD = 512
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+def page_size(page: RenderedPage) -> int:
+    """The bytes a page is counted for against the cache's bound."""
+    return len(page.body) + PAGE_OVERHEAD
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """What the cache holds and how it has served, for /metrics."""
+
+    bytes: int
+    entries: int
+    max_bytes: int
+    hits: int
+    misses: int
+
+
 class PageCache:
+    """Rendered pages by project key and variant, bounded in bytes (least recently used
+    projects go first); variants are a few per project, chosen by the server (never a
+    value a client may pick freely), and ``max_variants`` caps them all the same."""
+
     def __init__(
         self,
         *,
@@ -134,19 +159,23 @@ class PageCache:
         check_interval: float = 1.0,
         replay_window: float = 10.0,
         max_age: float = 300.0,
-        max_keys: int = 10_000,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         max_variants: int = 32,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.check_interval = check_interval
         self.replay_window = replay_window
         self.max_age = max_age
-        self.max_keys = max_keys
+        self.max_bytes = max_bytes
         self.max_variants = max_variants
         self._clock = clock
         self._signal = signal
         self._lock = threading.Lock()
         self._pages: OrderedDict[str, dict[Hashable, _Cached]] = OrderedDict()
+        self._bytes = 0
+        self._entries = 0
+        self._hits = 0
+        self._misses = 0
         # The /simple/ list of every project, in chunks that changes drop one by one.
         self.listing = ProjectListing(max_age=max_age, clock=clock)
         # What downloads need of each file, dropped with its package's pages.
@@ -165,17 +194,24 @@ class PageCache:
         with self._lock:
             return Ticket(self._generation, self._clock())
 
-    def lookup(self, key: str, variant: Hashable) -> RenderedPage | None:
+    def lookup(
+        self, key: str, variant: Hashable, *, count_miss: bool = True
+    ) -> RenderedPage | None:
+        """The page, or None. ``count_miss=False`` for a look that another follows on a miss
+        (the fast path's, before the handler's), so a request counts one miss at most."""
         now = self._clock()
         with self._lock:
             variants = self._pages.get(key)
             cached = variants.get(variant) if variants is not None else None
             if cached is None or variants is None:
+                self._misses += count_miss
                 return None
             if now - cached.born > self.max_age:
-                del variants[variant]
+                self._forget(variants, variant)
+                self._misses += count_miss
                 return None
             self._pages.move_to_end(key)
+            self._hits += 1
             return cached.page
 
     def store(self, ticket: Ticket, key: str, pages: Mapping[Hashable, RenderedPage]) -> None:
@@ -184,14 +220,39 @@ class PageCache:
                 return  # something changed while the page was read: let the next one store
             if any(page.private != is_private_variant(v) for v, page in pages.items()):
                 return  # a private page under a public variant (or the reverse): never
+            if sum(page_size(page) for page in pages.values()) > self.max_bytes:
+                return  # larger than the whole cache: served, never kept
             variants = self._pages.setdefault(key, {})
-            if len(variants) + len(pages) > self.max_variants:
-                variants.clear()
+            if len(variants.keys() | pages.keys()) > self.max_variants:
+                self._drop_key(key)
+                variants = self._pages.setdefault(key, {})
             for variant, page in pages.items():
+                if variant in variants:
+                    self._forget(variants, variant)
                 variants[variant] = _Cached(page, ticket.taken_at)
+                self._bytes += page_size(page)
+                self._entries += 1
             self._pages.move_to_end(key)
-            while len(self._pages) > self.max_keys:
-                self._pages.popitem(last=False)
+            while self._bytes > self.max_bytes:
+                oldest = next(iter(self._pages))
+                self._drop_key(oldest)
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(self._bytes, self._entries, self.max_bytes, self._hits, self._misses)
+
+    def _forget(self, variants: dict[Hashable, _Cached], variant: Hashable) -> None:
+        """Remove one variant, keeping the counts (the lock is held)."""
+        cached = variants.pop(variant)
+        self._bytes -= page_size(cached.page)
+        self._entries -= 1
+
+    def _drop_key(self, key: str) -> None:
+        """Remove every variant of ``key`` (the lock is held)."""
+        variants = self._pages.pop(key, None)
+        if variants:
+            self._bytes -= sum(page_size(cached.page) for cached in variants.values())
+            self._entries -= len(variants)
 
     def invalidate(self, keys: Iterable[str]) -> None:
         """Forget the pages of ``keys`` and their part of the project list."""
@@ -199,7 +260,7 @@ class PageCache:
         with self._lock:
             self._generation += 1
             for key in keys:
-                self._pages.pop(key, None)
+                self._drop_key(key)
             self.listing.drop(keys)
             self.files.drop(keys)
 
@@ -207,6 +268,7 @@ class PageCache:
         with self._lock:
             self._generation += 1
             self._pages.clear()
+            self._bytes = self._entries = 0
             self.listing.clear()
             self.files.clear()
 
@@ -262,7 +324,7 @@ class PageCache:
                 continue
             stale = [variant for variant, cached in variants.items() if cached.page.serial < serial]
             for variant in stale:
-                del variants[variant]
+                self._forget(variants, variant)
             dropped = dropped or bool(stale)
         if dropped:
             self._generation += 1

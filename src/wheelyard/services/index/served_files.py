@@ -150,6 +150,9 @@ class ServedFiles:
             self._files.clear()
             self._by_package.clear()
 
+    def __len__(self) -> int:
+        return len(self._files)
+
     def _forget(self, served: ServedFile) -> None:
         names = self._by_package.get(served.package_id)
         if names is not None:

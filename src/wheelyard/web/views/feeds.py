@@ -9,13 +9,14 @@ from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
 from wheelyard.http.project_reader import may_see
+from wheelyard.http.site_root import site_root
 from wheelyard.http.transaction import transaction
 from wheelyard.services.discovery import feeds
 from wheelyard.services.naming import is_valid_project_name
 from wheelyard.services.projects import packages
 
 # Readers poll every few minutes; this spares the database most of those polls.
-CACHE_CONTROL = {"cache-control": "public, max-age=300"}
+MAX_AGE = 300
 
 
 def _site_name(request: Request) -> str:
@@ -24,8 +25,9 @@ def _site_name(request: Request) -> str:
 
 
 def _respond(request: Request, feed: feeds.Feed) -> Response:
-    body = feeds.render(feed, str(request.base_url))
-    return Response(body, media_type=feeds.MEDIA_TYPE, headers=CACHE_CONTROL)
+    root = site_root(request)
+    body = feeds.render(feed, root.url)
+    return Response(body, media_type=feeds.MEDIA_TYPE, headers=root.cache_control(MAX_AGE))
 
 
 def updates(request: Request) -> Response:

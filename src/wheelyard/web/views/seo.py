@@ -8,18 +8,16 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wheelyard.config import Settings
+from wheelyard.http.site_root import site_root
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.discovery import sitemap
 
 XML = "application/xml"
 # Crawlers come back often enough; an hour keeps a busy index from being re-mapped constantly.
-CACHE_CONTROL = {"cache-control": "public, max-age=3600"}
-
-
-def _site_root(request: Request) -> str:
-    """Scheme and host as the client reached us, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+MAX_AGE = 3600
+# What names no host may be kept by anyone.
+CACHE_CONTROL = {"cache-control": f"public, max-age={MAX_AGE}"}
 
 
 def robots_txt(request: Request) -> Response:
@@ -27,17 +25,18 @@ def robots_txt(request: Request) -> Response:
     if settings.private:
         # Nothing here is for crawlers; the sitemap would only answer 401.
         return PlainTextResponse("User-agent: *\nDisallow: /\n", headers=CACHE_CONTROL)
+    root = site_root(request)
     body = "\n".join(
         [
             "User-agent: *",
             "Allow: /",
             "Disallow: /account",
             "Disallow: /manage",
-            f"Sitemap: {_site_root(request)}/sitemap.xml",
+            f"Sitemap: {root.url}/sitemap.xml",
             "",
         ]
     )
-    return PlainTextResponse(body, headers=CACHE_CONTROL)
+    return PlainTextResponse(body, headers=root.cache_control(MAX_AGE))
 
 
 def sitemap_file_url(number: int) -> str:
@@ -50,16 +49,15 @@ def _per_file() -> int:
 
 
 def sitemap_xml(request: Request) -> Response:
-    root = _site_root(request)
+    root = site_root(request)
+    headers = root.cache_control(MAX_AGE)
     with transaction(request) as db:
         files = sitemap.file_count(db, per_file=_per_file())
         if files > 1:
             paths = (sitemap_file_url(number) for number in range(1, files + 1))
-            return Response(
-                sitemap.sitemap_index(root, paths), media_type=XML, headers=CACHE_CONTROL
-            )
+            return Response(sitemap.sitemap_index(root.url, paths), media_type=XML, headers=headers)
         entries = sitemap.entries(db, 1, urls.project_url, per_file=_per_file())
-    return Response(sitemap.urlset(root, entries), media_type=XML, headers=CACHE_CONTROL)
+    return Response(sitemap.urlset(root.url, entries), media_type=XML, headers=headers)
 
 
 def sitemap_part(request: Request) -> Response:
@@ -73,8 +71,9 @@ def sitemap_part(request: Request) -> Response:
         if not 1 <= number <= files:
             raise HTTPException(404, f"There is no sitemap number {number}.")
         entries = sitemap.entries(db, number, urls.project_url, per_file=_per_file())
+    root = site_root(request)
     return Response(
-        sitemap.urlset(_site_root(request), entries), media_type=XML, headers=CACHE_CONTROL
+        sitemap.urlset(root.url, entries), media_type=XML, headers=root.cache_control(MAX_AGE)
     )
 
 

@@ -15,6 +15,7 @@ from wheelyard.data.api_token import TokenScope
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package
 from wheelyard.http.origin import client_origin
+from wheelyard.http.site_root import site_root
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit, clock
 from wheelyard.services.access import roles
@@ -124,7 +125,7 @@ async def token_list(request: Request) -> Response:
                     headers=_NOT_STORED,
                     token=token,
                     secret=secret,
-                    upload_url=f"{request.base_url}legacy/",
+                    upload_url=f"{site_root(request).url}/legacy/",
                 )
         return render(
             request,

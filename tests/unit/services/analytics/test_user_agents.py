@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wheelyard.services.analytics import user_agents
 from wheelyard.services.analytics.user_agents import (
     INSTALLERS,
     MAX_FIELD,
@@ -382,3 +383,12 @@ def test_any_text_parses_into_bounded_categories(user_agent: str) -> None:
 def test_any_json_payload_parses(payload: object) -> None:
     client = parse_user_agent("uv/0.4.0 " + json.dumps(payload))
     assert client.installer == "uv"
+
+
+def test_the_cache_is_keyed_on_what_is_parsed_not_the_whole_header() -> None:
+    padded = UV_DEBIAN + " " + "x" * user_agents.MAX_INPUT
+    first = parse_user_agent_cached(padded + "a")
+    hits = user_agents._remembered.cache_info().hits
+    # Another agent differing only past what the parser reads: the same entry.
+    assert parse_user_agent_cached(padded + "b") is first
+    assert user_agents._remembered.cache_info().hits == hits + 1

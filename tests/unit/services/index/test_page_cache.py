@@ -12,6 +12,7 @@ from tests.helpers.factories import Factory
 from wheelyard.data.journal import JournalEntry
 from wheelyard.services import journal
 from wheelyard.services.index.page_cache import (
+    PAGE_OVERHEAD,
     ChangeSignal,
     PageCache,
     RenderedPage,
@@ -79,15 +80,65 @@ def test_pages_expire_after_max_age(cache: PageCache, clock: Clock) -> None:
     assert cache.lookup("demo", "html") is None
 
 
-def test_the_least_recently_used_projects_go_first(clock: Clock) -> None:
-    cache = PageCache(max_keys=2, clock=clock)
-    cache.store(cache.ticket(), "a", {"html": page()})
-    cache.store(cache.ticket(), "b", {"html": page()})
+def kib_page(serial: int = 0) -> RenderedPage:
+    return page(serial, body=b"x" * (1024 - PAGE_OVERHEAD))
+
+
+def test_the_least_recently_used_projects_go_first_past_the_byte_bound(clock: Clock) -> None:
+    cache = PageCache(max_bytes=2048, clock=clock)
+    cache.store(cache.ticket(), "a", {"html": kib_page()})
+    cache.store(cache.ticket(), "b", {"html": kib_page()})
     cache.lookup("a", "html")
-    cache.store(cache.ticket(), "c", {"html": page()})
+    cache.store(cache.ticket(), "c", {"html": kib_page()})
     assert cache.lookup("b", "html") is None
     assert cache.lookup("a", "html") is not None
     assert cache.lookup("c", "html") is not None
+    assert cache.stats().bytes == 2048
+    assert cache.stats().entries == 2
+
+
+def test_the_bound_counts_bytes_not_projects(clock: Clock) -> None:
+    cache = PageCache(max_bytes=10_000, clock=clock)
+    cache.store(cache.ticket(), "big", {"html": page(body=b"x" * 9000)})
+    cache.store(cache.ticket(), "small", {"html": page()})
+    # Two pages, but together past the bound: the older, big one goes.
+    assert cache.lookup("big", "html") is None
+    assert cache.lookup("small", "html") is not None
+    assert cache.stats().bytes <= 10_000
+
+
+def test_a_page_larger_than_the_bound_is_never_kept(clock: Clock) -> None:
+    cache = PageCache(max_bytes=1000, clock=clock)
+    cache.store(cache.ticket(), "small", {"html": page()})
+    cache.store(cache.ticket(), "huge", {"html": page(body=b"x" * 5000)})
+    assert cache.lookup("huge", "html") is None
+    assert cache.lookup("small", "html") is not None
+
+
+def test_the_byte_count_follows_replacements_expiry_and_invalidation(
+    cache: PageCache, clock: Clock
+) -> None:
+    cache.store(cache.ticket(), "demo", {"html": page(body=b"12345")})
+    cache.store(cache.ticket(), "demo", {"html": page(body=b"1234567890")})
+    cache.store(cache.ticket(), "other", {"html": page(), "json": page(body=b"{}")})
+    assert cache.stats().bytes == 10 + 4 + 2 + 3 * PAGE_OVERHEAD
+    assert cache.stats().entries == 3
+    cache.invalidate(["demo"])
+    assert cache.stats().bytes == 4 + 2 + 2 * PAGE_OVERHEAD
+    clock.now += 301
+    assert cache.lookup("other", "html") is None
+    assert cache.stats().entries == 1
+    cache.clear()
+    assert (cache.stats().bytes, cache.stats().entries) == (0, 0)
+
+
+def test_hits_and_misses_are_counted(cache: PageCache) -> None:
+    cache.store(cache.ticket(), "demo", {"html": page()})
+    cache.lookup("demo", "html")
+    cache.lookup("demo", "json")
+    cache.lookup("other", "html", count_miss=False)  # the fast path's look, then the handler's
+    stats = cache.stats()
+    assert (stats.hits, stats.misses, stats.max_bytes) == (1, 1, cache.max_bytes)
 
 
 def test_refresh_reads_the_journal_at_most_once_per_interval(
