@@ -48,8 +48,9 @@ check: lint typecheck test
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-# wheelyard against pypiserver, devpi-server and nginx (benchmarks/README.md). Installs wrk
-# and nginx from Debian when missing; the peers go into benchmarks/.venvs on first use.
+# wheelyard against pypiserver, devpi-server and nginx (benchmarks/README.md), then the
+# pull-through caches (bench-upstream). Installs wrk and nginx from Debian when missing; the
+# peers go into benchmarks/.venvs on first use.
 # BENCH_ARGS=--quick for a short run that checks the machinery, not the bars.
 .PHONY: bench
 bench: install
@@ -57,6 +58,15 @@ bench: install
 		apt-get update -qq && export DEBIAN_FRONTEND=noninteractive && \
 		{ apt-get install -y -qq wrk nginx-light || apt-get install -y -qq wrk nginx; }; }
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.upstream $(BENCH_ARGS)
+
+# wheelyard, devpi-server (mirror index) and proxpi in front of one local upstream wheelyard
+# (benchmarks/README.md, "In front of an upstream"); the same BENCH_ARGS.
+.PHONY: bench-upstream
+bench-upstream: install
+	@command -v wrk >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m benchmarks.upstream $(BENCH_ARGS)
 
 # Five minutes of mixed installs, uploads and page views at concurrency 32 against one
 # `wheelyard serve`, on loopback: zero errors and RSS growth under 10% (benchmarks/README.md).

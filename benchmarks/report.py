@@ -83,11 +83,11 @@ def rows(results: Results) -> list[Row]:
     ]
 
 
-def _number(value: float | None, digits: int) -> str:
+def format_number(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _ratio(mine: float | None, theirs: float | None) -> str:
+def format_ratio(mine: float | None, theirs: float | None) -> str:
     if mine is None or theirs is None or theirs == 0:
         return "-"
     return f"{mine / theirs:,.2f}x"
@@ -101,8 +101,8 @@ def table(results: Results) -> str:
     for row in rows(results):
         values = {server: row.value(results, server) for server in SERVERS}
         line = f"{row.label:<{width}}"
-        line += "".join(f"{_number(values[s], row.digits):>12}" for s in SERVERS)
-        line += "".join(f"{_ratio(values['wheelyard'], values[p]):>11}" for p in PEERS)
+        line += "".join(f"{format_number(values[s], row.digits):>12}" for s in SERVERS)
+        line += "".join(f"{format_ratio(values['wheelyard'], values[p]):>11}" for p in PEERS)
         lines.append(line)
     return "\n".join(lines)
 
@@ -124,7 +124,7 @@ class Bar:
         return f"{verdict:<12} {self.name}: {self.detail}"
 
 
-def _at_least(name: str, mine: float | None, theirs: float | None, factor: float) -> Bar:
+def at_least(name: str, mine: float | None, theirs: float | None, factor: float) -> Bar:
     if mine is None or theirs is None or theirs == 0:
         return Bar(name, None, "missing measurement")
     ratio = mine / theirs
@@ -159,7 +159,7 @@ def _recording_bars(results: Results) -> list[Bar]:
     on = (recording.get("on") or {}).get("rps")
     off = (recording.get("off") or {}).get("rps")
     how = recording.get("off_method", "")
-    speed = _at_least("downloads, recording on vs off", on, off, 0.8)
+    speed = at_least("downloads, recording on vs off", on, off, 0.8)
     if how and speed.met is not None:
         speed = Bar(speed.name, speed.met, f"{speed.detail}; off = {how}")
     count = recording.get("count") or {}
@@ -215,23 +215,23 @@ def private_table(results: Results) -> str:
         anonymous = _private_rps(results, "anonymous", probe)
         private = _private_rps(results, "private", probe)
         lines.append(
-            f"{label + ', req/s':<40}{_number(anonymous, 0):>12}{_number(private, 0):>12}"
-            f"{_ratio(private, anonymous):>9}"
+            f"{label + ', req/s':<40}{format_number(anonymous, 0):>12}"
+            f"{format_number(private, 0):>12}{format_ratio(private, anonymous):>9}"
         )
     anonymous_pip, private_pip = (
         _private_pip(results, "anonymous"),
         _private_pip(results, "private"),
     )
     lines.append(
-        f"{'pip install flask requests alembic, s':<40}{_number(anonymous_pip, 2):>12}"
-        f"{_number(private_pip, 2):>12}{_ratio(private_pip, anonymous_pip):>9}"
+        f"{'pip install flask requests alembic, s':<40}{format_number(anonymous_pip, 2):>12}"
+        f"{format_number(private_pip, 2):>12}{format_ratio(private_pip, anonymous_pip):>9}"
     )
     return "\n".join(lines)
 
 
 def _private_bars(results: Results) -> list[Bar]:
     found = [
-        _at_least(
+        at_least(
             f"private site {label} vs anonymous",
             _private_rps(results, "private", probe),
             _private_rps(results, "anonymous", probe),
@@ -258,7 +258,7 @@ def bars(results: Results) -> list[Bar]:
     for probe, label in (("simple_html", "simple page HTML"), ("simple_json", "simple page JSON")):
         for peer, factor in (("pypiserver", 30.0), ("devpi", 30.0), ("nginx", 0.5)):
             found.append(
-                _at_least(
+                at_least(
                     f"{label} req/s vs {peer}", rps("wheelyard", probe), rps(peer, probe), factor
                 )
             )

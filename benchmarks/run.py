@@ -380,7 +380,7 @@ def measure_phase(
     servers: tuple[Server, ...],
     probes: dict[str, dict[str, Probe]],
     names: tuple[str, ...],
-    options: Options,
+    wrk: load.Load,
     results: dict[str, Any],
 ) -> None:
     """Each URL on every server, in interleaved rounds.
@@ -391,11 +391,11 @@ def measure_phase(
     """
     for name in names:
         rounds: dict[str, list[load.WrkResult]] = {server.name: [] for server in servers}
-        for number in range(options.load.rounds):
+        for number in range(wrk.rounds):
             turn = number % len(servers)
             for server in (*servers[turn:], *servers[:turn]):
                 probe = probes[server.name][name]
-                result = load.measure(options.load, probe.url, probe.headers, warm_up=number == 0)
+                result = load.measure(wrk, probe.url, probe.headers, warm_up=number == 0)
                 rounds[server.name].append(result)
         for server in servers:
             combined = load.combine(rounds[server.name])
@@ -564,13 +564,13 @@ def run(options: Options, results: dict[str, Any]) -> None:
         say(f"phase 1: {len(subject.real_files)} files in each index")
         # nginx too: its files do not change between the phases, so its numbers show how
         # much the machine itself changed between them.
-        measure_phase("phase1", servers.all(), probes, PHASE1_PROBES, options, results)
+        measure_phase("phase1", servers.all(), probes, PHASE1_PROBES, options.load, results)
 
         load_generated(servers, subject, options, results)
         check_loaded(servers, subject, options, results)
         wait_until_idle(servers, results)
         say(f"phase 2: {results['files']['phase2']:,} files in each index")
-        measure_phase("phase2", servers.all(), probes, PHASE2_PROBES, options, results)
+        measure_phase("phase2", servers.all(), probes, PHASE2_PROBES, options.load, results)
 
         measure_recording(servers, probes["wheelyard"]["download"], options, results)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import random
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,11 +53,12 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def build(wheel: TinyWheel) -> bytes:
-    """The bytes of one wheel."""
+def build(wheel: TinyWheel, payload: bytes = b"") -> bytes:
+    """The bytes of one wheel; a ``payload`` goes in as a data file, stored uncompressed."""
     info = f"{wheel.dist_name}-{wheel.version}.dist-info"
     members = {
         f"{wheel.dist_name}/__init__.py": f'VERSION = "{wheel.version}"\n'.encode(),
+        **({f"{wheel.dist_name}/payload.bin": payload} if payload else {}),
         f"{info}/METADATA": (
             "Metadata-Version: 2.1\n"
             f"Name: {wheel.project}\n"
@@ -74,7 +76,9 @@ def build(wheel: TinyWheel) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, data in members.items():
             entry = zipfile.ZipInfo(path, date_time=_EPOCH)
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            # Random bytes do not deflate: stored, the wheel is as large as its payload.
+            stored = path.endswith("/payload.bin")
+            entry.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, data)
     return buffer.getvalue()
@@ -90,5 +94,23 @@ def generate(
         path = directory / wheel.filename
         if not path.exists():
             path.write_bytes(build(wheel))
+        paths.append(path)
+    return paths
+
+
+def generate_large(
+    directory: Path, count: int, megabytes: int, prefix: str = "yard-large"
+) -> list[Path]:
+    """``count`` versions of one project, each a valid wheel carrying ``megabytes`` MB of
+    incompressible bytes (seeded by the filename, so a file's bytes are the same every run
+    and differ from every other file's)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        wheel = TinyWheel(prefix, f"1.0.{number}")
+        path = directory / wheel.filename
+        if not path.exists():
+            payload = random.Random(wheel.filename).randbytes(megabytes * 1024 * 1024)
+            path.write_bytes(build(wheel, payload))
         paths.append(path)
     return paths
