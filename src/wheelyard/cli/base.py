@@ -23,11 +23,16 @@ def main(ctx: click.Context) -> None:
 
 
 @contextmanager
-def sessions_for(settings: Settings) -> Iterator[sessionmaker[Session]]:
+def sessions_for(settings: Settings, *, migrate: bool = True) -> Iterator[sessionmaker[Session]]:
     """Sessions on the database, brought to the newest revision first, as ``serve`` does:
     a command run before the first start (``user create`` on a fresh var dir) finds its
-    tables instead of failing on "no such table"."""
-    upgrade_database(settings)
+    tables instead of failing on "no such table".
+
+    ``migrate=False`` for a command that must refuse a database without the schema rather
+    than build one (``storage gc`` on an empty database would find every blob an orphan).
+    """
+    if migrate:
+        upgrade_database(settings)
     engine = create_engine(settings.database_url)
     try:
         yield session_factory(engine)

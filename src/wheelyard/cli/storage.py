@@ -41,7 +41,9 @@ def storage_gc(settings: Settings, dry_run: bool, min_age: int) -> None:
     files = create_storage(settings)
     cutoff = clock.aware_now() - dt.timedelta(seconds=min_age)
     try:
-        with sessions_for(settings) as sessions:
+        # Never migrate here: pointed at the wrong database, an empty schema would make
+        # every blob look like an orphan.
+        with sessions_for(settings, migrate=False) as sessions:
             with transaction(sessions, writes=False) as db:
                 found = storage_gc.survey(db, files, cutoff)
             click.echo(
