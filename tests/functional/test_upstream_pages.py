@@ -25,9 +25,11 @@ from tests.helpers.upstreams import (
     static_index,
     write_static_tree,
 )
+from wheelyard.api import simple
 from wheelyard.config import Settings
 from wheelyard.data.package import Visibility
 from wheelyard.data.upstream_page import UpstreamPage
+from wheelyard.services import journal
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
@@ -155,6 +157,39 @@ def test_a_local_project_hides_the_upstream_one(
     assert "X-Wheelyard-Upstream" not in response.headers
     assert response.json()["versions"] == ["0.1"]
     assert not {f["filename"] for f in response.json()["files"]} & set(by_name([*DEMO, DEMO_2]))
+
+
+def test_a_warm_upstream_page_is_answered_by_the_fast_path_until_a_local_project_takes_the_name(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    upstream: LiveServer,
+    make: Factory,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    routed: list[str] = []
+    original = simple.cached_page
+
+    async def counting(request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        routed.append(request.url.path)
+        return await original(request, *args, **kwargs)
+
+    monkeypatch.setattr(simple, "cached_page", counting)
+    with client_for(settings, sessions, upstream.url + "/simple/") as client:
+        first = client.get("/simple/up-demo/", headers={"Accept": SIMPLE_JSON})
+        warm = client.get("/simple/up-demo/", headers={"Accept": SIMPLE_JSON})
+        # Served before the router, with the same bytes and the upstream's headers.
+        assert routed == ["/simple/up-demo/"]
+        assert warm.content == first.content
+        assert warm.headers["x-wheelyard-upstream"] == "fresh"
+        assert warm.headers["etag"] == first.headers["etag"]
+
+        package = make.package("up-demo", versions=("0.1",))
+        journal.record(db, package, journal.Action.CREATE)
+        db.commit()
+        local = client.get("/simple/up-demo/", headers={"Accept": SIMPLE_JSON})
+    assert "x-wheelyard-upstream" not in local.headers
+    assert local.json()["versions"] == ["0.1"]
 
 
 def test_a_private_local_project_is_404_to_strangers_never_the_upstream_one(

@@ -144,6 +144,7 @@ def cached_response(
         "X-PyPI-Last-Serial": str(page.serial),
         "Cache-Control": REVALIDATE_PRIVATE if page.private else REVALIDATE,
         **headers,
+        **dict(page.headers),
     }
     unchanged = not_modified(if_none_match, all_headers)
     if unchanged is not None:

@@ -26,7 +26,7 @@ from wheelyard.data import db_session
 from wheelyard.http.responses import not_found
 from wheelyard.http.transaction import transaction
 from wheelyard.services import clock
-from wheelyard.services.index.page_cache import RenderedPage
+from wheelyard.services.index.page_cache import PageCache, RenderedPage, Ticket
 from wheelyard.services.index.project_page import ProjectDetail
 from wheelyard.services.upstream import pages
 from wheelyard.services.upstream.fetch import Unreachable, fetch_project
@@ -76,15 +76,17 @@ class RenderedPages:
         self._pages: OrderedDict[str, tuple[float, Shown]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def lookup(self, project_id: str) -> Shown | None:
+    def lookup(self, project_id: str) -> tuple[Shown, float] | None:
+        """The page and the seconds it stays fresh, or None."""
         with self._lock:
             entry = self._pages.get(project_id)
             if entry is None:
                 return None
-            if entry[0] <= time.monotonic():
+            left = entry[0] - time.monotonic()
+            if left <= 0:
                 del self._pages[project_id]
                 return None
-            return entry[1]
+            return entry[1], left
 
     def keep(
         self,
@@ -92,7 +94,8 @@ class RenderedPages:
         page: CachedPage,
         shown: Shown,
         until: dt.datetime | None = None,
-    ) -> None:
+    ) -> float | None:
+        """Keep the page; the seconds it stays fresh (None: not at all, so not kept)."""
         # Fresh for what is left of the TTL, counted from the upstream's last confirmation,
         # and no longer than until a held-back file comes out of its cooldown.
         now = clock.now()
@@ -100,12 +103,30 @@ class RenderedPages:
         if until is not None:
             left = min(left, (until - now).total_seconds())
         if left <= 0:
-            return
+            return None
         with self._lock:
             self._pages[project_id] = (time.monotonic() + left, shown)
             self._pages.move_to_end(project_id)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
+        return left
+
+
+def _share(
+    request: Request, ticket: Ticket, project_id: str, shown: Shown, fresh_for: float
+) -> None:
+    """Put a fresh upstream page into the worker's page cache as well, under the project's
+    name, for as long as it stays fresh: the fast path then answers it as it answers a local
+    page, with no query and no thread. A local project made under that name meanwhile
+    changes the cache's generation (the ticket then stores nothing) or, later, drops the
+    entry through the journal, as for any change to a project."""
+    headers = tuple({STATUS_HEADER: "fresh", **shown.headers}.items())
+    representations = {
+        variant: dataclasses.replace(page, headers=headers, fresh_for=fresh_for)
+        for variant, page in shown.representations.items()
+    }
+    cache: PageCache = request.app.state.pages
+    cache.store(ticket, project_id, representations)
 
 
 def _rendered(request: Request) -> RenderedPages:
@@ -194,8 +215,13 @@ async def project_page(
     refusal = refused(settings, project_id)
     if refusal is not None:
         return refusal
-    kept = _rendered(request).lookup(project_id)
-    if kept is not None:
+    # Taken before anything is read: a local project made meanwhile keeps this page out of
+    # the page cache.
+    ticket = request.app.state.pages.ticket()
+    found = _rendered(request).lookup(project_id)
+    if found is not None:
+        kept, left = found
+        _share(request, ticket, project_id, kept, left)
         fresh = {**headers, STATUS_HEADER: "fresh", **kept.headers}
         return page_response(request, kept.representations[variant], fresh)
     try:
@@ -210,6 +236,8 @@ async def project_page(
         held_headers(screened.held),
     )
     if getattr(request.state, "upstream_stale", None) is None:
-        _rendered(request).keep(project_id, page, shown, screened.next_release)
+        fresh_for = _rendered(request).keep(project_id, page, shown, screened.next_release)
+        if fresh_for is not None:
+            _share(request, ticket, project_id, shown, fresh_for)
     answer = {**headers, **status_headers(request), **shown.headers}
     return page_response(request, shown.representations[variant], answer)

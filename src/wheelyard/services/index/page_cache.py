@@ -68,6 +68,12 @@ class RenderedPage:
     # never asks for (it serves without asking who reads), and marked private for the HTTP
     # caches in between.
     private: bool = False
+    # Response headers of this page beyond the usual ones (an upstream page says it is
+    # fresh and what it holds back), sent by both the handler and the fast path.
+    headers: tuple[tuple[str, str], ...] = ()
+    # Seconds the page may be served from the cache when that is shorter than the cache's
+    # own limit (an upstream page: what is left of its TTL); None for the cache's limit.
+    fresh_for: float | None = None
     etag: str = field(init=False)
     # What the HTTP layer builds once per page and reuses for every request that gets it
     # (the response headers of api/fast_path.py), keyed as that layer likes.
@@ -206,7 +212,8 @@ class PageCache:
             if cached is None or variants is None:
                 self._misses += count_miss
                 return None
-            if now - cached.born > self.max_age:
+            limit = self.max_age if cached.page.fresh_for is None else cached.page.fresh_for
+            if now - cached.born > min(limit, self.max_age):
                 self._forget(variants, variant)
                 self._misses += count_miss
                 return None

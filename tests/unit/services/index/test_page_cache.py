@@ -80,6 +80,18 @@ def test_pages_expire_after_max_age(cache: PageCache, clock: Clock) -> None:
     assert cache.lookup("demo", "html") is None
 
 
+def test_a_page_fresh_for_less_than_max_age_expires_sooner(cache: PageCache, clock: Clock) -> None:
+    cache.store(cache.ticket(), "soon", {"html": RenderedPage(b"x", "text/html", 0, fresh_for=30)})
+    cache.store(cache.ticket(), "long", {"html": RenderedPage(b"x", "text/html", 0, fresh_for=900)})
+    clock.now += 29
+    assert cache.lookup("soon", "html") is not None
+    clock.now += 2
+    assert cache.lookup("soon", "html") is None
+    # Never longer than the cache's own limit.
+    clock.now += 270
+    assert cache.lookup("long", "html") is None
+
+
 def kib_page(serial: int = 0) -> RenderedPage:
     return page(serial, body=b"x" * (1024 - PAGE_OVERHEAD))
 
