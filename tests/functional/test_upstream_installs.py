@@ -35,6 +35,7 @@ TAKEN = Project("taken-name", "1.0")
 # One worker: the test of concurrent first downloads counts one fetch per worker.
 WORKERS = ("--workers", "1")
 MANY = wheel(Project("static-many", "1.0"))
+TWICE = wheel(Project("static-twice", "1.0"))
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Setup:
     upstream: LiveServer
     proxy: LiveServer
     static_log: Path
+    static_url: str
     token: str  # a user's who is no site admin
 
     @property
@@ -54,6 +56,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     base = tmp_path_factory.mktemp("upstream-installs")
     static_root = base / "static"
     write_static_tree(static_root, "static-many", [MANY])
+    write_static_tree(static_root, "static-twice", [TWICE])
     log = base / "static.log"
     with (
         run_server(base / "upstream", postgres_url()) as upstream,
@@ -72,7 +75,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         with run_server(base / "proxy", postgres_url(), env=env, args=WORKERS) as proxy:
             # A site admin may take a name the upstream has.
             seed(proxy, [wheel(CONFUSED_LOCAL)], "admin@example.com")
-            yield Setup(upstream, proxy, log, uploader_token(proxy, "dev@example.com"))
+            token = uploader_token(proxy, "dev@example.com")
+            yield Setup(upstream, proxy, log, static_url, token)
 
 
 def run(command: Sequence[str | Path], env: Mapping[str, str] = {}) -> tuple[int, str]:
@@ -150,6 +154,23 @@ def test_concurrent_first_downloads_fetch_the_file_once(setup: Setup) -> None:
     assert all(body == MANY.content for body in bodies)
     # The server runs one worker: its sixteen first requests shared one fetch.
     assert setup.static_log.read_text().count(f"GET /files/{MANY.filename} ") == 1
+
+
+def test_the_workers_of_a_node_fetch_a_file_once_between_them(setup: Setup, tmp_path: Path) -> None:
+    env = {"WHEELYARD_UPSTREAM_URL": setup.static_url}
+    with run_server(tmp_path / "two", postgres_url(), env=env, args=("--workers", "2")) as two:
+        url = f"{two.url}/packages/upstream/static-twice/{TWICE.filename}"
+
+        def get(_: int) -> bytes:
+            # A new connection each: the kernel spreads them over both workers.
+            with urllib.request.urlopen(url, timeout=60) as response:
+                body: bytes = response.read()
+                return body
+
+        with ThreadPoolExecutor(32) as pool:
+            bodies = list(pool.map(get, range(32)))
+    assert all(body == TWICE.content for body in bodies)
+    assert setup.static_log.read_text().count(f"GET /files/{TWICE.filename} ") == 1
 
 
 def test_with_the_upstream_stopped_cached_installs_work_and_others_fail_with_the_reason(

@@ -37,7 +37,7 @@ from wheelyard.services import clock
 from wheelyard.services.access import visibility
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
-from wheelyard.services.upstream import files, pages
+from wheelyard.services.upstream import fetch_lock, files, pages
 from wheelyard.services.upstream.files import FetchFailed, StoredFile, Wanted
 from wheelyard.services.upstream.policy import Policy
 from wheelyard.services.upstream.recent_use import RecentUse
@@ -62,9 +62,15 @@ def _fetch(request: Request, project_id: str, want: Wanted, source: str) -> Stor
     http: httpx2.Client = request.app.state.upstream_http
     storage: FileStorage = request.app.state.storage
     upstream = next((u for u in upstreams(settings.upstream_urls) if u.url == source), None)
-    fetched = files.fetch(http, storage, want, upstream)
-    with db_session.transaction(request.app.state.sessions, writes=True) as db:
-        files.record(db, project_id, fetched, clock.now())
+    with fetch_lock.fetching(settings.var_dir, want.filename):
+        # Another worker of this node may have fetched it while this one waited.
+        with db_session.transaction(request.app.state.sessions, writes=False) as db:
+            already = files.stored(db, want.filename)
+        if already is not None:
+            return already
+        fetched = files.fetch(http, storage, want, upstream)
+        with db_session.transaction(request.app.state.sessions, writes=True) as db:
+            files.record(db, project_id, fetched, clock.now())
     return fetched
 
 
