@@ -42,8 +42,13 @@ def check_new_project_name(
             f"The name {metadata.name!r} isn't allowed: it is a module of the Python "
             "standard library."
         )
+    # The same project, just committed by an upload racing this one, is no look-alike: the
+    # insert that follows collides on its id and the retry adds to it as an existing project.
     similar = db.scalars(
-        sa.select(Package).where(Package.ultranormalized == ultranormalize_name(metadata.name))
+        sa.select(Package).where(
+            Package.ultranormalized == ultranormalize_name(metadata.name),
+            Package.id != normalize_name(metadata.name),
+        )
     ).first()
     if similar is None:
         return
