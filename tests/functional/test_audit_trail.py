@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 from tests.helpers.accounts import csrf_from, log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
-from tests.helpers.mail import Inbox
+from tests.helpers.mail import VERIFY_LINK, Inbox
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.two_factor import enable_two_factor, next_code
 from tests.helpers.uploads import basic_auth, twine_fields
@@ -151,6 +151,19 @@ def _register(world: World) -> Expected:
     assert response.status_code == 303, response.text
     grace = world.db.scalars(sa.select(User).where(User.email == "grace@example.com")).one()
     return Expected(grace.id)
+
+
+def _verification_sent(world: World) -> Expected:
+    # The index has a mail server here: a sign-up is sent its link, and the row counts it.
+    return _register(world)
+
+
+def _verify_email(world: World) -> Expected:
+    expected = _register(world)
+    url, _token = world.inbox.only_link(VERIFY_LINK)
+    response = world.browser.client.get("/account/verify/" + url.rsplit("/", 1)[1])
+    assert response.status_code == 200, response.text
+    return expected
 
 
 def _register_failed(world: World) -> Expected:
@@ -356,6 +369,8 @@ SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.PASSWORD_CHANGED: _change_password,
     Action.PASSWORD_RESET_REQUESTED: _ask_for_reset,
     Action.PASSWORD_RESET: _reset_password,
+    Action.EMAIL_VERIFICATION_SENT: _verification_sent,
+    Action.EMAIL_VERIFIED: _verify_email,
     Action.TOKEN_CREATED: _create_token,
     Action.TOKEN_USED: _use_token,
     Action.TOKEN_REVOKED: _revoke_token,

@@ -172,7 +172,9 @@ def create_account(database_url: str, scope: TokenScope = TokenScope.UPLOAD) -> 
     try:
         with transaction(session_factory(engine)) as db:
             passwords = cheap_passwords()
-            ada = users.create_user(db, passwords, name="Ada", email=EMAIL, password=PASSWORD)
+            ada = users.create_user(
+                db, passwords, name="Ada", email=EMAIL, password=PASSWORD, email_verified=True
+            )
             _token, secret = tokens.create_token(db, ada, description="scale-out test", scope=scope)
     finally:
         engine.dispose()
@@ -567,7 +569,9 @@ def test_on_sqlite_a_write_survives_a_commit_made_elsewhere_meanwhile(tmp_path: 
         sessions = session_factory(engine)
         passwords = cheap_passwords()
         with transaction(sessions) as db:
-            users.create_user(db, passwords, name="Ada", email=EMAIL, password=PASSWORD)
+            users.create_user(
+                db, passwords, name="Ada", email=EMAIL, password=PASSWORD, email_verified=True
+            )
         failures: list[BaseException] = []
 
         def commit_elsewhere() -> None:

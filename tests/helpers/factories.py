@@ -36,13 +36,17 @@ class Factory:
         email: str | None = None,
         password: str | None = PASSWORD,
         is_admin: bool = False,
+        email_verified: bool = True,
     ) -> User:
+        # Verified unless asked: the accounts tests start from stand for ones an operator
+        # made, or that followed their link.
         n = next(_sequence)
         user = User(
             name=name or f"User {n}",
             email=(email or f"user{n}@example.com").lower(),
             hashed_password=self.passwords.hash(password) if password else None,
             is_admin=is_admin,
+            email_verified=email_verified,
         )
         self.db.add(user)
         self.db.flush()

@@ -16,6 +16,8 @@ from tests.helpers.live_server import free_port
 
 # A password reset link in a message body, and its token.
 RESET_LINK = re.compile(r"(\S+/account/reset/([A-Za-z0-9_-]+))")
+# An email verification link, and its token (itsdangerous's, with dots).
+VERIFY_LINK = re.compile(r"(\S+/account/verify/([A-Za-z0-9_.-]+))")
 
 
 class Inbox:
@@ -30,11 +32,11 @@ class Inbox:
         self.messages.append(parsed)
         return "250 OK"
 
-    def only_link(self) -> tuple[str, str]:
-        """The reset URL and its token, from the one message received."""
+    def only_link(self, link: re.Pattern[str] = RESET_LINK) -> tuple[str, str]:
+        """The URL (a reset link unless told) and its token, from the one message received."""
         assert len(self.messages) == 1, f"{len(self.messages)} messages"
         body = self.messages[0].get_content()
-        match = RESET_LINK.search(body)
+        match = link.search(body)
         assert match, body
         return match.group(1), match.group(2)
 

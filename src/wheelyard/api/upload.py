@@ -30,6 +30,7 @@ from wheelyard.data.package import Visibility
 from wheelyard.http.origin import client_origin
 from wheelyard.http.retry import Contended, retry_collisions
 from wheelyard.http.transaction import transaction
+from wheelyard.services.accounts import mail
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import normalize_name
@@ -251,6 +252,7 @@ def _authenticate_once(
                 credentials,
                 password_uploads=settings.password_uploads,
                 origin=origin,
+                verified_email_required=mail.smtp_server(settings) is not None,
             )
         except AuthenticationError as error:
             failure = error  # raised once the block has committed the attempt's audit row

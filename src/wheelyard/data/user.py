@@ -33,6 +33,11 @@ class User(SqlAlchemyBase):
     is_admin: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
+    # The account followed a link mailed to its address (or an operator made it). While the
+    # index has a mail server, uploads need it: see services/accounts/email_verification.py.
+    email_verified: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
     # Sessions carry this value and count only while it matches. A random value rather than a
     # counter: a deleted account's id can be reused, and its old cookies must not fit the new
     # account. None until the first session; replaced to end every session at once.

@@ -27,6 +27,9 @@ class Action(StrEnum):
     PASSWORD_CHANGED = "password changed"  # noqa: S105 (an action name)
     PASSWORD_RESET_REQUESTED = "password reset requested"  # noqa: S105 (an action name)
     PASSWORD_RESET = "password reset"  # noqa: S105 (an action name)
+    # A link to verify the address was mailed: counted by the verification-mail limits.
+    EMAIL_VERIFICATION_SENT = "email verification sent"
+    EMAIL_VERIFIED = "email verified"
     TOKEN_CREATED = "token created"  # noqa: S105 (an action name)
     TOKEN_USED = "token used"  # noqa: S105 (an action name)
     TOKEN_REVOKED = "token revoked"  # noqa: S105 (an action name)
@@ -64,6 +67,8 @@ WORDING: dict[Action, str] = {
     Action.PASSWORD_CHANGED: "Password changed",
     Action.PASSWORD_RESET_REQUESTED: "Password reset link asked for",
     Action.PASSWORD_RESET: "Password reset with an emailed link",
+    Action.EMAIL_VERIFICATION_SENT: "Link to verify the email address sent",
+    Action.EMAIL_VERIFIED: "Email address verified",
     Action.TOKEN_CREATED: "API token created",
     Action.TOKEN_USED: "API token used to upload",
     Action.TOKEN_REVOKED: "API token revoked",

@@ -99,6 +99,8 @@ def redeem(
         db.delete(reset)
         return None
     users.change_password(db, passwords, user, new_password)
+    # The link was mailed to the account's address: following it proves the address too.
+    user.email_verified = True
     audit.record(db, audit.Action.PASSWORD_RESET, origin=origin, user_id=user.id)
     return user
 

@@ -1,4 +1,5 @@
-"""Throttling of guesses (passwords, two-factor codes), sign-ups and reset emails.
+"""Throttling of guesses (passwords, two-factor codes), sign-ups and reset and verification
+emails.
 
 The counts come from the audit trail, not a worker's memory: every worker and every node
 sees the same numbers, and a restart does not hand an attacker a fresh allowance. The audit
@@ -76,6 +77,8 @@ FAILED_CODES_PER_IP = Limit(attempts=10, window=_FIVE_MINUTES)
 # Every request may send an email: few per inbox, so nobody can flood one.
 RESETS_PER_ADDRESS = Limit(attempts=3, window=_HOUR)
 RESETS_PER_IP = Limit(attempts=20, window=_HOUR)
+VERIFICATIONS_PER_ADDRESS = Limit(attempts=3, window=_HOUR)
+VERIFICATIONS_PER_IP = Limit(attempts=20, window=_HOUR)
 
 
 def _database_now(db: Session) -> dt.datetime:
@@ -203,6 +206,17 @@ def reset_limit_reached(db: Session, *, email: str, ip_address: str | None) -> L
         return RESETS_PER_ADDRESS
     if ip_address is not None and _reached(db, RESETS_PER_IP, now, requested, _from(ip_address)):
         return RESETS_PER_IP
+    return None
+
+
+def verification_limit_reached(db: Session, *, email: str, ip_address: str | None) -> Limit | None:
+    """The limit another verification email to ``email`` would exceed, or None."""
+    now = _database_now(db)
+    sent = AuditEvent.action == Action.EMAIL_VERIFICATION_SENT
+    if _reached(db, VERIFICATIONS_PER_ADDRESS, now, sent, AuditEvent.detail == email):
+        return VERIFICATIONS_PER_ADDRESS
+    if ip_address is not None and _reached(db, VERIFICATIONS_PER_IP, now, sent, _from(ip_address)):
+        return VERIFICATIONS_PER_IP
     return None
 
 

@@ -34,9 +34,14 @@ def create_user(
     name: str,
     email: str,
     password: str | None,
+    email_verified: bool,
     is_admin: bool = False,
 ) -> User:
-    """Create an account. Without a password the account exists but cannot log in."""
+    """Create an account. Without a password the account exists but cannot log in.
+
+    ``email_verified``: whether the address is known to be the account's (an operator
+    vouches for it, or there is no mail server to check it with).
+    """
     if find_user_by_email(db, email) is not None:
         raise AccountError("An account with this email address already exists.")
     user = User(
@@ -44,6 +49,7 @@ def create_user(
         email=normalize_email(email),
         hashed_password=passwords.hash(password) if password else None,
         is_admin=is_admin,
+        email_verified=email_verified,
     )
     try:
         # A savepoint: losing a race for the address must not spoil the caller's transaction.

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from wheelyard.data.api_token import ApiToken, TokenScope
 from wheelyard.data.user import User
 from wheelyard.services import audit
-from wheelyard.services.accounts import logins, tokens, users
+from wheelyard.services.accounts import email_verification, logins, tokens, users
 from wheelyard.services.accounts.credentials import (
     TOKEN_USERNAME,
     Credentials,
@@ -43,6 +43,10 @@ UPLOAD_SCOPE_NEEDED = (
     "make one on your account's token page."
 )
 TOO_MANY_FAILURES = "Too many failed logins for this account or address; try again later."
+UNVERIFIED_EMAIL = (
+    "Verify your email address {email} before uploading: the link was mailed to it when "
+    "the account was made; send it again from your account page."
+)
 PASSWORDS_OFF = (
     "Uploading with an email and password is turned off on this index. "
     f"Use an API token: username {TOKEN_USERNAME}, the token as password."
@@ -94,13 +98,32 @@ def authenticate(
     *,
     password_uploads: bool,
     origin: Origin,
+    verified_email_required: bool = False,
 ) -> Uploader:
     """The uploader the credentials stand for; AuthenticationError when they stand for none.
 
     A wrong password is recorded in the audit trail before the error is raised (the rate
     limits count those rows), so the caller commits its transaction even on failure; a
-    valid token's use is recorded too.
+    valid token's use is recorded too. With ``verified_email_required`` (the index has a
+    mail server), an account that has not verified its address is refused, whatever
+    credential it used: the rule is about the account.
     """
+    uploader = _uploader(
+        db, passwords, credentials, password_uploads=password_uploads, origin=origin
+    )
+    if email_verification.required(verified_email_required, uploader.user):
+        raise AuthenticationError(UNVERIFIED_EMAIL.format(email=uploader.user.email))
+    return uploader
+
+
+def _uploader(
+    db: Session,
+    passwords: Passwords,
+    credentials: Credentials | None,
+    *,
+    password_uploads: bool,
+    origin: Origin,
+) -> Uploader:
     if credentials is None:
         raise AuthenticationError(NO_CREDENTIALS, status=401)
     if credentials.username == TOKEN_USERNAME:

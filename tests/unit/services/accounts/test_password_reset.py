@@ -85,6 +85,15 @@ def test_redeeming_changes_the_password_once_and_ends_sessions(
     assert db.scalars(sa.select(AuditEvent.action)).all() == [Action.PASSWORD_RESET]
 
 
+def test_redeeming_a_mailed_link_verifies_the_address_too(
+    db: Session, make: Factory, passwords: Passwords
+) -> None:
+    user = make.user(email_verified=False)
+    token = password_reset.issue(db, user, minutes=60)
+    assert password_reset.redeem(db, passwords, token, "new password!", origin=HERE) is user
+    assert user.email_verified is True
+
+
 def test_a_token_of_a_disabled_account_is_worthless(
     db: Session, make: Factory, passwords: Passwords
 ) -> None:

@@ -13,9 +13,15 @@ from wheelyard.services.accounts.passwords import Passwords, Verification
 
 def test_create_user_hashes_and_lowercases(db: Session, passwords: Passwords) -> None:
     user = users.create_user(
-        db, passwords, name=" Ada ", email=" Ada@Example.COM ", password="secret words"
+        db,
+        passwords,
+        name=" Ada ",
+        email=" Ada@Example.COM ",
+        password="secret words",
+        email_verified=False,
     )
     assert user.name == "Ada"
+    assert user.email_verified is False
     assert user.email == "ada@example.com"
     assert user.hashed_password is not None and user.hashed_password.startswith("$argon2id$")
 
@@ -25,7 +31,9 @@ def test_create_user_refuses_an_email_in_use_in_any_case(
 ) -> None:
     make.user(email="ada@example.com")
     with pytest.raises(users.AccountError, match="already exists"):
-        users.create_user(db, passwords, name="A", email="ADA@example.com", password="x" * 8)
+        users.create_user(
+            db, passwords, name="A", email="ADA@example.com", password="x" * 8, email_verified=True
+        )
 
 
 def test_authenticate_sets_last_login(db: Session, passwords: Passwords, make: Factory) -> None:
@@ -59,10 +67,14 @@ def test_create_user_losing_a_race_for_the_email_is_an_account_error(
     # As if another request inserted the row after this one checked for it.
     monkeypatch.setattr(users, "find_user_by_email", lambda _db, _email: None)
     with pytest.raises(users.AccountError, match="already exists"):
-        users.create_user(db, passwords, name="A", email="ada@example.com", password="x" * 8)
+        users.create_user(
+            db, passwords, name="A", email="ada@example.com", password="x" * 8, email_verified=True
+        )
     # The caller's transaction is still usable.
     assert db.get(type(first), first.id) is first
-    assert users.create_user(db, passwords, name="B", email="b@example.com", password=None).id
+    assert users.create_user(
+        db, passwords, name="B", email="b@example.com", password=None, email_verified=False
+    ).id
 
 
 def test_names_by_id(db: Session, make: Factory) -> None:

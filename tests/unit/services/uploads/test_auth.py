@@ -39,9 +39,15 @@ def login(
     credentials: Credentials | None,
     *,
     password_uploads: bool = True,
+    verified_email_required: bool = False,
 ) -> Uploader:
     return authenticate(
-        db, passwords, credentials, password_uploads=password_uploads, origin=ORIGIN
+        db,
+        passwords,
+        credentials,
+        password_uploads=password_uploads,
+        origin=ORIGIN,
+        verified_email_required=verified_email_required,
     )
 
 
@@ -244,3 +250,33 @@ def test_a_password_alone_is_refused_when_two_factor_is_on(
     assert error.status == 403
     _, secret = tokens.create_token(db, ada, description="ci")
     assert login(db, passwords, Credentials("__token__", secret)).user is ada
+
+
+# --- unverified addresses --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("by", ["password", "upload token", "read token"])
+def test_an_unverified_account_is_refused_whatever_it_signs_in_with(
+    db: Session, passwords: Passwords, make: Factory, by: str
+) -> None:
+    user = make.user(email="new@example.com", password=PASSWORD, email_verified=False)
+    if by == "password":
+        credentials = Credentials("new@example.com", PASSWORD)
+    else:
+        scope = TokenScope.UPLOAD if by == "upload token" else TokenScope.READ
+        _token, secret = tokens.create_token(db, user, description="ci", scope=scope)
+        credentials = Credentials("__token__", secret)
+    error = refused(db, passwords, credentials, verified_email_required=True)
+    assert error.status == 403
+    if by != "read token":  # a read token is told first that it cannot upload at all
+        assert "Verify your email address new@example.com before uploading" in error.message
+        # Without a mail server to verify with, nothing is asked.
+        assert login(db, passwords, credentials).user is user
+
+
+def test_a_verified_account_uploads_while_verification_is_required(
+    db: Session, passwords: Passwords, make: Factory
+) -> None:
+    user = make.user(email="old@example.com", password=PASSWORD)
+    credentials = Credentials("old@example.com", PASSWORD)
+    assert login(db, passwords, credentials, verified_email_required=True).user is user

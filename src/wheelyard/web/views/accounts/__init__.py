@@ -1,5 +1,6 @@
 """Account pages, one module per flow: register, sign in (with the second-factor step) and
-out, the account page and password change, password reset, and two-factor set-up.
+out, the account page and password change, password reset, email
+verification, and two-factor set-up.
 
 Who is signed in, and where to send everyone else, is ``wheelyard.web.session``'s to say;
 the pages of other areas (tokens, manage) ask it, not these views.
@@ -9,7 +10,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from wheelyard.web.views.accounts import account, password_reset, register, sign_in, two_factor
+from wheelyard.web.views.accounts import (
+    account,
+    email_verification,
+    password_reset,
+    register,
+    sign_in,
+    two_factor,
+)
 
 # No two patterns overlap: the order is only for reading.
 routes: list[BaseRoute] = [
@@ -17,5 +25,6 @@ routes: list[BaseRoute] = [
     *sign_in.routes,
     *account.routes,
     *password_reset.routes,
+    *email_verification.routes,
     *two_factor.routes,
 ]

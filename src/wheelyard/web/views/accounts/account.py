@@ -1,5 +1,5 @@
-"""The account page (projects, two-factor state, recent security events) and changing the
-password from it."""
+"""The account page (projects, email verification and two-factor state, recent security
+events) and changing the password from it."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit
-from wheelyard.services.accounts import rate_limit, two_factor, users
+from wheelyard.services.accounts import email_verification, mail, rate_limit, two_factor, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.projects import maintainers
 from wheelyard.web import session
@@ -52,7 +53,7 @@ class PasswordChangeForm:
         return not self.errors
 
 
-def _account_page(
+def account_page(
     request: Request,
     db: Session,
     user: User,
@@ -60,7 +61,10 @@ def _account_page(
     password_form: PasswordChangeForm | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    notice: str | None = None,
 ) -> Response:
+    settings: Settings = request.app.state.settings
+    mails = mail.smtp_server(settings) is not None
     return render(
         request,
         "account/index.html",
@@ -71,7 +75,10 @@ def _account_page(
         projects=maintainers.projects_of(db, user.id),
         events=audit.recent_for_user(db, user.id, limit=_SECURITY_EVENTS),
         two_factor_on=two_factor.is_enabled(user),
-        notice=take_notice(request),
+        notice=notice or take_notice(request),
+        # Shown only while the index has a mail server: without one nothing is asked.
+        verification_needed=email_verification.required(mails, user),
+        can_mail_link=settings.public_url is not None,
         form=password_form,
     )
 
@@ -81,7 +88,7 @@ async def account(request: Request) -> Response:
         user = session.signed_in_user(request, db)
         if user is None:
             return session.login_redirect(request)
-        return _account_page(request, db, user)
+        return account_page(request, db, user)
 
 
 async def change_password(request: Request) -> Response:
@@ -93,7 +100,7 @@ async def change_password(request: Request) -> Response:
         if user is None:
             return RedirectResponse("/account/login?next=/account", status_code=303)
         if not form.validate():
-            return _account_page(request, db, user, password_form=form, status_code=400)
+            return account_page(request, db, user, password_form=form, status_code=400)
         # Guessing the current password here is guessing the login password: same limits.
         limit = rate_limit.login_limit_reached(
             db, email=user.email, ip_address=origin.ip_address, user_id=user.id
@@ -101,7 +108,7 @@ async def change_password(request: Request) -> Response:
         if limit is not None:
             form.errors.append(LOGINS_LIMITED_MESSAGE)
             headers = {"Retry-After": str(limit.retry_after_seconds)}
-            return _account_page(
+            return account_page(
                 request, db, user, password_form=form, status_code=429, headers=headers
             )
         if not passwords.verify(user.hashed_password, form.current).ok:
@@ -109,7 +116,7 @@ async def change_password(request: Request) -> Response:
                 db, audit.Action.LOGIN_FAILED, origin=origin, user_id=user.id, detail=user.email
             )
             form.errors.append("Your current password is not right.")
-            return _account_page(request, db, user, password_form=form, status_code=400)
+            return account_page(request, db, user, password_form=form, status_code=400)
         users.change_password(db, passwords, user, form.password)
         audit.record(db, audit.Action.PASSWORD_CHANGED, origin=origin, user_id=user.id)
         # Every other session has ended; this one goes on under the new generation.

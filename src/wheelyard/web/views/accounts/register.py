@@ -1,4 +1,5 @@
-"""Creating an account from the register form; the new account is logged in at once."""
+"""Creating an account from the register form; the new account is logged in at once and,
+while the index has a mail server, sent a link to verify its address before it uploads."""
 
 from __future__ import annotations
 
@@ -14,12 +15,20 @@ from wheelyard.config import Settings
 from wheelyard.http.origin import client_origin
 from wheelyard.http.transaction import transaction
 from wheelyard.services import audit, clock
-from wheelyard.services.accounts import rate_limit, users
+from wheelyard.services.accounts import mail, rate_limit, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.web import session
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.templating import render
+from wheelyard.web.views.accounts.email_verification import (
+    NO_PUBLIC_URL,
+    VERIFICATIONS_LIMITED_MESSAGE,
+    LinkMail,
+    prepare_link,
+    sent_message,
+)
 from wheelyard.web.views.accounts.forms import is_email_address, new_password_errors, text_field
+from wheelyard.web.views.accounts.notice import flash
 from wheelyard.web.views.accounts.responses import too_many
 
 REGISTRATION_CLOSED = (
@@ -68,6 +77,9 @@ async def register(request: Request) -> Response:
     passwords: Passwords = request.app.state.passwords
     origin = client_origin(request)
     email = users.normalize_email(form.email)
+    # Without a mail server there is no way to check the address: nothing is asked then.
+    mails = mail.smtp_server(settings) is not None
+    link: LinkMail | rate_limit.Limit | None = None
     with transaction(request) as db:
         limit = rate_limit.registration_limit_reached(db, ip_address=origin.ip_address, email=email)
         if limit is not None:
@@ -75,7 +87,12 @@ async def register(request: Request) -> Response:
             return too_many(request, "account/register.html", limit, form=form)
         try:
             user = users.create_user(
-                db, passwords, name=form.name, email=form.email, password=form.password
+                db,
+                passwords,
+                name=form.name,
+                email=form.email,
+                password=form.password,
+                email_verified=not mails,
             )
         except users.AccountError as error:
             # Counted: trying addresses at sign-up is a way to learn which have accounts.
@@ -85,7 +102,16 @@ async def register(request: Request) -> Response:
         audit.record(db, audit.Action.REGISTER, origin=origin, user_id=user.id)
         user.last_login = clock.now()
         session.log_in(request, user)
-    return RedirectResponse("/account", status_code=303)
+        if mails:
+            link = prepare_link(db, settings, user, origin)
+            if isinstance(link, LinkMail):
+                flash(request, sent_message(user.email))
+            else:
+                flash(request, NO_PUBLIC_URL if link is None else VERIFICATIONS_LIMITED_MESSAGE)
+    response = RedirectResponse("/account", status_code=303)
+    if isinstance(link, LinkMail):
+        response.background = link.task()
+    return response
 
 
 routes: list[BaseRoute] = [
