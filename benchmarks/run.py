@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -50,13 +49,12 @@ import statistics
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import load, net, peers, pip_runs, private_site, report, rss, wheels
+from benchmarks import load, net, outcome, peers, pip_runs, private_site, report, rss, wheels
 from benchmarks.peers import Devpi, Nginx, Probe, Pypiserver, Server, Wheelyard
 
 HERE = Path(__file__).resolve().parent
@@ -624,27 +622,13 @@ def wait_until_idle(servers: Servers, results: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     results = empty_results(options, argv)
-    started = time.perf_counter()
-    failed = False
-    try:
-        run(options, results)
-    except (Exception, KeyboardInterrupt) as error:
-        failed = True
-        results["error"] = "".join(traceback.format_exception_only(error)).strip()
-        traceback.print_exc()
-    results["elapsed_s"] = round(time.perf_counter() - started, 1)
-    results["machine"]["loadavg_end"] = os.getloadavg()
-    results["bars"] = [bar.as_dict() for bar in report.bars(results)]
-    options.results.parent.mkdir(parents=True, exist_ok=True)
-    options.results.write_text(json.dumps(results, indent=2) + "\n")
-    print()
-    print(report.render(results))
-    machine = results["machine"]
-    print(
-        f"\nrun took {results['elapsed_s']:.0f} s; load average {machine['loadavg_start']} at the "
-        f"start, {machine['loadavg_end']} at the end; raw results in {options.results}"
+    return outcome.run_and_report(
+        lambda found: run(options, found),
+        results,
+        options.results,
+        report.bars,
+        report.render,
     )
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

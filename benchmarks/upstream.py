@@ -40,7 +40,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import http.client
-import json
 import os
 import platform
 import shutil
@@ -48,7 +47,6 @@ import statistics
 import sys
 import threading
 import time
-import traceback
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -56,7 +54,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from benchmarks import load, net, peers, pip_runs, proxies, run, upstream_report, wheels
+from benchmarks import load, net, outcome, peers, pip_runs, proxies, run, upstream_report, wheels
 from benchmarks.peers import HTML, SIMPLE_JSON, Probe, Server
 from benchmarks.proxies import DevpiMirror, Proxpi, Upstream, WheelyardProxy
 
@@ -430,27 +428,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     results = empty_results(options, argv)
-    started = time.perf_counter()
-    failed = False
-    try:
-        execute(options, results)
-    except (Exception, KeyboardInterrupt) as error:
-        failed = True
-        results["error"] = "".join(traceback.format_exception_only(error)).strip()
-        traceback.print_exc()
-    results["elapsed_s"] = round(time.perf_counter() - started, 1)
-    results["machine"]["loadavg_end"] = os.getloadavg()
-    results["bars"] = [bar.as_dict() for bar in upstream_report.bars(results)]
-    options.results.parent.mkdir(parents=True, exist_ok=True)
-    options.results.write_text(json.dumps(results, indent=2) + "\n")
-    print()
-    print(upstream_report.render(results))
-    machine = results["machine"]
-    print(
-        f"\nrun took {results['elapsed_s']:.0f} s; load average {machine['loadavg_start']} at the "
-        f"start, {machine['loadavg_end']} at the end; raw results in {options.results}"
+    return outcome.run_and_report(
+        lambda found: execute(options, found),
+        results,
+        options.results,
+        upstream_report.bars,
+        upstream_report.render,
     )
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
