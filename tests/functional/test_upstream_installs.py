@@ -141,16 +141,21 @@ def test_a_new_project_named_like_an_upstream_one_is_refused_unless_blocked(
     assert installed(venv, "acme_tools") == "0.1"
 
 
-def test_concurrent_first_downloads_fetch_the_file_once(setup: Setup) -> None:
-    url = f"{setup.proxy.url}/packages/upstream/static-many/{MANY.filename}"
+def at_once(url: str, count: int) -> list[bytes]:
+    """``count`` GETs of ``url`` at the same time, each on a connection of its own."""
 
     def get(_: int) -> bytes:
         with urllib.request.urlopen(url, timeout=60) as response:
             body: bytes = response.read()
             return body
 
-    with ThreadPoolExecutor(16) as pool:
-        bodies = list(pool.map(get, range(16)))
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(get, range(count)))
+
+
+def test_concurrent_first_downloads_fetch_the_file_once(setup: Setup) -> None:
+    url = f"{setup.proxy.url}/packages/upstream/static-many/{MANY.filename}"
+    bodies = at_once(url, 16)
     assert all(body == MANY.content for body in bodies)
     # The server runs one worker: its sixteen first requests shared one fetch.
     assert setup.static_log.read_text().count(f"GET /files/{MANY.filename} ") == 1
@@ -159,16 +164,8 @@ def test_concurrent_first_downloads_fetch_the_file_once(setup: Setup) -> None:
 def test_the_workers_of_a_node_fetch_a_file_once_between_them(setup: Setup, tmp_path: Path) -> None:
     env = {"WHEELYARD_UPSTREAM_URL": setup.static_url}
     with run_server(tmp_path / "two", postgres_url(), env=env, args=("--workers", "2")) as two:
-        url = f"{two.url}/packages/upstream/static-twice/{TWICE.filename}"
-
-        def get(_: int) -> bytes:
-            # A new connection each: the kernel spreads them over both workers.
-            with urllib.request.urlopen(url, timeout=60) as response:
-                body: bytes = response.read()
-                return body
-
-        with ThreadPoolExecutor(32) as pool:
-            bodies = list(pool.map(get, range(32)))
+        # A new connection each: the kernel spreads them over both workers.
+        bodies = at_once(f"{two.url}/packages/upstream/static-twice/{TWICE.filename}", 32)
     assert all(body == TWICE.content for body in bodies)
     assert setup.static_log.read_text().count(f"GET /files/{TWICE.filename} ") == 1
 
