@@ -202,20 +202,10 @@ def simple_probes(servers: Servers) -> dict[str, dict[str, Probe]]:
 def warm_pages(probes: dict[str, dict[str, Probe]], results: dict[str, Any]) -> None:
     """Ask every page once (the proxies fetch and cache it); status, type and size go into
     the results, and each HTML page must link flask's wheel."""
-    for server, by_name in probes.items():
-        for name, probe in by_name.items():
-            reply = net.get(probe.url, probe.headers)
-            results["probes"].setdefault(server, {})[name] = {
-                "url": probe.url,
-                "accept": probe.headers.get("Accept"),
-                "status": reply.status,
-                "content_type": reply.headers.get("content-type"),
-                "body_bytes": len(reply.body),
-            }
-            if reply.status != 200:
-                raise RuntimeError(f"{server} {name} {probe.url} answered {reply.status}")
-            if name == "simple_html":
-                net.link_to(probe.url, reply.body.decode(), FLASK_WHEEL)
+    run.describe_probes(probes, results)
+    for by_name in probes.values():
+        probe = by_name["simple_html"]
+        net.link_to(probe.url, net.get(probe.url, probe.headers).body.decode(), FLASK_WHEEL)
 
 
 @dataclass(frozen=True)

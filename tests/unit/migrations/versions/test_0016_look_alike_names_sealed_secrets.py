@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from tests.helpers.migrations import sqlite_triggers
 from wheelyard.services.ops import schema
 
 
@@ -51,11 +52,11 @@ def test_down_and_up_again_keep_the_triggers_and_the_search_index(
 ) -> None:
     # On SQLite the search index (0003) and the running counts (0005) are triggers on these
     # tables; a table copied to change a column would lose them.
-    before = _triggers(connection)
+    before = sqlite_triggers(connection)
     config = schema.alembic_config(connection)
     command.downgrade(config, "0016-1")
     command.upgrade(config, "head")
-    assert _triggers(connection) == before
+    assert sqlite_triggers(connection) == before
     connection.execute(
         # ultranormalized has no default on PostgreSQL once 0016 is done (the models set it).
         sa.text(
@@ -68,10 +69,3 @@ def test_down_and_up_again_keep_the_triggers_and_the_search_index(
             sa.text("SELECT count(*) FROM packages_fts WHERE packages_fts MATCH 'findme'")
         )
         assert found.scalar() == 1
-
-
-def _triggers(connection: sa.Connection) -> set[str]:
-    if connection.dialect.name != "sqlite":
-        return set()
-    query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    return set(connection.exec_driver_sql(query).scalars())

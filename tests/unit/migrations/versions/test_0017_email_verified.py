@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 
+from tests.helpers.migrations import sqlite_triggers
 from wheelyard.services.ops import schema
 
 
@@ -37,12 +38,12 @@ def test_down_and_up_again_keep_the_triggers_and_the_search_index(
 ) -> None:
     # On SQLite the search index (0003) and the running counts (0005) are triggers on users
     # and packages; a table copied to change a column would lose them (on users: the account count).
-    before = _triggers(connection)
+    before = sqlite_triggers(connection)
     config = schema.alembic_config(connection)
     command.downgrade(config, "0017-1")
-    assert _triggers(connection) == before
+    assert sqlite_triggers(connection) == before
     command.upgrade(config, "head")
-    assert _triggers(connection) == before
+    assert sqlite_triggers(connection) == before
     connection.execute(
         # ultranormalized has no default on PostgreSQL once 0016 is done (the models set it).
         sa.text(
@@ -65,10 +66,3 @@ def _columns(connection: sa.Connection) -> set[str]:
 def _verified(connection: sa.Connection, email: str) -> bool:
     query = sa.text("SELECT email_verified FROM users WHERE email = :email")
     return bool(connection.execute(query, {"email": email}).scalar_one())
-
-
-def _triggers(connection: sa.Connection) -> set[str]:
-    if connection.dialect.name != "sqlite":
-        return set()
-    query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    return set(connection.exec_driver_sql(query).scalars())
