@@ -106,6 +106,37 @@ def _per_day(
     return {day: int(n) for day, n in db.execute(query)}
 
 
+def _public_per_day(
+    db: Session, since: dt.date | None, until: dt.date | None, mirrors: bool
+) -> dict[dt.date, int]:
+    """The site's downloads per day, less those of private projects.
+
+    The site's daily totals count every download, but what ``/stats/`` shows everyone must
+    not move with a private project's installs: to anyone without a role the project does
+    not exist. Private projects are few on a public index and their rows are read by
+    (project, day), so taking them out costs rows per private project and day.
+    """
+    per_day = _per_day(db, _counts(None, since, mirrors), until)
+    private = _private_counts(since, mirrors)
+    for day, n in _per_day(db, private, until).items():
+        per_day[day] = per_day.get(day, 0) - n
+    return per_day
+
+
+def _private_counts(
+    since: dt.date | None, mirrors: bool
+) -> tuple[type[DownloadCount], list[sa.ColumnElement[bool]]]:
+    private_ids = sa.select(Package.id).where(Package.visibility == Visibility.PRIVATE)
+    conditions: list[sa.ColumnElement[bool]] = [
+        DownloadCount.package_id.in_(private_ids.scalar_subquery())
+    ]
+    if since is not None:
+        conditions.append(DownloadCount.day >= since)
+    if not mirrors:
+        conditions.append(DownloadCount.is_mirror.is_(False))
+    return DownloadCount, conditions
+
+
 def recent(
     db: Session,
     package_id: str | None,
@@ -113,10 +144,14 @@ def recent(
     mirrors: bool = False,
     today: dt.date | None = None,
 ) -> RecentDownloads:
-    """Downloads today, in the last 7 and in the last 30 days; ``package_id`` None = all."""
+    """Downloads today, in the last 7 and in the last 30 days; ``package_id`` None = all
+    public projects."""
     today = today or clock.today()
     since = first_day(MONTH, today)
-    per_day = _per_day(db, _counts(package_id, since, mirrors))
+    if package_id is None:
+        per_day = _public_per_day(db, since, None, mirrors)
+    else:
+        per_day = _per_day(db, _counts(package_id, since, mirrors))
 
     def within(days: int) -> int:
         start = first_day(days, today)
@@ -126,10 +161,12 @@ def recent(
 
 
 def total(db: Session, package_id: str | None, *, mirrors: bool = False) -> int:
-    """Every download ever counted; ``package_id`` None = the whole index.
+    """Every download ever counted; ``package_id`` None = the whole index's public projects.
 
     Reads one row per day with downloads (two for the whole index, mirrors apart).
     """
+    if package_id is None:
+        return sum(_public_per_day(db, None, None, mirrors).values())
     table, conditions = _counts(package_id, None, mirrors)
     found = db.scalar(sa.select(sa.func.sum(table.downloads)).where(*conditions))
     return int(found or 0)
@@ -146,7 +183,10 @@ def daily(
     """Downloads per day for the ``days`` days ending today, oldest first, zero-filled."""
     today = today or clock.today()
     since = first_day(days, today)
-    found = _per_day(db, _counts(package_id, since, mirrors), until=today)
+    if package_id is None:
+        found = _public_per_day(db, since, today, mirrors)
+    else:
+        found = _per_day(db, _counts(package_id, since, mirrors), until=today)
     return [(day, found.get(day, 0)) for day in (since + dt.timedelta(days=n) for n in range(days))]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.helpers.factories import Factory
 from wheelyard.data.download import Download
 from wheelyard.data.download_breakdown import Dimension, DownloadBreakdown
+from wheelyard.data.package import Visibility
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.analytics import stats
 from wheelyard.services.analytics.recorder import DownloadEvent, store_downloads
@@ -102,6 +103,26 @@ def test_total_counts_every_day_ever(db: Session, charted: str) -> None:
     assert stats.total(db, charted) == 8
     assert stats.total(db, charted, mirrors=True) == 9
     assert stats.total(db, None) == 10
+
+
+def test_site_figures_leave_out_private_projects(
+    db: Session, charted: str, files: dict[str, ReleaseFile]
+) -> None:
+    assert stats.total(db, None) == 10
+    quiet = files["quiet"].release.package
+    quiet.visibility = Visibility.PRIVATE
+    db.flush()
+    assert stats.recent(db, None, today=TODAY) == (2, 4, 6)
+    assert [n for _, n in stats.daily(db, None, days=8, today=TODAY)] == [1, 1, 0, 0, 1, 0, 0, 2]
+    assert stats.total(db, None) == 8
+    assert stats.total(db, None, mirrors=True) == 9
+    # More private installs move nothing anyone else sees; the project's own figures count.
+    store_downloads(db, [download(files["quiet"], 0)])
+    assert stats.recent(db, None, today=TODAY) == (2, 4, 6)
+    assert stats.recent(db, quiet.id, today=TODAY) == (1, 3, 3)
+    quiet.visibility = Visibility.PUBLIC
+    db.flush()
+    assert stats.recent(db, None, today=TODAY) == (3, 7, 9)
 
 
 def test_breakdowns_over_a_period(db: Session, charted: str) -> None:
