@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +67,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # (database, -wal and -shm, files, secret key) is for other local users. The workers
     # granian starts inherit the mask.
     os.umask(PRIVATE_UMASK)
+    refuse_a_taken_port(host, port)
     with migrating_alone(settings.database_url):
         upgrade_database(settings)
     settings.storage_path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -80,6 +83,33 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         factory=True,
     ).serve()
+
+
+def refuse_a_taken_port(host: str, port: int) -> None:
+    """One clear line, before anything starts, when another process listens on the port.
+
+    granian binds with ``SO_REUSEPORT``, so a second server on a taken port would otherwise
+    start silently and share the port with whatever holds it, and a port held without that
+    option would end in a long traceback after "serving on". A trial bind without
+    ``SO_REUSEPORT`` fails in both cases; ``SO_REUSEADDR`` lets it ignore connections a
+    stopped server left in TIME_WAIT.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise click.ClickException(f"cannot serve on {host}: {error.strerror}") from None
+    family, kind, protocol, _name, address = infos[0]
+    with socket.socket(family, kind, protocol) as trial:
+        trial.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            trial.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use by another process;"
+                    " stop it or choose another port with --port"
+                ) from None
+            raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror}") from None
 
 
 def make_private(settings: Settings) -> None:
