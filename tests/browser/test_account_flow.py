@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pyotp
@@ -14,19 +13,7 @@ from wheelyard.data.db_session import create_engine, session_factory, transactio
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("WHEELYARD_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " and WHEELYARD_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")

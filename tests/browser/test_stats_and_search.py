@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
@@ -20,7 +17,6 @@ from tests.helpers.passwords import cheap_passwords
 from wheelyard.data.db_session import create_engine, session_factory, transaction
 from wheelyard.storage.local import LocalStorage
 
-CHROMIUM = Path("/usr/bin/chromium")
 PIP = (
     'pip/26.0 {"implementation":{"name":"CPython","version":"3.12.1"},'
     '"installer":{"name":"pip","version":"26.0"},"python":"3.12.1",'
@@ -41,21 +37,6 @@ PROJECTS = {
 }
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("WHEELYARD_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " and WHEELYARD_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _get(url: str, agent: str) -> bytes:

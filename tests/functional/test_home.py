@@ -37,3 +37,26 @@ def test_unknown_page_is_a_real_404_page(client: TestClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Not found" in response.text
+    # The heading is not repeated below it as the bare status phrase.
+    assert "Not Found" not in response.text
+    assert "There is no page at this address." in response.text
+
+
+def test_an_empty_index_says_how_to_publish(client: TestClient) -> None:
+    body = client.get("/").text
+    assert "Nothing has been published yet." in body
+    assert "twine upload --repository-url http://testserver/legacy/ -u __token__" in body
+    assert "pip install --index-url http://testserver/simple/ NAME" in body
+
+
+def test_home_links_the_feeds_and_leaves_the_focus_alone(
+    client: TestClient, make: Factory
+) -> None:
+    make.package("some-project", versions=("1.0",))
+    body = client.get("/").text
+    assert 'href="/rss/updates.xml"' in body.split("<main", 1)[1]
+    assert "More releases in the RSS feed" in body
+    # The first Tab reaches the skip link, then the header: nothing grabs the focus.
+    assert "autofocus" not in body
+    assert body.index('class="skip-link" href="#content"') < body.index("<header")
+    assert 'id="content"' in body

@@ -62,6 +62,8 @@ def test_create_shows_the_secret_once_and_stores_its_hash(
     assert listing.headers["cache-control"] == "no-store"
     assert "CI job" in listing.text
     assert secret not in listing.text
+    # Copied as it is, the line uploads here, not to PyPI.
+    assert "twine upload --repository-url http://testserver/legacy/ -u __token__" in listing.text
     assert audit_actions(db) == ["token created"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,6 +23,24 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith(API_PREFIXES)
 
 
+# What a page says under its heading when the code raised no reason of its own: the bare
+# status phrase would only repeat the heading ("Not found", then "Not Found").
+PAGE_MESSAGES = {
+    404: "There is no page at this address. The project or page may have been removed, or the link mistyped.",
+    405: "This address does not take that kind of request.",
+}
+
+
+def page_message(status: int, detail: str) -> str:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = None
+    if detail == phrase:
+        return PAGE_MESSAGES.get(status, "The request could not be handled.")
+    return detail
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if not _wants_html(request) or exc.status_code < 400:
@@ -32,7 +51,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         status_code=exc.status_code,
         headers=exc.headers,
         status=exc.status_code,
-        message=exc.detail,
+        message=page_message(exc.status_code, exc.detail),
     )
 
 

@@ -136,6 +136,7 @@ async def token_list(request: Request) -> Response:
             projects=projects,
             form=form,
             now=clock.now(),
+            upload_url=f"{site_root(request).url}/legacy/",
         )
 
 
