@@ -26,7 +26,10 @@ def _wants_html(request: Request) -> bool:
 # What a page says under its heading when the code raised no reason of its own: the bare
 # status phrase would only repeat the heading ("Not found", then "Not Found").
 PAGE_MESSAGES = {
-    404: "There is no page at this address. The project or page may have been removed, or the link mistyped.",
+    404: (
+        "There is no page at this address. The project or page may have been removed,"
+        " or the link mistyped."
+    ),
     405: "This address does not take that kind of request.",
 }
 
