@@ -49,9 +49,7 @@ def test_an_empty_index_says_how_to_publish(client: TestClient) -> None:
     assert "pip install --index-url http://testserver/simple/ NAME" in body
 
 
-def test_home_links_the_feeds_and_leaves_the_focus_alone(
-    client: TestClient, make: Factory
-) -> None:
+def test_home_links_the_feeds_and_leaves_the_focus_alone(client: TestClient, make: Factory) -> None:
     make.package("some-project", versions=("1.0",))
     body = client.get("/").text
     assert 'href="/rss/updates.xml"' in body.split("<main", 1)[1]
