@@ -102,9 +102,16 @@ def test_each_chart_draws_the_numbers_of_its_table(
 
 def test_daily_chart_and_sparkline(client: TestClient, downloaded: str) -> None:
     daily = client.get(f"/project/{downloaded}/stats/daily.svg")
-    values = chart_values(daily.content)
-    assert len(values) == 180
-    assert values[-1] == 4  # today is the last day
+    # Downloaded today only: the chart starts at the first day with downloads.
+    assert chart_values(daily.content) == [4]
+    narrow = client.get(f"/project/{downloaded}/stats/daily.svg?size=narrow")
+    assert ET.fromstring(narrow.content).get("viewBox") == "0 0 400 260"  # noqa: S314
+    assert chart_values(narrow.content) == [4]
+    wrong = client.get(f"/project/{downloaded}/stats/daily.svg?size=huge")
+    assert wrong.status_code == 400
+    assert "size is narrow or left out" in wrong.text
+    html = client.get(f"/project/{downloaded}/stats/").text
+    assert f'srcset="/project/{downloaded}/stats/daily.svg?size=narrow"' in html
     sparkline = client.get(f"/project/{downloaded}/stats/sparkline.svg")
     assert sparkline.status_code == 200
     assert ET.fromstring(sparkline.content).tag == f"{SVG_NAMESPACE}svg"  # noqa: S314
@@ -117,7 +124,11 @@ def test_a_project_without_downloads_says_so(
     db.commit()
     html = client.get("/project/quiet/stats/").text
     assert "No downloads in the last 180 days." in html
-    assert client.get("/project/quiet/stats/daily.svg").status_code == 200
+    # An empty state, not an empty chart.
+    assert "daily.svg" not in html
+    chart = client.get("/project/quiet/stats/daily.svg")
+    assert chart.status_code == 200
+    assert b"No downloads yet" in chart.content
 
 
 def test_other_spellings_move_to_the_normalized_stats_url(
@@ -155,6 +166,15 @@ def test_index_stats_page(client: TestClient, downloaded: str) -> None:
     assert by_size and "Chart_Demo" in by_size.group(1)
     daily = client.get("/stats/daily.svg")
     assert chart_values(daily.content)[-1] == 4
+    assert 'srcset="/stats/daily.svg?size=narrow"' in html
+    assert "in the files listed" in html
+
+
+def test_an_index_without_downloads_shows_an_empty_state(client: TestClient) -> None:
+    html = client.get("/stats/").text
+    assert "No downloads in the last 180 days." in html
+    assert "/stats/daily.svg" not in html
+    assert client.get("/stats/daily.svg?size=big").status_code == 400
 
 
 def test_pages_keep_the_site_policy(client: TestClient, downloaded: str) -> None:

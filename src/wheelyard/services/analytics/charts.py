@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import pygal
 from pygal.style import Style
@@ -24,19 +25,31 @@ _SCRIPT = re.compile(rb"<script\b[^>]*>.*?</script>", re.DOTALL)
 MAX_BARS = 10
 UNKNOWN = "unknown"
 _GREEN = "#2f6f4f"
-_STYLE = Style(
-    background="transparent",
-    plot_background="transparent",
-    foreground="#1d2327",
-    foreground_strong="#1d2327",
-    foreground_subtle="#5b6670",
-    colors=(_GREEN, "#f4d35e", "#5b6670"),
-    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    value_font_size=12,
-    tooltip_font_size=12,
-)
+# Gridlines that guide the eye without competing with the line.
+_GRID = "#e4e9ed"
+
+
+def _style(font_size: int = 12) -> Style:
+    return Style(
+        guide_stroke_color=_GRID,
+        major_guide_stroke_color=_GRID,
+        background="transparent",
+        plot_background="transparent",
+        foreground="#1d2327",
+        foreground_strong="#1d2327",
+        foreground_subtle="#5b6670",
+        colors=(_GREEN, "#f4d35e", "#5b6670"),
+        font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+        label_font_size=font_size,
+        major_label_font_size=font_size,
+        value_font_size=font_size,
+        tooltip_font_size=font_size,
+        title_font_size=font_size + 2,
+        no_data_font_size=font_size + 4,
+    )
+
+
+_STYLE = _style()
 _COMMON = {
     "style": _STYLE,
     "js": [],
@@ -56,24 +69,70 @@ def _svg(chart: pygal.graph.graph.Graph) -> bytes:
     return _without_scripts(chart.render(is_unicode=False))
 
 
-def daily_chart(series: Sequence[tuple[dt.date, int]], title: str) -> bytes:
-    """Downloads per day as a filled line, one label a month so the axis stays legible."""
+class ChartSize(NamedTuple):
+    """An SVG's own size; its text is drawn at this scale, so a phone gets a narrow one
+    rather than a wide one shrunk until the labels cannot be read."""
+
+    width: int
+    height: int
+    font_size: int
+    x_labels: int
+
+
+WIDE = ChartSize(width=900, height=300, font_size=12, x_labels=6)
+NARROW = ChartSize(width=400, height=260, font_size=13, x_labels=3)
+
+
+def from_first_download(series: Sequence[tuple[dt.date, int]]) -> list[tuple[dt.date, int]]:
+    """The series from its first day with downloads: a project published last week has no
+    months of zeros before it. Empty when there were no downloads at all."""
+    for start, (_day, count) in enumerate(series):
+        if count:
+            return list(series[start:])
+    return []
+
+
+def integer_ticks(highest: int) -> list[int]:
+    """Whole-number labels for a count axis, about five of them, on a 1-2-5 step.
+
+    pygal's own ticks are fractions for small counts, which the whole-number formatter
+    then prints as "0 0 0 1 1 1".
+    """
+    if highest <= 5:
+        return list(range(max(highest, 1) + 1))
+    rough = highest / 5
+    magnitude = 10 ** (len(str(int(rough))) - 1)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    top = -(-highest // step) * step
+    return list(range(0, top + 1, step))
+
+
+def daily_chart(series: Sequence[tuple[dt.date, int]], title: str, size: ChartSize = WIDE) -> bytes:
+    """Downloads per day as a filled line from the first day with any, a few date labels so
+    the axis stays legible. With no downloads at all, a chart that says so."""
+    shown = from_first_download(series)
     chart = pygal.Line(
-        **_COMMON,
+        **{**_COMMON, "style": _style(size.font_size)},
         title=title,
-        width=900,
-        height=300,
+        width=size.width,
+        height=size.height,
         fill=True,
         # Small dots, but drawn: each carries its value, as the bar charts' bars do.
         dots_size=1.2,
         x_label_rotation=0,
         show_minor_x_labels=False,
-        x_labels_major_every=max(1, len(series) // 6),
+        # None without data: pygal would count labels there are none of.
+        x_labels_major_every=max(1, len(shown) // size.x_labels) if shown else None,
         include_x_axis=True,
-        min_scale=2,
+        # Without data pygal would still draw a 0-1 axis, read as "0 0 0 1 1 1".
+        show_y_labels=bool(shown),
+        show_y_guides=bool(shown),
+        no_data_text="No downloads yet",
     )
-    chart.x_labels = [day.isoformat() for day, _ in series]
-    chart.add("downloads", [count for _, count in series])
+    if shown:
+        chart.x_labels = [day.isoformat() for day, _ in shown]
+        chart.y_labels = integer_ticks(max(count for _, count in shown))
+        chart.add("downloads", [count for _, count in shown])
     return _svg(chart)
 
 

@@ -112,6 +112,16 @@ def project_stats(request: Request) -> Response:
         )
 
 
+def _chart_size(request: Request) -> charts.ChartSize:
+    """``?size=narrow`` for the phone variant the pages offer through ``<picture>``."""
+    size = request.query_params.get("size")
+    if size is None:
+        return charts.WIDE
+    if size == "narrow":
+        return charts.NARROW
+    raise HTTPException(400, "size is narrow or left out.")
+
+
 def _svg(body: bytes) -> Response:
     headers = {"Cache-Control": CACHE_CONTROL, "Content-Security-Policy": SVG_POLICY}
     return Response(body, media_type=charts.SVG_MEDIA_TYPE, headers=headers)
@@ -128,8 +138,9 @@ def project_chart(request: Request) -> Response:
             return _svg(charts.sparkline([count for _, count in series]))
         days = stats.SERIES_DAYS
         if chart == "daily":
-            title = f"{package.name}: downloads per day, last {days} days"
-            return _svg(charts.daily_chart(stats.daily(db, package.id, days), title))
+            title = f"{package.name}: downloads per day"
+            series = stats.daily(db, package.id, days)
+            return _svg(charts.daily_chart(series, title, _chart_size(request)))
         rows = _breakdown(db, package.id, chart, days)
     return _svg(charts.breakdown_chart(rows, f"{package.name}: downloads by {chart}"))
 
@@ -141,6 +152,8 @@ def index_stats_page(request: Request) -> Response:
             "stats/index.html",
             headers=_page_headers(request),
             recent=stats.recent(db, None),
+            daily_total=sum(count for _, count in stats.daily(db, None, stats.SERIES_DAYS)),
+            days=stats.SERIES_DAYS,
             counts=packages.index_counts(db),
             total_size=project_sizes.total_size(db),
             top_downloads=stats.top_projects(db, limit=20),
@@ -149,10 +162,10 @@ def index_stats_page(request: Request) -> Response:
 
 
 def index_chart(request: Request) -> Response:
+    size = _chart_size(request)
     with transaction(request) as db:
         series = stats.daily(db, None, stats.SERIES_DAYS)
-    title = f"All projects: downloads per day, last {stats.SERIES_DAYS} days"
-    return _svg(charts.daily_chart(series, title))
+    return _svg(charts.daily_chart(series, "All projects: downloads per day", size))
 
 
 routes: list[BaseRoute] = [
