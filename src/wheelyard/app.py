@@ -27,7 +27,11 @@ from wheelyard.data.db_session import (
 from wheelyard.http.allowed_hosts import AllowedHostsMiddleware
 from wheelyard.http.body_timeout import BodyIdleTimeoutMiddleware
 from wheelyard.http.origin import client_origin
-from wheelyard.http.private_site import PrivateSiteMiddleware, RememberedReaderLane
+from wheelyard.http.private_site import (
+    PrivateSiteMiddleware,
+    ReaderChecks,
+    RememberedReaderLane,
+)
 from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.http.slash_redirects import use_relative_slash_redirects
@@ -107,9 +111,9 @@ def create_app(settings: Settings) -> Starlette:
     # so there the session comes first; credentials verified lately skip it (no cookie to read).
     layers = [*served, *sessions]
     if settings.private:
-        remembered = RememberedReaders[int]()
-        lane = Middleware(RememberedReaderLane, readers=remembered, answer=answer_cached)
-        layers = [lane, *sessions, _private_site(settings, remembered), *served]
+        checks = ReaderChecks(RememberedReaders[int](), _site_reader_verifier(settings))
+        lane = Middleware(RememberedReaderLane, checks=checks, answer=answer_cached)
+        layers = [lane, *sessions, _private_site(settings, checks), *served]
     app = Starlette(
         routes=routes(),
         middleware=[
@@ -169,22 +173,25 @@ def _reader_verifier(settings: Settings) -> Callable[[Scope, Credentials], Reade
     return verify
 
 
-def _private_site(settings: Settings, remembered: RememberedReaders[int]) -> Middleware:
+def _site_reader_verifier(settings: Settings) -> Callable[[Scope, Credentials], int | None]:
     verify_reader = _reader_verifier(settings)
 
     def verify(scope: Scope, credentials: Credentials) -> int | None:
         reader = verify_reader(scope, credentials)
         return reader.user_id if reader is not None else None
 
+    return verify
+
+
+def _private_site(settings: Settings, checks: ReaderChecks) -> Middleware:
     open_paths = frozenset({"/account/register"}) if settings.registration_open else frozenset()
     if settings.metrics_token is not None:
         # Prometheus sends its Bearer token, which the endpoint checks itself.
         open_paths |= {metrics.PATH}
     return Middleware(
         PrivateSiteMiddleware,
-        verify=verify,
+        checks=checks,
         signed_in=signed_in_id,
-        readers=remembered,
         open_paths=open_paths,
     )
 

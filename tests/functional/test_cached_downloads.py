@@ -125,7 +125,7 @@ def test_a_cached_json_document_is_the_same_answer_without_the_router(
     assert routed == ["/pypi/cached-files/json"]
 
     # With the cache out of the fast path's reach the handler answers, and alike.
-    monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
+    monkeypatch.setattr(client.app.state.pages, "must_read_journal_first", lambda: True)  # type: ignore[attr-defined]
     assert answer(client, "/pypi/cached-files/json") == first
     assert routed == ["/pypi/cached-files/json"] * 2
 

@@ -86,7 +86,7 @@ def test_a_conditional_request_is_answered_304_alike_on_both_paths(
     etag = client.get(path).headers["etag"]
     fast = answer(client, path, **{"If-None-Match": etag})
     # The same request with the fast path's cache out of reach: the ordinary handler's 304.
-    monkeypatch.setattr(client.app.state.pages, "check_due", lambda: True)  # type: ignore[attr-defined]
+    monkeypatch.setattr(client.app.state.pages, "must_read_journal_first", lambda: True)  # type: ignore[attr-defined]
     ordinary = answer(client, path, **{"If-None-Match": etag})
     assert fast == ordinary
     status, sent, body = fast

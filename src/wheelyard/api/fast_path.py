@@ -7,8 +7,9 @@ request needs none of the layers a person's request goes through (the session co
 check of the signed-in user, the router's table of routes, the HTML error pages), so this
 middleware, the outermost of the app's own, answers it from the cache at once.
 Everything else goes on as before: other paths, a query string, a page or file not cached
-yet, or a cache due to read the journal (the ordinary handler then reads it, so nothing is
-served past its time).
+yet, or a cache that must read the journal first because another worker here committed a
+change (the ordinary handler then reads it). The periodic check for changes made on other
+machines is started in the background by the first answer due for it.
 
 A cached page's response headers, security headers included, are built the first time the
 page is served and kept with it: the same bytes go out for every request after that, with
@@ -24,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wheelyard.api import files, json_api
-from wheelyard.api.cached_pages import cached_response
+from wheelyard.api.cached_pages import cached_response, may_answer_from_cache
 from wheelyard.api.simple import (
     MAX_REMEMBERED_ACCEPT,
     PREFIX,
@@ -85,7 +86,7 @@ async def _simple_page(scope: Scope, key: str, send: Send) -> bool:
     """Send the cached simple page of project ``key``; False to go on (the project list goes
     on too: it is streamed from its chunks by its handler)."""
     pages: PageCache = scope["app"].state.pages
-    if not key or "/" in key or pages.check_due():
+    if not key or "/" in key or not may_answer_from_cache(scope["app"]):
         return False
     accept, if_none_match = _request_headers(scope)
     # The memo straight away for the usual short Accept (one call less on the hottest path).
@@ -106,7 +107,7 @@ async def _simple_page(scope: Scope, key: str, send: Send) -> bool:
 async def _json_document(scope: Scope, key: str, send: Send) -> bool:
     """Send the cached ``/pypi/<key>/json`` document; False to go on."""
     pages: PageCache = scope["app"].state.pages
-    if not key or "/" in key or pages.check_due():
+    if not key or "/" in key or not may_answer_from_cache(scope["app"]):
         return False
     page = pages.lookup(key, json_api.PROJECT_VARIANT, count_miss=False)
     if page is None:

@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from wheelyard.api import upstream_files
-from wheelyard.api.cached_pages import refresh_if_due
+from wheelyard.api.cached_pages import may_answer_from_cache, refresh_if_due
 from wheelyard.config import Settings
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.http.conditional import not_modified
@@ -120,7 +120,7 @@ async def cached_download(scope: Scope) -> Response | None:
     """
     pages: PageCache = scope["app"].state.pages
     path: str = scope["path"].removeprefix(PREFIX)
-    if path.endswith(METADATA_SUFFIX) or pages.check_due():
+    if path.endswith(METADATA_SUFFIX) or not may_answer_from_cache(scope["app"]):
         return None
     served = pages.files.lookup(path.rsplit("/", 1)[-1])
     if served is None or not served.public or served.storage_path != path:

@@ -14,6 +14,8 @@ not shown who it is. Verified credentials are remembered briefly per worker
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +31,8 @@ from wheelyard.services.accounts.credentials import (
     MalformedCredentials,
     parse_basic,
 )
+
+log = logging.getLogger(__name__)
 
 REALM = 'Basic realm="wheelyard"'
 CREDENTIALS_NEEDED = (
@@ -48,6 +52,69 @@ Verifier = Callable[[Scope, Credentials], int | None]
 CachedAnswer = Callable[[Scope, Receive, Send], Awaitable[bool]]
 
 
+class ReaderChecks:
+    """Who basic credentials stand for, as both layers of a private site ask it.
+
+    Remembered for a while (services.access.readers). A credential checked by many requests
+    at one moment (an install's parallel downloads, or every request that met an expiry) is
+    verified once, the others waiting for that answer. One still in use is verified again in
+    the background before it expires, so a busy reader never meets an expiry at all.
+    """
+
+    def __init__(self, readers: RememberedReaders[int], verify: Verifier) -> None:
+        self.readers = readers
+        self.verify = verify
+        self._pending: dict[bytes, asyncio.Future[int | None]] = {}
+        self._refreshing: set[asyncio.Task[int | None]] = set()
+
+    def remembered(self, scope: Scope, authorization: bytes) -> int | None:
+        """The reader if remembered (no waiting, no database); a check due soon starts."""
+        key = self.readers.key(authorization)
+        reader = self.readers.lookup(key)
+        if reader is not None and self.readers.claim_refresh(key):
+            task = asyncio.get_running_loop().create_task(self._refresh(scope, key, authorization))
+            self._refreshing.add(task)  # held, or the loop may drop it half-way
+            task.add_done_callback(self._refreshing.discard)
+        return reader
+
+    async def reader_of(self, scope: Scope, authorization: bytes) -> int | None:
+        """The reader, verifying the credentials when they are not remembered."""
+        key = self.readers.key(authorization)
+        reader = self.readers.lookup(key)
+        if reader is not None:
+            return reader
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._check(scope, key, authorization))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _done: self._pending.pop(key, None))
+        # Shielded: a client that hangs up must not cancel the check the others await.
+        return await asyncio.shield(pending)
+
+    async def _refresh(self, scope: Scope, key: bytes, authorization: bytes) -> int | None:
+        try:
+            return await self._check(scope, key, authorization)
+        except Exception:
+            # The entry simply expires as it would have; the next request checks again.
+            log.exception("checking remembered credentials again failed")
+            return None
+
+    async def _check(self, scope: Scope, key: bytes, authorization: bytes) -> int | None:
+        started = self.readers.now()
+        try:
+            credentials = parse_basic(authorization.decode("latin-1"))
+        except MalformedCredentials:
+            return None
+        if credentials is None:
+            return None
+        reader = await run_in_threadpool(self.verify, scope, credentials)
+        if reader is None:
+            self.readers.forget(key)
+        else:
+            self.readers.remember(key, reader, verified_at=started)
+        return reader
+
+
 class RememberedReaderLane:
     """In front of a private site's session layers: pip's and uv's requests, which carry basic
     credentials this worker verified lately and no cookie, are answered from the cache at
@@ -59,11 +126,9 @@ class RememberedReaderLane:
     not remembered, an answer not cached) goes on through the whole stack unchanged.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, readers: RememberedReaders[int], answer: CachedAnswer
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, checks: ReaderChecks, answer: CachedAnswer) -> None:
         self.app = app
-        self.readers = readers
+        self.checks = checks
         self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,7 +149,7 @@ class RememberedReaderLane:
                 authorization = value
         if authorization is None:
             return None
-        return self.readers.lookup(self.readers.key(authorization))
+        return self.checks.remembered(scope, authorization)
 
 
 class PrivateSiteMiddleware:
@@ -92,15 +157,13 @@ class PrivateSiteMiddleware:
         self,
         app: ASGIApp,
         *,
-        verify: Verifier,
+        checks: ReaderChecks,
         signed_in: Callable[[Scope], int | None],
-        readers: RememberedReaders[int],
         open_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
-        self.verify = verify
+        self.checks = checks
         self.signed_in = signed_in
-        self.readers = readers
         self.open_paths = OPEN_PATHS | open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,20 +188,7 @@ class PrivateSiteMiddleware:
         authorization = Headers(scope=scope).get("authorization")
         if not authorization:
             return None
-        key = self.readers.key(authorization.encode("latin-1"))
-        remembered = self.readers.lookup(key)
-        if remembered is not None:
-            return remembered
-        try:
-            credentials = parse_basic(authorization)
-        except MalformedCredentials:
-            return None
-        if credentials is None:
-            return None
-        reader = await run_in_threadpool(self.verify, scope, credentials)
-        if reader is not None:
-            self.readers.remember(key, reader)
-        return reader
+        return await self.checks.reader_of(scope, authorization.encode("latin-1"))
 
 
 def _refusal(scope: Scope, *, machine: bool) -> Response:

@@ -1,4 +1,5 @@
-"""The remembered-reader lane of a private site: which requests skip the session layers."""
+"""The remembered-reader lane of a private site (which requests skip the session layers), and
+the checks behind it: one verification however many ask at once, and again before expiry."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import asyncio
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from wheelyard.http.private_site import READER_ID, RememberedReaderLane
+from wheelyard.http.private_site import READER_ID, ReaderChecks, RememberedReaderLane
 from wheelyard.services.access.readers import RememberedReaders
+from wheelyard.services.accounts.credentials import Credentials
 
 CREDENTIALS = b"Basic X190b2tlbl9fOnNlY3JldA=="
 
@@ -28,11 +30,24 @@ class Recorder:
         return self.cached
 
 
+class CountingVerifier:
+    """Verifies as the database would, counting its calls: one user, slow to answer."""
+
+    def __init__(self, user_id: int | None = 7) -> None:
+        self.user_id = user_id
+        self.calls = 0
+
+    def __call__(self, scope: Scope, credentials: Credentials) -> int | None:
+        self.calls += 1
+        return self.user_id
+
+
 def lane(recorder: Recorder, remembered: dict[bytes, int]) -> RememberedReaderLane:
     readers = RememberedReaders[int]()
     for authorization, user_id in remembered.items():
         readers.remember(readers.key(authorization), user_id)
-    return RememberedReaderLane(recorder.app, readers=readers, answer=recorder.answer)
+    checks = ReaderChecks(readers, CountingVerifier())
+    return RememberedReaderLane(recorder.app, checks=checks, answer=recorder.answer)
 
 
 def request(*headers: tuple[bytes, bytes]) -> Scope:
@@ -80,3 +95,68 @@ def test_everything_else_takes_the_whole_stack(headers: tuple[tuple[bytes, bytes
     scope = request(*headers)
     assert reached(lane(recorder, {CREDENTIALS: 7}), scope, recorder) == ["stack"]
     assert READER_ID not in scope
+
+
+def test_many_requests_at_once_verify_the_credentials_once() -> None:
+    verify = CountingVerifier()
+    checks = ReaderChecks(RememberedReaders[int](), verify)
+
+    async def many() -> list[int | None]:
+        scope: Scope = {"type": "http", "headers": []}
+        return await asyncio.gather(*(checks.reader_of(scope, CREDENTIALS) for _ in range(20)))
+
+    assert asyncio.run(many()) == [7] * 20
+    assert verify.calls == 1
+
+
+def test_wrong_credentials_are_not_remembered() -> None:
+    verify = CountingVerifier(user_id=None)
+    checks = ReaderChecks(RememberedReaders[int](), verify)
+
+    async def twice() -> list[int | None]:
+        scope: Scope = {"type": "http", "headers": []}
+        return [await checks.reader_of(scope, CREDENTIALS) for _ in range(2)]
+
+    assert asyncio.run(twice()) == [None, None]
+    assert verify.calls == 2
+
+
+def test_credentials_in_use_are_verified_again_before_they_expire() -> None:
+    now = [100.0]
+    readers = RememberedReaders[int](seconds=1.0, monotonic=lambda: now[0])
+    verify = CountingVerifier()
+    checks = ReaderChecks(readers, verify)
+    readers.remember(readers.key(CREDENTIALS), 7)
+    scope: Scope = {"type": "http", "headers": []}
+
+    async def read_at(moment: float) -> int | None:
+        now[0] = moment
+        reader = checks.remembered(scope, CREDENTIALS)
+        await asyncio.sleep(0.05)  # lets a background check finish
+        return reader
+
+    async def reads() -> list[int | None]:
+        return [await read_at(moment) for moment in (100.2, 100.6, 100.7, 101.3, 101.7)]
+
+    # Fresh at 100.2; due at 100.6 (checked again in the background, once: not at 100.7);
+    # so still remembered at 101.3, past the first entry's end; due again at 101.7.
+    assert asyncio.run(reads()) == [7, 7, 7, 7, 7]
+    assert verify.calls == 2
+
+
+def test_a_credential_revoked_meanwhile_is_forgotten_by_the_check_ahead() -> None:
+    now = [100.0]
+    readers = RememberedReaders[int](seconds=1.0, monotonic=lambda: now[0])
+    verify = CountingVerifier()
+    checks = ReaderChecks(readers, verify)
+    readers.remember(readers.key(CREDENTIALS), 7)
+    scope: Scope = {"type": "http", "headers": []}
+
+    async def revoked_then_read() -> tuple[int | None, int | None]:
+        now[0] = 100.6
+        verify.user_id = None  # revoked
+        first = checks.remembered(scope, CREDENTIALS)
+        await asyncio.sleep(0.05)
+        return first, checks.remembered(scope, CREDENTIALS)
+
+    assert asyncio.run(revoked_then_read()) == (7, None)

@@ -4,7 +4,8 @@ Simple and JSON API pages are rendered once (and what downloads need of each fil
 up once) and then served from memory, without touching
 the database, until their project changes. Every change writes a journal row in its own
 transaction, so each worker reads the journal since the serial it last saw, at most once
-per ``check_interval`` (one indexed query), and drops the pages of the projects named there.
+per ``check_interval`` (one indexed query, run by one request while the others are still
+answered from the cache), and drops the pages of the projects named there.
 Commits made through this worker's own sessions drop pages at once (``watch``), so whoever
 uploads sees the upload on their next request. The other workers of the same server learn of
 such a commit at once too, through a ``ChangeSignal``: a file whose modification time the
@@ -135,6 +136,8 @@ class ChangeSignal:
 # What a stored page costs beyond its body: the entry, its ETag and its prepared headers.
 PAGE_OVERHEAD = 512
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# A periodic journal check still running after this long is taken to have been lost.
+POLL_TIMEOUT = 10.0
 
 
 def page_size(page: RenderedPage) -> int:
@@ -189,6 +192,8 @@ class PageCache:
         # Bumped by every invalidation; a render that started before one is not stored.
         self._generation = 0
         self._next_check = float("-inf")
+        # When the periodic journal check a cached answer started began; None when none runs.
+        self._polling_since: float | None = None
         # (time, highest serial seen then), oldest first, for the replay window.
         self._marks: deque[tuple[float, int]] = deque()
         self._note_changes = _journal_recorder()
@@ -287,6 +292,39 @@ class PageCache:
             self._next_check = float("-inf")  # another worker here committed a change
             return True
         return self._clock() >= self._next_check
+
+    def must_read_journal_first(self) -> bool:
+        """Whether cached answers wait for the journal: another worker of this server
+        committed a change (its signal), or this worker has not read the journal yet.
+
+        The periodic check for other machines' changes holds nothing back: a cached answer
+        goes out and starts it (``claim_poll``), so a busy worker does not send every request
+        that arrives during the check down the slow path to run it again.
+        """
+        if self._signal is not None and self._signal.raised():
+            self._next_check = float("-inf")
+        return self._next_check == float("-inf")
+
+    def claim_poll(self) -> bool:
+        """True for one caller when the periodic check is due and nobody is running it (one
+        that has run for ``POLL_TIMEOUT`` is taken to have been lost)."""
+        now = self._clock()
+        if now < self._next_check:
+            return False
+        with self._lock:
+            running = self._polling_since
+            if running is not None and now - running < POLL_TIMEOUT:
+                return False
+            self._polling_since = now
+            return True
+
+    def poll_done(self, *, failed: bool = False) -> None:
+        """The claimed check ended; a failed one (the database away) is tried again after
+        ``check_interval``, not by the very next request."""
+        with self._lock:
+            self._polling_since = None
+            if failed:
+                self._next_check = max(self._next_check, self._clock() + self.check_interval)
 
     def refresh(self, db: Session) -> None:
         """Drop the pages of every project the journal names since the last look."""

@@ -51,3 +51,31 @@ def test_the_memory_is_bounded_and_keeps_the_newest() -> None:
     assert len(remembered) == 2
     assert remembered.lookup(keys[0]) is None
     assert [remembered.lookup(key) for key in keys[1:]] == [1, 2]
+
+
+def test_an_entry_lives_from_when_its_check_began() -> None:
+    now = [100.0]
+    remembered = RememberedReaders[int](seconds=1.0, monotonic=lambda: now[0])
+    key = remembered.key(b"Basic abc")
+    remembered.remember(key, 7, verified_at=99.5)  # the check took half a second
+    now[0] = 100.4
+    assert remembered.lookup(key) == 7
+    now[0] = 100.5
+    assert remembered.lookup(key) is None
+
+
+def test_a_refresh_is_claimed_once_past_half_life() -> None:
+    now = [100.0]
+    remembered = RememberedReaders[int](seconds=1.0, monotonic=lambda: now[0])
+    key = remembered.key(b"Basic abc")
+    remembered.remember(key, 7)
+    assert not remembered.claim_refresh(key)
+    now[0] = 100.5
+    assert remembered.claim_refresh(key)
+    assert not remembered.claim_refresh(key)
+    remembered.remember(key, 7)  # verified again: a fresh entry
+    now[0] = 101.0
+    assert remembered.claim_refresh(key)
+    remembered.forget(key)
+    assert remembered.lookup(key) is None
+    assert not remembered.claim_refresh(remembered.key(b"Basic unknown"))

@@ -319,3 +319,42 @@ def test_a_private_page_is_stored_only_under_a_private_variant(cache: PageCache)
     assert cache.lookup("hidden", "text/html") is None
     cache.invalidate(["hidden"])
     assert cache.lookup("hidden", private_variant("text/html")) is None
+
+
+def test_cached_answers_wait_only_for_changes_made_on_this_server(
+    clock: Clock, db: Session, make: Factory, tmp_path: Path
+) -> None:
+    signal_path = tmp_path / "changed"
+    cache = PageCache(signal=ChangeSignal(signal_path), clock=clock)
+    assert cache.must_read_journal_first()  # nothing read yet
+    cache.refresh(db)
+    assert not cache.must_read_journal_first()
+    clock.now += 5.0  # the periodic check is long due: answers still go out
+    assert cache.check_due()
+    assert not cache.must_read_journal_first()
+    ChangeSignal(signal_path).raise_()  # another worker here committed a change
+    assert cache.must_read_journal_first()
+    assert cache.must_read_journal_first()  # until the journal is read
+    cache.refresh(db)
+    assert not cache.must_read_journal_first()
+
+
+def test_one_caller_at_a_time_runs_the_periodic_check(
+    cache: PageCache, clock: Clock, db: Session
+) -> None:
+    cache.refresh(db)
+    assert not cache.claim_poll()  # not due
+    clock.now += 1.0
+    assert cache.claim_poll()
+    assert not cache.claim_poll()  # running: the others answer from the cache
+    cache.refresh(db)
+    cache.poll_done()
+    assert not cache.claim_poll()  # done, and not due again for an interval
+    clock.now += 1.0
+    assert cache.claim_poll()
+    cache.poll_done(failed=True)  # the database away: tried again after the interval
+    assert not cache.claim_poll()
+    clock.now += 1.0
+    assert cache.claim_poll()
+    clock.now += 10.0  # a check that never reported back is taken to be lost
+    assert cache.claim_poll()
