@@ -54,6 +54,7 @@ INFO_KEYS = {
 }
 FILE_KEYS = {
     "comment_text",
+    "core-metadata",
     "digests",
     "downloads",
     "filename",
@@ -115,7 +116,14 @@ def test_project_document_has_pypis_shape(client: TestClient, json_thing: Packag
     assert response.headers["x-pypi-last-serial"] == str(json_thing.last_serial)
     assert response.headers["access-control-allow-origin"] == "*"
     document = response.json()
-    assert set(document) == {"info", "last_serial", "releases", "urls", "vulnerabilities"}
+    assert set(document) == {
+        "info",
+        "last_serial",
+        "ownership",
+        "releases",
+        "urls",
+        "vulnerabilities",
+    }
     assert set(document["info"]) == INFO_KEYS
     assert document["last_serial"] == json_thing.last_serial
     assert document["vulnerabilities"] == []
@@ -166,7 +174,7 @@ def test_release_document_describes_that_version(client: TestClient, json_thing:
 
     assert response.status_code == 200
     document = response.json()
-    assert set(document) == {"info", "last_serial", "urls", "vulnerabilities"}
+    assert set(document) == {"info", "last_serial", "ownership", "urls", "vulnerabilities"}
     assert document["info"]["version"] == "2.0"
     assert document["info"]["yanked"] is True
     assert document["info"]["requires_dist"] is None  # 2.0 declared no dependencies
