@@ -79,6 +79,13 @@ def _document_text(info: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
+def _known_urls(value: object) -> dict[str, str]:
+    """Project URLs of a document, less those dumps say "UNKNOWN" or "" for."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {label: url for label, url in value.items() if _document_text(value, label)}
+
+
 def from_document(info: Mapping[str, Any], *, description_html: str | None) -> ReleaseMetadata:
     """A new row from a PyPI JSON document's ``info`` (the metadata of one release)."""
 
@@ -96,7 +103,7 @@ def from_document(info: Mapping[str, Any], *, description_html: str | None) -> R
         home_page=text("home_page"),
         download_url=text("download_url"),
         docs_url=text("docs_url"),
-        project_urls=_urls(info.get("project_urls")),
+        project_urls=_urls(_known_urls(info.get("project_urls"))),
         author=text("author"),
         author_email=text("author_email"),
         maintainer=text("maintainer"),
