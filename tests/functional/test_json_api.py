@@ -15,11 +15,15 @@ from tests.helpers.apps import app_for
 from tests.helpers.dists import Project, sdist, wheel
 from tests.helpers.factories import Factory
 from wheelyard.config import Settings
+from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.services import journal
+from wheelyard.services.audit import Origin
 from wheelyard.services.index.page_cache import PageCache
+from wheelyard.services.projects import maintainers
 from wheelyard.storage.base import FileStorage
 
+ORIGIN = Origin()
 INFO_KEYS = {
     "author",
     "author_email",
@@ -54,6 +58,7 @@ INFO_KEYS = {
 }
 FILE_KEYS = {
     "comment_text",
+    "core-metadata",
     "digests",
     "downloads",
     "filename",
@@ -115,7 +120,14 @@ def test_project_document_has_pypis_shape(client: TestClient, json_thing: Packag
     assert response.headers["x-pypi-last-serial"] == str(json_thing.last_serial)
     assert response.headers["access-control-allow-origin"] == "*"
     document = response.json()
-    assert set(document) == {"info", "last_serial", "releases", "urls", "vulnerabilities"}
+    assert set(document) == {
+        "info",
+        "last_serial",
+        "ownership",
+        "releases",
+        "urls",
+        "vulnerabilities",
+    }
     assert set(document["info"]) == INFO_KEYS
     assert document["last_serial"] == json_thing.last_serial
     assert document["vulnerabilities"] == []
@@ -166,7 +178,7 @@ def test_release_document_describes_that_version(client: TestClient, json_thing:
 
     assert response.status_code == 200
     document = response.json()
-    assert set(document) == {"info", "last_serial", "urls", "vulnerabilities"}
+    assert set(document) == {"info", "last_serial", "ownership", "urls", "vulnerabilities"}
     assert document["info"]["version"] == "2.0"
     assert document["info"]["yanked"] is True
     assert document["info"]["requires_dist"] is None  # 2.0 declared no dependencies
@@ -260,3 +272,82 @@ def test_one_cached_document_whatever_host_is_asked(app: Starlette, json_thing: 
                 bodies.add(response.content)
     assert len(bodies) == 2
     assert pages.stats().entries == 2  # the project's document and one release's
+
+
+def test_ownership_follows_role_changes_in_the_cached_document(
+    client: TestClient, json_thing: Package, make: Factory, db: Session
+) -> None:
+    owner = make.user(name="Olive", email="olive@example.com")
+    make.db.add(Maintainer(user=owner, package=json_thing, role=Role.OWNER))
+    reader = make.user(name="Rita", email="rita@example.com")
+    make.db.add(Maintainer(user=reader, package=json_thing, role=Role.READER))
+    db.commit()
+    assert client.get("/pypi/json-thing/json").json()["ownership"] == {
+        "organization": None,
+        "roles": [{"role": "Owner", "user": "Olive"}],  # readers only install
+    }
+    helper = make.user(name="Hal", email="hal@example.com")
+    serial = json_thing.last_serial
+
+    maintainers.add(db, json_thing, "hal@example.com", Role.MAINTAINER, actor=owner, origin=ORIGIN)
+    db.commit()
+
+    assert json_thing.last_serial > serial  # journalled, so every worker's cache drops it
+    document = client.get("/pypi/json-thing/json").json()
+    assert document["ownership"]["roles"] == [
+        {"role": "Owner", "user": "Olive"},
+        {"role": "Maintainer", "user": "Hal"},
+    ]
+    maintainers.change_role(db, json_thing, helper.id, Role.OWNER, actor=owner, origin=ORIGIN)
+    db.commit()
+    roles = client.get("/pypi/json-thing/1.1/json").json()["ownership"]["roles"]
+    assert roles == [{"role": "Owner", "user": "Hal"}, {"role": "Owner", "user": "Olive"}]
+    maintainers.remove(db, json_thing, helper.id, actor=owner, origin=ORIGIN)
+    db.commit()
+    roles = client.get("/pypi/json-thing/json").json()["ownership"]["roles"]
+    assert roles == [{"role": "Owner", "user": "Olive"}]
+
+
+def test_files_name_their_core_metadata(client: TestClient, json_thing: Package) -> None:
+    document = client.get("/pypi/json-thing/json").json()
+    for files in [document["urls"], *document["releases"].values()]:
+        for file in files:
+            if file["packagetype"] == "bdist_wheel":
+                metadata = client.get(file["url"] + ".metadata").content
+                assert file["core-metadata"] == {"sha256": hashlib.sha256(metadata).hexdigest()}
+            else:
+                assert file["core-metadata"] is False
+
+
+def test_license_comes_from_the_license_field_only(
+    client: TestClient, make: Factory, storage: FileStorage, db: Session
+) -> None:
+    package = make.package("lic-thing", versions=())
+    _release(
+        make,
+        storage,
+        package,
+        "1.0",
+        classifiers=["License :: OSI Approved :: MIT License"],
+        extra_headers=["Home-page: javascript:alert(1)", "Project-URL: Bad, data:text/html,x"],
+    )
+    _release(
+        make,
+        storage,
+        package,
+        "2.0",
+        metadata_version="2.4",
+        license_expression="MIT OR Apache-2.0",
+        extra_headers=["License-File: LICENSE", "License-File: NOTICE"],
+    )
+    db.commit()
+
+    old = client.get("/pypi/lic-thing/1.0/json").json()["info"]
+    new = client.get("/pypi/lic-thing/json").json()["info"]
+
+    # A classifier is not the License field, nor is the name the index files it under.
+    assert (old["license"], old["license_expression"], old["license_files"]) == (None, None, None)
+    assert old["home_page"] is None and old["project_urls"] is None
+    assert new["license"] is None
+    assert new["license_expression"] == "MIT OR Apache-2.0"
+    assert new["license_files"] == ["LICENSE", "NOTICE"]

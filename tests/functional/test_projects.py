@@ -398,7 +398,8 @@ def test_a_project_page_costs_the_same_queries_for_any_number_of_releases(
     assert client.get("/project/big/1.3/").status_code == 200
 
     assert small_queries == big_queries == len(select_counter)
-    assert big_queries <= 8
+    # One of them the shown release's own metadata (release_metadata), whatever the count.
+    assert big_queries <= 9
 
 
 def test_home_page_links_to_release_pages_with_odd_versions(

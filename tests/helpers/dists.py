@@ -44,6 +44,9 @@ class Project:
     description_content_type: str = "text/x-rst"
     metadata_version: str = "2.1"
     modules: Mapping[str, str] = field(default_factory=dict)
+    # Further core metadata lines as written ("License: MIT", "Project-URL: Source, https://..."),
+    # after the fields above and before the README.
+    extra_headers: Sequence[str] = ()
 
     @property
     def dist_name(self) -> str:
@@ -65,6 +68,7 @@ class Project:
         lines += [f"Requires-Dist: {requirement}" for requirement in self.requires_dist]
         if self.requires_python:
             lines.append(f"Requires-Python: {self.requires_python}")
+        lines += list(self.extra_headers)
         lines.append(f"Description-Content-Type: {self.description_content_type}")
         return "\n".join(lines) + "\n\n" + self.description
 

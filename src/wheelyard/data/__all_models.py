@@ -24,6 +24,7 @@ from wheelyard.data import (
     recovery_code,
     release,
     release_file,
+    release_metadata,
     team,
     team_member,
     team_role,

@@ -12,6 +12,7 @@ from wheelyard.data.modelbase import SqlAlchemyBase, created_date_column
 if TYPE_CHECKING:
     from wheelyard.data.package import Package
     from wheelyard.data.release_file import ReleaseFile
+    from wheelyard.data.release_metadata import ReleaseMetadata
 
 
 class Release(SqlAlchemyBase):
@@ -47,6 +48,11 @@ class Release(SqlAlchemyBase):
         order_by="ReleaseFile.filename",
         cascade="all, delete-orphan",
         passive_deletes=True,
+    )
+    # What this release was uploaded or imported with; None for releases made before 0019
+    # whose metadata the project's columns did not describe.
+    core_metadata: Mapped[ReleaseMetadata | None] = relationship(
+        back_populates="release", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @validates("version")

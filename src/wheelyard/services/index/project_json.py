@@ -2,9 +2,9 @@
 
 The shape is PyPI's, so tools written for it (mirrors, auditors, update checkers) work
 unchanged. ``info`` describes one release: for the project document, the latest (highest
-non-yanked final release); it comes from that release's core metadata as uploaded (the
-wheel's METADATA, stored beside it) where we hold it, and from the project's columns
-otherwise. Download counts are ``-1``, as on PyPI.
+non-yanked final release); it is that release's own core metadata
+(services/index/release_details.py). ``ownership`` lists who may upload (role changes are
+journalled, so cached documents follow them). Download counts are ``-1``, as on PyPI.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from packaging.metadata import RawMetadata, parse_email
 from sqlalchemy.orm import Session, selectinload
 
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services import urls
-from wheelyard.services.index.project_page import core_metadata, relative_url
+from wheelyard.services.index.project_page import relative_url
+from wheelyard.services.index.release_details import ReleaseDetails, details_of
+from wheelyard.services.projects import maintainers
 from wheelyard.services.projects.packages import (
     default_release,
     external_link,
@@ -61,7 +62,7 @@ def project_document(
     release = default_release(package) if package is not None else None
     if package is None or release is None:
         return None
-    document = _release_document(storage, package, release, base_url)
+    document = _release_document(db, storage, package, release, base_url)
     document["releases"] = {
         other.version: [_file(other, release_file, base_url) for release_file in other.files]
         for other in reversed(package.releases)  # oldest first, as PyPI lists them
@@ -79,7 +80,7 @@ def release_document(
         return None
     if release.version != version:
         return VersionMoved(release.version)
-    document = _release_document(storage, package, release, base_url)
+    document = _release_document(db, storage, package, release, base_url)
     return JsonDocument(_encode(document), package.last_serial)
 
 
@@ -88,78 +89,76 @@ def _encode(document: dict[str, Any]) -> bytes:
 
 
 def _release_document(
-    storage: FileStorage, package: Package, release: Release, base_url: str
+    db: Session, storage: FileStorage, package: Package, release: Release, base_url: str
 ) -> dict[str, Any]:
+    details = details_of(db, storage, package, release)
     return {
-        "info": _info(package, release, _metadata(storage, release), base_url),
+        "info": _info(package, release, details, base_url),
         "last_serial": package.last_serial,
+        "ownership": _ownership(db, package),
         "urls": [_file(release, release_file, base_url) for release_file in release.files],
         "vulnerabilities": [],
     }
 
 
-def _metadata(storage: FileStorage, release: Release) -> RawMetadata:
-    """The release's core metadata as uploaded, or nothing when no file carries it."""
-    for release_file in release.files:
-        data = core_metadata(storage, release_file)
-        if data is not None:
-            raw, _unparsed = parse_email(data)
-            return raw
-    return {}
+def _ownership(db: Session, package: Package) -> dict[str, Any]:
+    """PyPI's ``ownership``: who may upload, by role (readers, who only install, are not)."""
+    links = [link for link in maintainers.links_of(db, package) if link.role.may_upload]
+    return {
+        "organization": None,
+        "roles": [{"role": link.role.value, "user": link.user.name} for link in links],
+    }
 
 
-def _project_urls(package: Package, metadata: RawMetadata) -> dict[str, str] | None:
-    """The project's links, only those safe to follow (http and https), as its page shows."""
+def _project_urls(details: ReleaseDetails) -> dict[str, str] | None:
+    """Every Project-URL, with Home-page and Download-URL under their labels, as PyPI lists
+    them; only links safe to follow (http and https), as the project's page shows them."""
     urls: dict[str, str] = {}
-    if home_page := external_link(metadata.get("home_page") or package.home_page):
+    if home_page := external_link(details.home_page):
         urls["Homepage"] = home_page
-    if download := external_link(metadata.get("download_url")):
+    if download := external_link(details.download_url):
         urls["Download"] = download
-    for label, url in metadata.get("project_urls", {}).items():
+    for label, url in details.project_urls.items():
         if link := external_link(url):
             urls[label] = link
-    if docs := external_link(package.docs_url):
-        urls.setdefault("Documentation", docs)
     return urls or None
 
 
 def _info(
-    package: Package, release: Release, metadata: RawMetadata, base_url: str
+    package: Package, release: Release, details: ReleaseDetails, base_url: str
 ) -> dict[str, Any]:
     project_page = relative_url(urls.project_url(package.id), base_url)
-    keywords = metadata.get("keywords")
-    platforms = metadata.get("platforms")
     return {
-        "author": metadata.get("author") or package.author_name,
-        "author_email": metadata.get("author_email") or package.author_email,
+        "author": details.author,
+        "author_email": details.author_email,
         "bugtrack_url": None,
-        "classifiers": metadata.get("classifiers", []),
-        "description": metadata.get("description") or package.description or "",
-        "description_content_type": (
-            metadata.get("description_content_type") or package.description_content_type
-        ),
-        # Links go out only as http(s): a javascript: URL in metadata is nobody's link.
-        "docs_url": external_link(package.docs_url),
-        "download_url": external_link(metadata.get("download_url")),
+        "classifiers": details.classifiers,
+        "description": details.description or "",
+        "description_content_type": details.description_content_type,
+        # Each only from its own field; links go out only as http(s): a javascript: URL in
+        # metadata is nobody's link.
+        "docs_url": external_link(details.docs_url),
+        "download_url": external_link(details.download_url),
         "downloads": NO_DOWNLOAD_COUNTS,
-        "dynamic": metadata.get("dynamic"),
-        "home_page": external_link(metadata.get("home_page") or package.home_page),
-        "keywords": ",".join(keywords) if keywords else package.keywords,
-        "license": metadata.get("license") or package.license_id,
-        "license_expression": metadata.get("license_expression"),
-        "license_files": metadata.get("license_files"),
-        "maintainer": metadata.get("maintainer"),
-        "maintainer_email": metadata.get("maintainer_email"),
+        "dynamic": details.dynamic,
+        "home_page": external_link(details.home_page),
+        "keywords": ",".join(details.keywords) if details.keywords else None,
+        # The License field only; PEP 639's expression and files beside it.
+        "license": details.license,
+        "license_expression": details.license_expression,
+        "license_files": details.license_files,
+        "maintainer": details.maintainer,
+        "maintainer_email": details.maintainer_email,
         "name": package.name,
         "package_url": project_page,
-        "platform": ",".join(platforms) if platforms else None,
+        "platform": ",".join(details.platforms) if details.platforms else None,
         "project_url": project_page,
-        "project_urls": _project_urls(package, metadata),
-        "provides_extra": metadata.get("provides_extra"),
+        "project_urls": _project_urls(details),
+        "provides_extra": details.provides_extra,
         "release_url": relative_url(urls.project_url(package.id, release.version), base_url),
-        "requires_dist": metadata.get("requires_dist"),
-        "requires_python": release.requires_python or metadata.get("requires_python"),
-        "summary": metadata.get("summary") or package.summary,
+        "requires_dist": details.requires_dist,
+        "requires_python": details.requires_python,
+        "summary": details.summary,
         "version": release.version,
         "yanked": release.yanked,
         "yanked_reason": release.yanked_reason if release.yanked else None,
@@ -170,6 +169,10 @@ def _file(release: Release, release_file: ReleaseFile, base_url: str) -> dict[st
     uploaded = release_file.created_date
     return {
         "comment_text": "",
+        # PEP 658's metadata file beside a wheel, as on the Simple API.
+        "core-metadata": (
+            {"sha256": release_file.metadata_sha256} if release_file.metadata_sha256 else False
+        ),
         "digests": {
             "blake2b_256": release_file.blake2_256_digest,
             "md5": release_file.md5_digest,

@@ -69,8 +69,10 @@ def core_metadata(storage: FileStorage, release_file: ReleaseFile) -> bytes | No
     missing (an older upload, a partial copy of the storage), it is read out of the wheel,
     checked against ``metadata_sha256`` and stored, so the next request finds it.
     """
+    if release_file.metadata_sha256 is None:
+        return None
     path = metadata_path(release_file)
-    if release_file.metadata_sha256 is None or path is None:
+    if path is None:
         return None
     try:
         with storage.open(path) as blob:

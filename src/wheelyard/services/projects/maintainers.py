@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
 from wheelyard.data.user import User
-from wheelyard.services import audit
+from wheelyard.services import audit, journal
 from wheelyard.services.accounts.users import find_user_by_email
 from wheelyard.services.audit import Origin
 
@@ -78,6 +78,9 @@ def add(
     link = Maintainer(user_id=user.id, package_id=package.id, role=role)
     db.add(link)
     db.flush()
+    # Journalled: the JSON API's ``ownership`` shows roles, and its cached documents (and
+    # mirrors) follow the journal.
+    journal.record(db, package, journal.Action.ADD_MAINTAINER, user_id=actor.id)
     audit.record(
         db,
         audit.Action.ADD_MAINTAINER,
@@ -99,6 +102,7 @@ def change_role(
         raise MaintainerError("A project needs at least one owner; make someone else owner first.")
     link.role = role
     db.flush()
+    journal.record(db, package, journal.Action.CHANGE_ROLE, user_id=actor.id)
     audit.record(
         db,
         audit.Action.CHANGE_ROLE,
@@ -116,6 +120,7 @@ def remove(db: Session, package: Package, user_id: int, *, actor: User, origin: 
     email = link.user.email
     db.delete(link)
     db.flush()
+    journal.record(db, package, journal.Action.REMOVE_MAINTAINER, user_id=actor.id)
     audit.record(
         db,
         audit.Action.REMOVE_MAINTAINER,

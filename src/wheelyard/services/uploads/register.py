@@ -49,6 +49,7 @@ from wheelyard.services.naming import normalize_name
 from wheelyard.services.projects import readme
 from wheelyard.services.projects.packages import latest_release
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
+from wheelyard.services.projects.release_metadata import from_raw
 from wheelyard.services.uploads.archives import (
     SDIST,
     WHEEL,
@@ -105,6 +106,8 @@ class Prepared:
     incoming: IncomingFile
     metadata: Metadata
     policy: Policy
+    # The metadata as the uploader wrote it, which the release keeps (and PyPI shows).
+    raw: RawMetadata
     dist: DistributionMetadata | None = None
     digests: Digests | None = None
     python_tag: str = ""
@@ -135,7 +138,7 @@ def prepare(
     checked = validate_metadata(metadata, policy)
     if policy.client_fields:
         check_client_fields(incoming)
-    prepared = Prepared(incoming, checked, policy, dist=dist)
+    prepared = Prepared(incoming, checked, policy, metadata, dist=dist)
     try:
         python_tag = check_filename(incoming, checked, policy)
         prepared.python_tag = incoming.pyversion or python_tag
@@ -315,11 +318,14 @@ def _write(
             comment=incoming.comment or None,
             url=metadata.download_url,
             size=0,
+            # Its own metadata, kept whatever later releases bring.
+            core_metadata=from_raw(prepared.raw, description_html=prepared.description_html),
         )
         db.add(release)
         db.flush()
     release_file = ReleaseFile(
-        release_id=release.id,
+        # Through the relationship, so a release's loaded list of files includes this one.
+        release=release,
         filename=incoming.filename,
         packagetype=dist.packagetype,
         python_version=python_tag,

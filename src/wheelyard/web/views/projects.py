@@ -20,8 +20,11 @@ from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.analytics import stats
+from wheelyard.services.index import release_details
+from wheelyard.services.index.release_details import ReleaseDetails
 from wheelyard.services.naming import is_valid_project_name
 from wheelyard.services.projects import packages, release_files
+from wheelyard.storage.base import FileStorage
 from wheelyard.web.templating import render
 
 # Long enough for any real version; longer text in a message only makes the page unreadable.
@@ -66,8 +69,9 @@ class ProjectPage:
     files: list[FileRow]
     maintainers: list[Maintainer]
     languages: list[Language]
-    home_page: str | None
-    docs_url: str | None
+    details: ReleaseDetails
+    # The release's links, safe to follow (http and https only), label -> URL.
+    links: dict[str, str]
     url: str
     latest_url: str | None
     downloads: stats.RecentDownloads
@@ -77,8 +81,24 @@ class ProjectPage:
         return self.release is not None and self.latest is not None and self.release is self.latest
 
 
-def build_page(db: Session, package: Package, release: Release | None, url: str) -> ProjectPage:
+def _links(details: ReleaseDetails) -> dict[str, str]:
+    """Home-page, Download-URL and every Project-URL, as PyPI's sidebar lists them."""
+    found = {
+        "Homepage": details.home_page,
+        "Download": details.download_url,
+        **details.project_urls,
+        "Documentation": details.project_urls.get("Documentation") or details.docs_url,
+    }
+    links = {label: packages.external_link(url) for label, url in found.items()}
+    return {label: link for label, link in links.items() if link}
+
+
+def build_page(
+    db: Session, storage: FileStorage, package: Package, release: Release | None, url: str
+) -> ProjectPage:
     latest = packages.latest_release(package)
+    # The shown release's own metadata; the project's page shows its latest release.
+    details = release_details.details_of(db, storage, package, release)
     files = [
         FileRow(
             filename=file.filename,
@@ -111,13 +131,13 @@ def build_page(db: Session, package: Package, release: Release | None, url: str)
         latest=latest,
         install_command=packages.install_command(package, release) if release else None,
         # Sanitized by readme-renderer when rendered; Markup tells Jinja not to escape it.
-        readme_html=Markup(packages.description_html(package)),  # noqa: S704
+        readme_html=Markup(details.readme_html),  # noqa: S704
         releases=releases,
         files=files,
         maintainers=packages.maintainers_of(package),
         languages=list(package.languages),
-        home_page=packages.external_link(package.home_page),
-        docs_url=packages.external_link(package.docs_url),
+        details=details,
+        links=_links(details),
         url=url,
         latest_url=urls.project_url(package.id, latest.version) if latest else None,
         downloads=stats.recent(db, package.id),
@@ -156,7 +176,7 @@ def _show(request: Request, *, slash: bool) -> Response:
         # One page, one URL: other spellings of the name or the version move there for good.
         if not slash or name != package.id or version != canonical_version:
             return RedirectResponse(canonical, status_code=301)
-        page = build_page(db, package, release, canonical)
+        page = build_page(db, request.app.state.storage, package, release, canonical)
     return render(request, "project/detail.html", page=page, urls=urls)
 
 

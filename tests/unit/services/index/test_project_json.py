@@ -63,7 +63,8 @@ def test_info_comes_from_the_uploaded_metadata(
     db: Session, make: Factory, storage: LocalStorage
 ) -> None:
     package = make.package("meta-demo", versions=())
-    package.home_page = "https://home.example"
+    # Not shown: the release's own metadata is, and these describe no release.
+    package.home_page = "https://old-home.example"
     package.docs_url = "https://docs.example"
     _release(
         make,
@@ -75,6 +76,11 @@ def test_info_comes_from_the_uploaded_metadata(
         classifiers=["Framework :: Pytest"],
         license_expression="MIT",
         summary="From the wheel",
+        extra_headers=[
+            "Home-page: https://home.example",
+            "Project-URL: Documentation, https://docs.example/stable/",
+            "Project-URL: Source, https://src.example/",
+        ],
     )
 
     info = _decode(project_json.project_document(db, storage, "meta-demo", BASE))["info"]
@@ -85,9 +91,12 @@ def test_info_comes_from_the_uploaded_metadata(
     assert info["license_expression"] == "MIT"
     assert info["summary"] == "From the wheel"
     assert info["author"] == "Test Author"
+    assert info["home_page"] == "https://home.example"
+    assert info["docs_url"] is None  # its own field only, which uploads never have
     assert info["project_urls"] == {
         "Homepage": "https://home.example",
-        "Documentation": "https://docs.example",
+        "Documentation": "https://docs.example/stable/",
+        "Source": "https://src.example/",
     }
     assert info["package_url"] == "https://index.example/project/meta-demo/"
     assert info["downloads"] == {"last_day": -1, "last_month": -1, "last_week": -1}
@@ -108,7 +117,8 @@ def test_links_that_are_not_http_are_dropped(
     package.docs_url = "https://docs.example"
     db.flush()
     info = _decode(project_json.project_document(db, storage, "sly-demo", BASE))["info"]
-    assert info["project_urls"] == {"Documentation": "https://docs.example"}
+    assert info["docs_url"] == "https://docs.example"
+    assert info["project_urls"] is None  # docs_url is not a Project-URL, as on PyPI
 
 
 def test_without_stored_metadata_info_comes_from_the_project(

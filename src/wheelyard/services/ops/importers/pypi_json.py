@@ -8,8 +8,11 @@ who cannot log in, and the journal entries that tell page caches and mirrors abo
 
 It only ever adds. A row that is already there is left as it is, so importing the same
 documents again changes nothing, and a newer dump of a project brings only what is new. The
-project's descriptive columns are refreshed only when the document brings a new release,
-because that is when ``info`` describes something the index did not show before.
+project's descriptive columns are refreshed only when the document brings a new latest
+release, because that is when ``info`` describes something the index did not show before.
+``info`` is the metadata of one release (its ``version``): that release keeps it as its own
+row, when it has none yet, so a per-version document brings that version's README and
+license to its page.
 
 Reading a document is ``pypi_documents``' part, the project's descriptive columns
 ``pypi_description``'s and its people ``pypi_people``'s; this module adds the project, its
@@ -32,6 +35,7 @@ from wheelyard.data.file_registry import FileRegistry
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.data.release_metadata import ReleaseMetadata
 from wheelyard.services import journal
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.ops.importers.pypi_description import describe
@@ -46,6 +50,9 @@ from wheelyard.services.ops.importers.pypi_documents import (
     text_of,
 )
 from wheelyard.services.ops.importers.pypi_people import add_people
+from wheelyard.services.projects import readme
+from wheelyard.services.projects.packages import latest_release
+from wheelyard.services.projects.release_metadata import from_document
 
 # Bound parameters per IN (...) query; far below SQLite's and PostgreSQL's limits.
 _CHUNK = 500
@@ -118,9 +125,17 @@ def import_document(db: Session, document: Mapping[str, Any]) -> ImportResult:
         db.flush()
         journal.record(db, package, journal.Action.CREATE)
     changes = _add_releases(db, package, listed_releases(document, info), info, result)
-    if result.new_project or result.releases_added:
+    db.expire(package, ["releases"])
+    described = _described_release(db, package, info)
+    # The project's columns are its latest release's: a document of an older release (a
+    # per-version document) describes only that release.
+    if result.new_project or (
+        result.releases_added and (described is None or described is latest_release(package))
+    ):
         describe(db, package, info)
         result.users_added = add_people(db, package, info)
+    if described is not None and described.core_metadata is None:
+        described.core_metadata = _release_metadata(package, info)
     uploads = [f.uploaded for change in changes for f in change.files if f.uploaded is not None]
     newest = max(uploads, default=None)
     if newest is not None and (package.last_updated is None or newest > package.last_updated):
@@ -129,6 +144,29 @@ def import_document(db: Session, document: Mapping[str, Any]) -> ImportResult:
     # The collection holds the new releases in the order they were added; reload it sorted.
     db.expire(package, ["releases"])
     return result
+
+
+def _described_release(db: Session, package: Package, info: Mapping[str, Any]) -> Release | None:
+    """The release whose metadata ``info`` is (its ``version``), when the index has it."""
+    version = text_of(info.get("version"))
+    if version is None:
+        return None
+    query = sa.select(Release).where(Release.package_id == package.id, Release.version == version)
+    return db.scalars(query).first()
+
+
+def _release_metadata(package: Package, info: Mapping[str, Any]) -> ReleaseMetadata:
+    """The described release's own row, its README rendered once (reused when the project's
+    columns were just filled from the same text)."""
+    description = text_of(info.get("description"))
+    content_type = text_of(info.get("description_content_type"))
+    if description is None:
+        html = None
+    elif description == package.description and package.description_html is not None:
+        html = package.description_html
+    else:
+        html = readme.render(description, content_type)
+    return from_document(info, description_html=html)
 
 
 def _add_releases(

@@ -22,6 +22,7 @@ from wheelyard.data.modelbase import SqlAlchemyBase
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.data.release_metadata import ReleaseMetadata
 from wheelyard.services import journal
 from wheelyard.services.ops.importers.pypi_documents import DocumentError
 from wheelyard.services.ops.importers.pypi_json import ImportResult, import_document
@@ -361,3 +362,54 @@ def test_a_newer_document_adds_only_what_is_new_and_refreshes_the_project(db: Se
     assert package.summary == "New summary"
     assert package.last_updated == dt.datetime(2022, 2, 2)
     assert package.last_serial > serial
+
+
+def _release_row(db: Session, version: str) -> ReleaseMetadata | None:
+    release = db.scalars(sa.select(Release).where(Release.version == version)).one()
+    return release.core_metadata
+
+
+def test_each_release_keeps_the_metadata_its_own_document_has(db: Session) -> None:
+    files = {v: [pypi_file(f"demo-{v}.tar.gz")] for v in ("1.0", "2.0")}
+    project = pypi_document(
+        "demo",
+        files,
+        summary="Two",
+        description="# Two",
+        description_content_type="text/markdown",
+        license_expression="MIT",
+        license_files=["LICENSE"],
+        project_urls={"Source": "https://two.example/", "Docs": "UNKNOWN"},
+        docs_url="https://docs.two.example/",
+        keywords="b, c",
+        requires_dist=["attrs"],
+    )
+    import_document(db, project)
+    # Only the release info describes gets a row: 1.0's metadata is not in this document.
+    assert _release_row(db, "1.0") is None
+    row = _release_row(db, "2.0")
+    assert row is not None
+    assert (row.summary, row.license_expression, row.license_files) == ("Two", "MIT", ["LICENSE"])
+    assert row.description_html is not None and ">Two<" in row.description_html
+    assert row.project_urls == {"Source": "https://two.example/"}
+    assert (row.docs_url, row.keywords, row.requires_dist) == (
+        "https://docs.two.example/",
+        ["b", "c"],
+        ["attrs"],
+    )
+
+    # The per-version document of 1.0 (no "releases", its files in "urls") fills 1.0's row
+    # and leaves the project, which shows 2.0, as it was.
+    old = pypi_document("demo", {"1.0": files["1.0"]}, summary="One", license="BSD")
+    del old["releases"]
+    import_document(db, old)
+
+    row = _release_row(db, "1.0")
+    assert row is not None
+    assert (row.summary, row.license, row.license_name) == ("One", "BSD", "BSD-3-Clause")
+    package = db.get(Package, "demo")
+    assert package is not None and package.summary == "Two"
+    # Importing again changes nothing that is there.
+    import_document(db, pypi_document("demo", files, summary="Changed"))
+    second = _release_row(db, "2.0")
+    assert second is not None and second.summary == "Two"
