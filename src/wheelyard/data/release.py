@@ -49,7 +49,7 @@ class Release(SqlAlchemyBase):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
-    # What this release was uploaded or imported with; None for releases made before 0019
+    # What this release was uploaded or imported with; None for releases made before 0018
     # whose metadata the project's columns did not describe.
     core_metadata: Mapped[ReleaseMetadata | None] = relationship(
         back_populates="release", cascade="all, delete-orphan", passive_deletes=True

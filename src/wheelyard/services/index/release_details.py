@@ -1,8 +1,8 @@
 """What a release's page and JSON document show of it: its own core metadata.
 
-From, in this order: the release's row (written at upload or import, migration 0019 for the
+From, in this order: the release's row (written at upload or import, migration 0018 for the
 latest release of projects that existed before); the METADATA stored beside one of its
-wheels (releases uploaded before 0019); and for the project's latest release only, the
+wheels (releases uploaded before 0018); and for the project's latest release only, the
 project's columns, which describe that release. An older release with none of these shows
 nothing rather than another release's README, license or authors.
 """
@@ -89,7 +89,7 @@ def _from_row(row: ReleaseMetadata, release: Release) -> ReleaseDetails:
 
 def _from_package(package: Package, release: Release | None) -> ReleaseDetails:
     # Not the classifiers: the project's are kept for search filters, and a release that
-    # reaches here (one made before 0019 with neither a row nor a wheel) never listed its own.
+    # reaches here (one made before 0018 with neither a row nor a wheel) never listed its own.
     keywords = (package.keywords or "").split(",")
     return ReleaseDetails(
         summary=package.summary,

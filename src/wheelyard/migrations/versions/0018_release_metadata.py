@@ -1,6 +1,6 @@
 """release_metadata: each release keeps the core metadata it came with
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-12 09:00:00
 
@@ -22,7 +22,7 @@ from alembic import op
 
 from wheelyard.data.modelbase import utcnow
 
-revision: str = "0019"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,4 +1,4 @@
-"""Migration 0019: each project's latest release gets the metadata its package holds today."""
+"""Migration 0018: each project's latest release gets the metadata its package holds today."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_the_latest_release_gets_the_packages_metadata_and_no_other_does(
     connection: sa.Connection,
 ) -> None:
     config = schema.alembic_config(connection)
-    command.downgrade(config, "0019-1")
+    command.downgrade(config, "0018-1")
     assert "release_metadata" not in sa.inspect(connection).get_table_names()
     connection.execute(sa.text("INSERT INTO licenses (id) VALUES ('MIT')"))
     _package(
@@ -120,7 +120,7 @@ def test_the_latest_release_gets_the_packages_metadata_and_no_other_does(
 def test_down_and_up_again_keep_the_triggers(connection: sa.Connection) -> None:
     before = sqlite_triggers(connection)
     config = schema.alembic_config(connection)
-    command.downgrade(config, "0019-1")
+    command.downgrade(config, "0018-1")
     assert sqlite_triggers(connection) == before
     assert "release_metadata" not in sa.inspect(connection).get_table_names()
     command.upgrade(config, "head")
