@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package, Visibility, ultranormalize_name
 from wheelyard.services.access.roles import effective_role
+from wheelyard.services.accounts import two_factor
 from wheelyard.services.naming import normalize_name
-from wheelyard.services.projects import two_factor_policy
+from wheelyard.services.projects import status, two_factor_policy
+from wheelyard.services.site import flags
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.policy import Policy
@@ -70,8 +72,16 @@ def check_permission(
     db: Session, uploader: Uploader | None, package: Package | None, metadata: Metadata
 ) -> None:
     """The uploader may add to ``package`` (None: create the project); 403 otherwise."""
+    if package is not None and (refusal := status.upload_refusal(package)) is not None:
+        raise UploadError(refusal, status=403)
     if uploader is None:
         return  # the operator, importing from the command line
+    if flags.read(db).require_2fa and not two_factor.is_enabled(uploader.user):
+        raise UploadError(
+            "This index requires two-factor authentication of everyone who uploads. Turn on "
+            "two-factor login for your account at /account/two-factor, then upload again.",
+            status=403,
+        )
     scope = uploader.project_scope
     if package is None:
         if scope is not None:
