@@ -46,7 +46,8 @@ class Flags:
 
 
 def read(db: Session) -> Flags:
-    values = {name: value for name, value in db.execute(sa.select(SiteFlag.name, SiteFlag.value))}
+    rows = db.execute(sa.select(SiteFlag.name, SiteFlag.value))
+    values: dict[str, str] = {row.name: row.value for row in rows}
     registration = values.get(REGISTRATION)
     return Flags(
         read_only=values.get(READ_ONLY),

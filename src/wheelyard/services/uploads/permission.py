@@ -19,7 +19,7 @@ from wheelyard.data.package import Package, Visibility, ultranormalize_name
 from wheelyard.services.access.roles import effective_role
 from wheelyard.services.accounts import two_factor
 from wheelyard.services.naming import normalize_name
-from wheelyard.services.projects import status, two_factor_policy
+from wheelyard.services.projects import prohibited_names, status, two_factor_policy
 from wheelyard.services.site import flags
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
@@ -34,7 +34,11 @@ def check_new_project_name(
     db: Session, metadata: Metadata, policy: Policy, uploader: Uploader | None = None
 ) -> None:
     """A project about to be created must not be named like a standard-library module, nor
-    look like an existing project's name (``fl-ask``, ``f1ask`` beside ``flask``)."""
+    look like an existing project's name (``fl-ask``, ``f1ask`` beside ``flask``), nor be
+    one the site admins prohibited (whatever the source: the operator's imports too)."""
+    prohibited = prohibited_names.find(db, metadata.name)
+    if prohibited is not None:
+        raise UploadError(prohibited_names.refusal(prohibited), status=403)
     if not policy.pypi_name_rules:
         # Imports of what another index served for years: PyPI itself holds look-alike pairs
         # from before its rule, and the operator chose the folder.

@@ -39,7 +39,7 @@ from wheelyard.web.templating import render
 log = logging.getLogger(__name__)
 
 _FLASH = "admin_flash"
-_MAX_FIELD = 1000
+_MAX_FIELD = 2000
 _NOT_FOUND = "Not found."
 # The errors a refused change raises; the page says why and nothing is kept.
 _REFUSALS = (
