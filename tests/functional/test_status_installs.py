@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 @pytest.fixture(scope="module")
-def server(live_server: LiveServer) -> Iterator[LiveServer]:
+def server(live_server: LiveServer) -> LiveServer:
     engine = create_engine(live_server.database_url)
     storage = LocalStorage(live_server.var_dir / "files")
     try:
@@ -48,7 +48,7 @@ def server(live_server: LiveServer) -> Iterator[LiveServer]:
         engine.dispose()
     wheelyard_cli(live_server, "project", "status", "arch-lib", "archived", "--reason", "done")
     wheelyard_cli(live_server, "project", "status", "quar-lib", "quarantined", "--reason", "bad")
-    yield live_server
+    return live_server
 
 
 def _run(command: Sequence[str | Path]) -> subprocess.CompletedProcess[str]:

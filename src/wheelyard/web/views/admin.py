@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.package import ProjectStatus
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
@@ -33,7 +34,6 @@ from wheelyard.services.site.flags import FlagCache
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import signed_in_user
-from wheelyard.web.site import registration_open, site_flags
 from wheelyard.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,17 @@ def _flash(request: Request) -> str | None:
 
 
 def _overview(request: Request, db: Session, user: User, error: str | None = None) -> Response:
+    current = flags.read(db)
+    settings: Settings = request.app.state.settings
     return render(
         request,
         "admin/index.html",
         status_code=400 if error else 200,
         user=user,
-        flags=site_flags(request),
-        registration=registration_open(request),
+        # Read now, not this worker's copy: the forms must show what is stored, or a
+        # button would undo a change another worker made seconds ago.
+        flags=current,
+        registration=current.registration_open(settings.registration_open),
         flash=None if error else _flash(request),
         error=error,
         section="site",
