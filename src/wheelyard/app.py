@@ -33,6 +33,7 @@ from wheelyard.http.private_site import (
     RememberedReaderLane,
 )
 from wheelyard.http.project_reader import PrivateAnswers, ProjectReaders
+from wheelyard.http.read_only import ReadOnlyMiddleware
 from wheelyard.http.security_headers import SecurityHeadersMiddleware
 from wheelyard.http.slash_redirects import use_relative_slash_redirects
 from wheelyard.routes import routes
@@ -45,6 +46,8 @@ from wheelyard.services.accounts.sealed import SecretBox
 from wheelyard.services.analytics.recorder import DownloadRecorder
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
 from wheelyard.services.projects import packages
+from wheelyard.services.site import flags as site_flags
+from wheelyard.services.site.flags import FlagCache, Flags
 from wheelyard.services.upstream import fetch as upstream_fetch
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
@@ -100,6 +103,8 @@ def create_app(settings: Settings) -> Starlette:
     served = [
         Middleware(CachedPages),
         Middleware(SecurityHeadersMiddleware),
+        # Writes refused while the site is read-only; cached answers are reads and pass.
+        Middleware(ReadOnlyMiddleware, flags=_site_flags),
         Middleware(PrivateAnswers),
         Middleware(
             BodyIdleTimeoutMiddleware,
@@ -133,6 +138,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.site_flags = FlagCache(lambda: _read_flags(app))
     app.state.templates = create_templates(
         settings.site_name, registration_open=settings.registration_open
     )
@@ -154,6 +160,18 @@ def create_app(settings: Settings) -> Starlette:
         upstream_fetch.client(settings.upstream_timeout) if settings.upstream_urls else None
     )
     return app
+
+
+def _read_flags(app: Starlette) -> Flags:
+    # app.state.sessions read at each load: tests swap in their own factory after create_app.
+    with transaction(app.state.sessions, writes=False) as db:
+        return site_flags.read(db)
+
+
+def _site_flags(scope: Scope) -> Flags:
+    app: Starlette = scope["app"]
+    cache: FlagCache = app.state.site_flags
+    return cache.current()
 
 
 def _reader_verifier(settings: Settings) -> Callable[[Scope, Credentials], Reader | None]:

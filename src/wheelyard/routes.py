@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from wheelyard.api import files, json_api, metrics, simple, stats_api, upload
 from wheelyard.web.views import (
     accounts,
+    admin,
     browse,
     feeds,
     home,
@@ -43,6 +44,7 @@ def routes() -> list[BaseRoute]:
         *tokens.routes,
         *manage.routes,
         *teams.routes,
+        *admin.routes,
         *search.routes,
         *browse.routes,
         *seo.routes,

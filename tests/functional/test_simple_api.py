@@ -79,7 +79,7 @@ def test_html_page_parses_with_pypi_simple(client: TestClient, seeded: Seeded) -
     assert response.headers["vary"] == "Accept"
     assert response.headers["x-pypi-last-serial"] == str(seeded.package.last_serial)
     page = ProjectPage.from_html("tiny-thing", response.text, base_url=PAGE_URL)
-    assert page.repository_version == "1.1"
+    assert page.repository_version == "1.4"
     packages = {package.filename: package for package in page.packages}
     assert set(packages) == set(seeded.files)
     for filename, package in packages.items():
@@ -107,7 +107,7 @@ def test_json_page_parses_with_pypi_simple(client: TestClient, seeded: Seeded) -
     assert response.headers["vary"] == "Accept"
     page = ProjectPage.from_json_data(response.json(), base_url=PAGE_URL)
     assert page.project == "tiny-thing"
-    assert page.repository_version == "1.1"
+    assert page.repository_version == "1.4"
     assert page.last_serial == str(seeded.package.last_serial)
     assert page.versions == ["0.9", "1.0", "1.5", "2.0rc1", "3.0.dev0"]
     packages = {package.filename: package for package in page.packages}
@@ -125,8 +125,9 @@ def test_json_page_parses_with_pypi_simple(client: TestClient, seeded: Seeded) -
 def test_json_page_follows_pep_691_and_700(client: TestClient, seeded: Seeded) -> None:
     document = client.get("/simple/tiny-thing/", headers={"Accept": SIMPLE_JSON}).json()
 
-    assert set(document) == {"meta", "name", "versions", "files"}
-    assert document["meta"] == {"api-version": "1.1", "_last-serial": seeded.package.last_serial}
+    assert set(document) == {"meta", "name", "versions", "files", "project-status"}
+    assert document["project-status"] == {"status": "active"}
+    assert document["meta"] == {"api-version": "1.4", "_last-serial": seeded.package.last_serial}
     assert document["name"] == "tiny-thing"
     for file in document["files"]:
         assert isinstance(file["filename"], str)
@@ -281,7 +282,7 @@ def test_index_lists_every_project(client: TestClient, seeded: Seeded, make: Fac
     assert 'href="zebra-tools/"' in html.text
     page = IndexPage.from_json_data(json.json())
     assert page.projects == ["Tiny_Thing", "Zebra.Tools"]
-    assert page.repository_version == "1.1"
+    assert page.repository_version == "1.4"
     assert json.headers["x-pypi-last-serial"] == str(seeded.package.last_serial)
 
 

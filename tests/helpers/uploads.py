@@ -7,7 +7,9 @@ import hashlib
 import urllib.error
 import urllib.request
 
+from httpx2 import Response
 from packaging.metadata import parse_email
+from starlette.testclient import TestClient
 
 from tests.helpers.dists import Dist, Project
 
@@ -106,3 +108,9 @@ def post_upload(base_url: str, dist: Dist, username: str, password: str) -> tupl
     except urllib.error.HTTPError as error:
         with error:
             return error.code, error.read().decode()
+
+
+def post_dist(client: TestClient, dist: Dist, headers: dict[str, str]) -> Response:
+    """POST ``dist`` to the app's /legacy/ as twine does (fields, file, Basic header)."""
+    files = {"content": (dist.filename, dist.content, "application/octet-stream")}
+    return client.post("/legacy/", data=twine_fields(dist), files=files, headers=headers)

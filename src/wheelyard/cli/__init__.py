@@ -8,6 +8,7 @@ from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.projects import project
 from wheelyard.cli.serve import serve
+from wheelyard.cli.site import site
 from wheelyard.cli.stats import stats
 from wheelyard.cli.storage import storage
 from wheelyard.cli.teams import team
@@ -24,5 +25,6 @@ main.add_command(import_)
 main.add_command(stats)
 main.add_command(storage)
 main.add_command(cache)
+main.add_command(site)
 
 __all__ = ["main"]

@@ -39,6 +39,18 @@ class Visibility(enum.StrEnum):
     PRIVATE = "private"
 
 
+class ProjectStatus(enum.StrEnum):
+    """PEP 792's project status markers."""
+
+    ACTIVE = "active"
+    # No new files; the existing ones are served.
+    ARCHIVED = "archived"
+    # Like active; installers may warn that something else replaced it.
+    DEPRECATED = "deprecated"
+    # Set by site admins only: no uploads, no files served, not in the project list.
+    QUARANTINED = "quarantined"
+
+
 class Package(SqlAlchemyBase):
     """A project on the index. Its id is the PEP 503 normalized name."""
 
@@ -78,6 +90,19 @@ class Package(SqlAlchemyBase):
         server_default=Visibility.PUBLIC.value,
         index=True,
     )
+    status: Mapped[ProjectStatus] = mapped_column(
+        sa.Enum(
+            ProjectStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        nullable=False,
+        default=ProjectStatus.ACTIVE,
+        server_default=ProjectStatus.ACTIVE.value,
+    )
+    # Why, in the owner's or the admin's words (PEP 792's project-status-reason).
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
     # The journal serial of the newest change to this project (X-PyPI-Last-Serial).
     last_serial: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
     # Uploads to this project only from maintainers who log in with two factors.

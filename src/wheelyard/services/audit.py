@@ -49,6 +49,24 @@ class Action(StrEnum):
     CHANGE_ROLE = "change role"
     REQUIRE_2FA_ON = "require two-factor on"
     REQUIRE_2FA_OFF = "require two-factor off"
+    PROJECT_STATUS_CHANGED = "project status changed"
+    # The site administrators' actions (web/views/admin.py, ``wheelyard site``).
+    SITE_READ_ONLY_ON = "site read-only on"
+    SITE_READ_ONLY_OFF = "site read-only off"
+    SITE_REGISTRATION_OPENED = "site registration opened"
+    SITE_REGISTRATION_CLOSED = "site registration closed"
+    SITE_REQUIRE_2FA_ON = "site require two-factor on"
+    SITE_REQUIRE_2FA_OFF = "site require two-factor off"
+    NAME_PROHIBITED = "name prohibited"
+    NAME_ALLOWED = "name allowed"
+    ACCOUNT_DEACTIVATED = "account deactivated"
+    ACCOUNT_REACTIVATED = "account reactivated"
+    TWO_FACTOR_RESET = "two-factor reset by an admin"
+    ADMIN_GRANTED = "admin granted"
+    ADMIN_REVOKED = "admin revoked"
+    ACCOUNT_REMOVED = "account removed"
+    OWNERSHIP_TRANSFERRED = "ownership transferred"
+    PROJECT_REMOVED = "project removed"
     VISIBILITY_CHANGED = "visibility changed"
     TEAM_CREATED = "team created"
     TEAM_MEMBER_ADDED = "team member added"
@@ -88,6 +106,23 @@ WORDING: dict[Action, str] = {
     Action.REQUIRE_2FA_ON: "Two-factor login required for uploads",
     Action.REQUIRE_2FA_OFF: "Two-factor login no longer required for uploads",
     Action.VISIBILITY_CHANGED: "Visibility changed",
+    Action.PROJECT_STATUS_CHANGED: "Project status changed",
+    Action.SITE_READ_ONLY_ON: "Site put in read-only mode",
+    Action.SITE_READ_ONLY_OFF: "Site out of read-only mode",
+    Action.SITE_REGISTRATION_OPENED: "Registration opened",
+    Action.SITE_REGISTRATION_CLOSED: "Registration closed",
+    Action.SITE_REQUIRE_2FA_ON: "Two-factor login required of every uploader",
+    Action.SITE_REQUIRE_2FA_OFF: "Two-factor login no longer required of every uploader",
+    Action.NAME_PROHIBITED: "Project name prohibited",
+    Action.NAME_ALLOWED: "Project name allowed again",
+    Action.ACCOUNT_DEACTIVATED: "Account deactivated by an admin",
+    Action.ACCOUNT_REACTIVATED: "Account reactivated by an admin",
+    Action.TWO_FACTOR_RESET: "Two-factor login reset by an admin",
+    Action.ADMIN_GRANTED: "Made a site admin",
+    Action.ADMIN_REVOKED: "No longer a site admin",
+    Action.ACCOUNT_REMOVED: "Account removed by an admin",
+    Action.OWNERSHIP_TRANSFERRED: "Ownership transferred by an admin",
+    Action.PROJECT_REMOVED: "Project deleted by an admin",
     Action.TEAM_CREATED: "Team created",
     Action.TEAM_MEMBER_ADDED: "Team member added",
     Action.TEAM_MEMBER_REMOVED: "Team member removed",

@@ -28,6 +28,10 @@ class Action:
     CHANGE_ROLE = "change role"
     # Drops every cached page, list chunk and file of the project on every worker.
     CHANGE_VISIBILITY = "change visibility"
+    # PEP 792 status (archived, quarantined...): the simple pages and the list change too.
+    CHANGE_STATUS = "change status"
+    # An admin's transfer of a project to a new owner.
+    TRANSFER_OWNERSHIP = "transfer ownership"
 
 
 def record(

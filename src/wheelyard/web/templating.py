@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from wheelyard.services import audit
-from wheelyard.web import csrf, session
+from wheelyard.web import csrf, session, site
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -67,6 +67,9 @@ def render(
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     context.setdefault("current_user", session.session_user(request))
+    flags = site.site_flags(request)
+    context.setdefault("registration_open", site.registration_open(request))
+    context.setdefault("read_only_reason", flags.read_only)
     return templates.TemplateResponse(
         request, name, context, status_code=status_code, headers=headers
     )

@@ -39,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wheelyard.data.package import Package, Visibility
+from wheelyard.data.package import Package, ProjectStatus, Visibility
 from wheelyard.services import journal
 from wheelyard.services.index.project_page import API_VERSION
 
@@ -181,7 +181,11 @@ def read_range(db: Session, low: str, high: str | None) -> Iterator[Row]:
     key = _ordered_id(db)
     columns = _PACKAGES.c
     query = sa.select(columns.id, columns.name, columns.last_serial).where(
-        key >= low, columns.visibility == Visibility.PUBLIC.value
+        key >= low,
+        columns.visibility == Visibility.PUBLIC.value,
+        # PEP 792: a quarantined project leaves the list (its status change is journalled,
+        # which drops the chunk that held it).
+        columns.status != ProjectStatus.QUARANTINED.value,
     )
     if high is not None:
         query = query.where(key < high)
@@ -206,7 +210,11 @@ def read_private(db: Session, readable: frozenset[str]) -> list[Row]:
     columns = _PACKAGES.c
     query = (
         sa.select(columns.id, columns.name, columns.last_serial)
-        .where(columns.id.in_(sorted(readable)), columns.visibility == Visibility.PRIVATE.value)
+        .where(
+            columns.id.in_(sorted(readable)),
+            columns.visibility == Visibility.PRIVATE.value,
+            columns.status != ProjectStatus.QUARANTINED.value,
+        )
         .order_by(columns.id)
     )
     return [(row.id, row.name, row.last_serial) for row in db.execute(query)]

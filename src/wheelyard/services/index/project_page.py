@@ -1,7 +1,8 @@
 """The Simple Repository API's content: one context per project, rendered as HTML or JSON.
 
 PEP 503 (HTML) and PEP 691 (JSON) describe the same page, so both are rendered from one
-``ProjectDetail``; API version 1.1 adds PEP 700's ``versions``, ``size`` and ``upload-time``.
+``ProjectDetail``; API version 1.1 adds PEP 700's ``versions``, ``size`` and ``upload-time``,
+1.4 PEP 792's ``project-status`` (a quarantined project lists no files).
 Files carry their sha256 (as a URL fragment in HTML), ``requires-python``, PEP 592 yanking
 and PEP 658/714 core metadata, served at the file's URL plus ``.metadata``.
 """
@@ -24,13 +25,14 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from wheelyard.data.package import Package
+from wheelyard.data.package import Package, ProjectStatus
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 from wheelyard.services.projects.release_files import file_url, metadata_path
 from wheelyard.storage.base import FileStorage, StorageError
 
-API_VERSION = "1.1"
+# 1.4: PEP 792's project status markers (1.2 and 1.3 added only optional keys).
+API_VERSION = "1.4"
 # Project pages live at /simple/<name>/, so this reaches the site root from them. Relative
 # links keep rendered pages independent of the host name they were requested under.
 PROJECT_PAGE_ROOT = "../../"
@@ -125,6 +127,9 @@ class ProjectDetail:
     versions: tuple[str, ...]  # every release, in PEP 440 order, files or not
     files: tuple[IndexedFile, ...]
     last_serial: int
+    # PEP 792; None where it is not known (an upstream's page): no marker, which reads active.
+    status: ProjectStatus | None = None
+    status_reason: str | None = None
 
 
 def _indexed(release: Release, release_file: ReleaseFile, root: str) -> IndexedFile | None:
@@ -160,16 +165,20 @@ def project_detail(
         .options(selectinload(Release.files))
         .order_by(Release.sort_key)
     ).all()
+    # PEP 792: an index MUST NOT offer any file of a quarantined project.
+    quarantined = package.status is ProjectStatus.QUARANTINED
     files = (
         _indexed(release, release_file, root)
         for release in releases
-        for release_file in release.files
+        for release_file in ([] if quarantined else release.files)
     )
     return ProjectDetail(
         name=package.id,
         versions=tuple(release.version for release in releases),
         files=tuple(file for file in files if file is not None),
         last_serial=package.last_serial,
+        status=package.status,
+        status_reason=package.status_reason,
     )
 
 
@@ -193,18 +202,33 @@ def _anchor(file: IndexedFile) -> str:
     return f"    <a{attributes}>{html.escape(file.filename)}</a><br>\n"
 
 
-def _html_page(title: str, links: Iterable[str]) -> bytes:
+def _status_meta(detail: ProjectDetail) -> str:
+    """PEP 792's ``pypi:project-status`` (and its reason), when the status is known."""
+    if detail.status is None:
+        return ""
+    meta = f'    <meta name="pypi:project-status" content="{detail.status.value}">\n'
+    if detail.status_reason:
+        reason = html.escape(detail.status_reason)
+        meta += f'    <meta name="pypi:project-status-reason" content="{reason}">\n'
+    return meta
+
+
+def _html_page(title: str, links: Iterable[str], head: str = "") -> bytes:
     escaped = html.escape(title)
     return (
         "<!DOCTYPE html>\n<html>\n  <head>\n"
-        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n{head}'
         f"    <title>{escaped}</title>\n  </head>\n  <body>\n"
         f"    <h1>{escaped}</h1>\n{''.join(links)}  </body>\n</html>\n"
     ).encode()
 
 
 def detail_html(detail: ProjectDetail) -> bytes:
-    return _html_page(f"Links for {detail.name}", (_anchor(file) for file in detail.files))
+    return _html_page(
+        f"Links for {detail.name}",
+        (_anchor(file) for file in detail.files),
+        head=_status_meta(detail),
+    )
 
 
 # --- JSON (PEP 691, with PEP 700's additions) -----------------------------------------------
@@ -235,11 +259,16 @@ def _file_document(file: IndexedFile) -> dict[str, Any]:
 
 
 def detail_json(detail: ProjectDetail) -> bytes:
-    return _json_bytes(
-        {
-            "meta": {"api-version": API_VERSION, "_last-serial": detail.last_serial},
-            "name": detail.name,
-            "versions": list(detail.versions),
-            "files": [_file_document(file) for file in detail.files],
-        }
-    )
+    document: dict[str, Any] = {
+        "meta": {"api-version": API_VERSION, "_last-serial": detail.last_serial},
+        "name": detail.name,
+        "versions": list(detail.versions),
+        "files": [_file_document(file) for file in detail.files],
+    }
+    if detail.status is not None:
+        # PEP 792; the reason only when there is one.
+        status: dict[str, str] = {"status": detail.status.value}
+        if detail.status_reason:
+            status["reason"] = detail.status_reason
+        document["project-status"] = status
+    return _json_bytes(document)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
-from wheelyard.data.package import Package, Visibility
+from wheelyard.data.package import Package, ProjectStatus, Visibility
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
 
@@ -72,7 +72,8 @@ def find_served(db: Session, filename: str) -> ServedFile | None:
         )
         .join(Release, Release.id == ReleaseFile.release_id)
         .join(Package, Package.id == Release.package_id)
-        .where(ReleaseFile.filename == filename)
+        # PEP 792: no file of a quarantined project is served (as if it were not there).
+        .where(ReleaseFile.filename == filename, Package.status != ProjectStatus.QUARANTINED)
     )
     row = db.execute(query).one_or_none()
     if row is None:
@@ -99,8 +100,9 @@ def find_release_file(db: Session, filename: str) -> ReleaseFile | None:
     query = (
         sa.select(ReleaseFile)
         .join(ReleaseFile.release)
+        .join(Package, Package.id == Release.package_id)
         .options(contains_eager(ReleaseFile.release))
-        .where(ReleaseFile.filename == filename)
+        .where(ReleaseFile.filename == filename, Package.status != ProjectStatus.QUARANTINED)
     )
     return db.scalars(query).one_or_none()
 

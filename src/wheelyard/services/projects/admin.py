@@ -81,7 +81,7 @@ def unyank(db: Session, package: Package, version: str, *, actor: User, origin: 
     )
 
 
-def _blob_paths(release_file: ReleaseFile) -> list[str]:
+def blob_paths(release_file: ReleaseFile) -> list[str]:
     paths = [release_file.storage_path] if release_file.storage_path else []
     if release_file.metadata_sha256:
         try:
@@ -114,7 +114,7 @@ def remove_file(
     """Delete one file's row; its name stays in file_registry, so it is never reused."""
     release_file = file_of(package, filename)
     release = release_file.release
-    paths = _blob_paths(release_file)
+    paths = blob_paths(release_file)
     _retire_names(db, [filename])
     release.files.remove(release_file)
     # The release's size is the sum of its files (uploads add to it).
@@ -144,7 +144,7 @@ def remove_release(
 ) -> list[str]:
     """Delete a release and all its files; their names stay in file_registry."""
     release = release_of(package, version)
-    paths = [path for release_file in release.files for path in _blob_paths(release_file)]
+    paths = [path for release_file in release.files for path in blob_paths(release_file)]
     _retire_names(db, [release_file.filename for release_file in release.files])
     package.releases.remove(release)
     db.flush()

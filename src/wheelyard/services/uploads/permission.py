@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package, Visibility, ultranormalize_name
 from wheelyard.services.access.roles import effective_role
+from wheelyard.services.accounts import two_factor
 from wheelyard.services.naming import normalize_name
-from wheelyard.services.projects import two_factor_policy
+from wheelyard.services.projects import prohibited_names, status, two_factor_policy
+from wheelyard.services.site import flags
 from wheelyard.services.uploads.auth import Uploader
 from wheelyard.services.uploads.errors import UploadError
 from wheelyard.services.uploads.policy import Policy
@@ -32,7 +34,11 @@ def check_new_project_name(
     db: Session, metadata: Metadata, policy: Policy, uploader: Uploader | None = None
 ) -> None:
     """A project about to be created must not be named like a standard-library module, nor
-    look like an existing project's name (``fl-ask``, ``f1ask`` beside ``flask``)."""
+    look like an existing project's name (``fl-ask``, ``f1ask`` beside ``flask``), nor be
+    one the site admins prohibited (whatever the source: the operator's imports too)."""
+    prohibited = prohibited_names.find(db, metadata.name)
+    if prohibited is not None:
+        raise UploadError(prohibited_names.refusal(prohibited), status=403)
     if not policy.pypi_name_rules:
         # Imports of what another index served for years: PyPI itself holds look-alike pairs
         # from before its rule, and the operator chose the folder.
@@ -70,8 +76,16 @@ def check_permission(
     db: Session, uploader: Uploader | None, package: Package | None, metadata: Metadata
 ) -> None:
     """The uploader may add to ``package`` (None: create the project); 403 otherwise."""
+    if package is not None and (refusal := status.upload_refusal(package)) is not None:
+        raise UploadError(refusal, status=403)
     if uploader is None:
         return  # the operator, importing from the command line
+    if flags.read(db).require_2fa and not two_factor.is_enabled(uploader.user):
+        raise UploadError(
+            "This index requires two-factor authentication of everyone who uploads. Turn on "
+            "two-factor login for your account at /account/two-factor, then upload again.",
+            status=403,
+        )
     scope = uploader.project_scope
     if package is None:
         if scope is not None:

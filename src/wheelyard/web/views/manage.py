@@ -28,7 +28,7 @@ from wheelyard.services.access import roles, teams
 from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
-from wheelyard.services.projects import admin, maintainers, packages, two_factor_policy
+from wheelyard.services.projects import admin, maintainers, packages, status, two_factor_policy
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
@@ -117,6 +117,7 @@ def _page(
         team_roles=teams.teams_on(db, package),
         releases=list(package.releases),
         roles=[role.value for role in Role],
+        owner_statuses=[choice.value for choice in status.OWNER_STATUSES],
         flash=flash,
         error=error,
         user=user,
@@ -248,6 +249,19 @@ def _set_visibility(
     return f"{package.name} is public.", []
 
 
+def _set_status(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    wanted = status.parse(_text(form, "status"))
+    if wanted not in status.OWNER_STATUSES and not actor.is_admin:
+        raise status.StatusError("Only the site admins quarantine a project.")
+    changed = status.set_status(
+        db, package, wanted, _text(form, "reason"), actor=actor, origin=origin
+    )
+    done = "is now" if changed else "was already"
+    return f"{package.name} {done} {wanted.value}.", []
+
+
 def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         form = await verified_form(request)
@@ -263,6 +277,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 teams.TeamError,
                 admin.ProjectAdminError,
                 two_factor.TwoFactorError,
+                status.StatusError,
             ) as error:
                 # Nothing of a refused change may stay; then the page again, saying why.
                 db.rollback()
@@ -301,4 +316,5 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "file/delete", _change_view(_remove_file), methods=["POST"]),
     Route(_PREFIX + "require-2fa", _change_view(_require_two_factor), methods=["POST"]),
     Route(_PREFIX + "visibility", _change_view(_set_visibility), methods=["POST"]),
+    Route(_PREFIX + "status", _change_view(_set_status), methods=["POST"]),
 ]

@@ -60,7 +60,7 @@ def test_the_page_lists_every_project_in_id_order(
     assert html_names(page) == [*five, "Zeta_Project"]
     assert '<a href="zeta-project/">Zeta_Project</a>' in body(page, False).decode()
     document = json.loads(body(page, True))
-    assert document["meta"] == {"api-version": "1.1", "_last-serial": serial}
+    assert document["meta"] == {"api-version": "1.4", "_last-serial": serial}
     assert document["projects"][-1] == {"name": "Zeta_Project", "_last-serial": serial}
     assert page.serial == serial
     assert len(page.chunks) == 3

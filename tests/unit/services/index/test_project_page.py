@@ -80,7 +80,7 @@ def test_html_escapes_and_carries_every_attribute() -> None:
     )
     page = project_page.detail_html(ProjectDetail("demo", ("1.0",), (file,), 7)).decode()
 
-    assert '<meta name="pypi:repository-version" content="1.1">' in page
+    assert '<meta name="pypi:repository-version" content="1.4">' in page
     assert f'href="../../packages/ab/cd/ef/demo-1.0.tar.gz#sha256={"0" * 64}"' in page
     assert 'data-requires-python="&gt;=3.8,&lt;4"' in page
     assert f'data-core-metadata="sha256={"f" * 64}"' in page
@@ -106,7 +106,7 @@ def test_json_follows_pep_691_and_700() -> None:
         project_page.detail_json(ProjectDetail("demo", ("0.8", "0.9", "1.0"), files, 12))
     )
 
-    assert document["meta"] == {"api-version": "1.1", "_last-serial": 12}
+    assert document["meta"] == {"api-version": "1.4", "_last-serial": 12}
     assert document["versions"] == ["0.8", "0.9", "1.0"]
     first, second, third = document["files"]
     assert first == {
@@ -197,3 +197,21 @@ def test_files_without_metadata_have_none(
     release = make.release(make.package("meta-demo", versions=()), "1.0", with_file=False)
     release_file = make.stored_file(release, sdist(Project("meta-demo", "1.0")), storage)
     assert project_page.core_metadata(storage, release_file) is None
+
+
+def test_status_markers_only_where_the_status_is_known() -> None:
+    from wheelyard.data.package import ProjectStatus
+
+    known = ProjectDetail("demo", (), (), 3, ProjectStatus.ARCHIVED, 'gone "for good" <now>')
+    page = project_page.detail_html(known).decode()
+    assert '<meta name="pypi:project-status" content="archived">' in page
+    assert (
+        '<meta name="pypi:project-status-reason" content="gone &quot;for good&quot; &lt;now&gt;">'
+        in page
+    )
+    document = json.loads(project_page.detail_json(known))
+    assert document["project-status"] == {"status": "archived", "reason": 'gone "for good" <now>'}
+    # An upstream's page, whose status is not known: no marker at all.
+    unknown = ProjectDetail("demo", (), (), 3)
+    assert "project-status" not in project_page.detail_html(unknown).decode()
+    assert "project-status" not in json.loads(project_page.detail_json(unknown))

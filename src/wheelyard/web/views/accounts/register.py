@@ -19,6 +19,7 @@ from wheelyard.services.accounts import mail, rate_limit, users
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.web import session
 from wheelyard.web.csrf import verified_form
+from wheelyard.web.site import registration_open
 from wheelyard.web.templating import render
 from wheelyard.web.views.accounts.email_verification import (
     NO_PUBLIC_URL,
@@ -67,7 +68,7 @@ class RegisterForm:
 
 async def register(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    if not settings.registration_open:
+    if not registration_open(request):
         raise HTTPException(status_code=403, detail=REGISTRATION_CLOSED)
     if request.method == "GET":
         return render(request, "account/register.html", form=None)

@@ -1,0 +1,1 @@
+"""The whole site's settings that administrators change while it runs."""
