@@ -242,6 +242,9 @@ def test_account_page_lists_your_projects(client: TestClient, make: Factory) -> 
     assert "/project/mine/" in page
     assert "/manage/project/mine/" in page
     assert "not-mine" not in page
+    # The title is only the title (a section once slipped into it), and the section is shown once.
+    assert "<title>Your account · " in page and "<title>Your account · wheelyard</title>" in page
+    assert page.count("Recent security events") == 1
 
 
 def test_account_page_sends_anonymous_users_to_log_in(client: TestClient) -> None:
