@@ -191,18 +191,22 @@ def _anchor(file: IndexedFile) -> str:
     return f"    <a{attributes}>{html.escape(file.filename)}</a><br>\n"
 
 
-def _html_page(title: str, links: Iterable[str]) -> bytes:
+def _html_page(title: str, links: Iterable[str], serial: int) -> bytes:
     escaped = html.escape(title)
     return (
         "<!DOCTYPE html>\n<html>\n  <head>\n"
         f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
         f"    <title>{escaped}</title>\n  </head>\n  <body>\n"
         f"    <h1>{escaped}</h1>\n{''.join(links)}  </body>\n</html>\n"
+        # After the document, as on PyPI: the serial the page was made at, for mirrors.
+        f"<!--SERIAL {serial}-->\n"
     ).encode()
 
 
 def detail_html(detail: ProjectDetail) -> bytes:
-    return _html_page(f"Links for {detail.name}", (_anchor(file) for file in detail.files))
+    return _html_page(
+        f"Links for {detail.name}", (_anchor(file) for file in detail.files), detail.last_serial
+    )
 
 
 # --- JSON (PEP 691, with PEP 700's additions) -----------------------------------------------
