@@ -3,7 +3,9 @@
 Each runs in its own process group on a loopback port, with its state under the run's work
 directory, and ``stop()`` ends the whole group (gunicorn's, granian's and nginx's workers
 too). The peers come from PyPI into their own virtualenvs under ``benchmarks/.venvs/``,
-created on first use and reused while their requirements stay the same.
+created on first use and reused while their requirements stay the same. The tests that drive
+peers (tests/helpers/peers.py) use the same virtualenvs; ``WHEELYARD_PEER_VENVS`` puts them
+elsewhere, so that they outlive a clone (CI keeps them in the user's cache).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from benchmarks import net
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-VENVS = HERE / ".venvs"
+VENVS = Path(os.environ.get("WHEELYARD_PEER_VENVS") or HERE / ".venvs")
 
 
 @dataclass(frozen=True)
