@@ -20,8 +20,8 @@ from tests.helpers.environment import postgres_url
 from tests.helpers.install_clients import CLIENT_ENV, new_venv
 from tests.helpers.live_server import LiveServer, run_server, wheelyard_cli
 from tests.helpers.peers import BANDERSNATCH_VENV, peer_venv
-from tests.helpers.upstreams import uploader_token
 from tests.helpers.uploads import post_upload
+from tests.helpers.upstreams import uploader_token
 
 pytestmark = pytest.mark.clients
 

@@ -17,7 +17,6 @@ from tests.helpers.factories import Factory
 from tests.helpers.uploads import basic_auth
 from wheelyard.config import Settings
 from wheelyard.data.api_token import TokenScope
-from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package, Visibility
 from wheelyard.data.user import User
 from wheelyard.services import journal
@@ -278,7 +277,8 @@ def test_the_journal_serial_on_simple_pages(
         ),
         pytest.param(b"<a>" * 100 + b"</a>" * 100, "nested deeper", id="deep nesting"),
         pytest.param(
-            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
             b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
             b"<methodCall><methodName>&lol3;</methodName></methodCall>",
             "refused XML",
@@ -335,7 +335,26 @@ def test_calls_are_limited_per_client(settings: Settings, sessions: sessionmaker
         assert "too many requests" in refused.faultString
 
 
-def test_pypi_json_api_still_answers(client: TestClient, index: dict[str, Package]) -> None:
-    assert client.get("/pypi/flask/json").json()["info"]["version"] == "3.0.0"
-    assert Maintainer  # the roles below come from these rows
-    assert Role.OWNER.value == "Owner"
+def test_a_private_site_asks_for_credentials_first(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    db: Session,
+    index: dict[str, Package],
+    owner: User,
+) -> None:
+    _token, secret = tokens.create_token(db, owner, description="read", scope=TokenScope.READ)
+    db.flush()
+    app = app_for(dataclasses.replace(settings, private=True), sessions)
+    with TestClient(app, base_url="http://testserver") as client:
+        body = xmlrpc.client.dumps((), "list_packages")
+        refused = client.post("/pypi", content=body, headers=XML, follow_redirects=False)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == 'Basic realm="wheelyard"'
+        assert "Flask" not in refused.text
+        mine = basic_auth("__token__", secret)
+        assert call(client, "list_packages", headers=mine) == [
+            "Flask",
+            "flask-login",
+            "requests",
+            "zephyr-secret",
+        ]

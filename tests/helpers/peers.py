@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.net import free_port
 from benchmarks.peers import DEVPI_VENV, VenvSpec, ensure_venv
-from benchmarks.proxies import PROXPI_VENV
+from benchmarks.proxies import PROXPI_VENV, DevpiMirror, Proxpi
 
 BANDERSNATCH_VENV = VenvSpec("bandersnatch", ("bandersnatch==6.*",))
 
-__all__ = ["BANDERSNATCH_VENV", "DEVPI_VENV", "PROXPI_VENV", "peer_venv"]
+# The servers as the benchmarks start and stop them, on free loopback ports.
+__all__ = [
+    "BANDERSNATCH_VENV",
+    "DEVPI_VENV",
+    "PROXPI_VENV",
+    "DevpiMirror",
+    "Proxpi",
+    "free_port",
+    "peer_venv",
+]
 
 
 def peer_venv(spec: VenvSpec) -> Path:

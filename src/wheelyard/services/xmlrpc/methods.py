@@ -117,7 +117,7 @@ def list_packages(context: Context) -> list[str]:
 
 
 def list_packages_with_serial(context: Context) -> dict[str, int]:
-    return {name: serial for name, serial in context.db.execute(_visible_packages(context))}
+    return {row.name: row.last_serial for row in context.db.execute(_visible_packages(context))}
 
 
 def changelog_last_serial(context: Context) -> int:
