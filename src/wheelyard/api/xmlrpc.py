@@ -9,8 +9,9 @@ the reason, which every client shows. Calls are limited per client address
 Who sees what: anonymous calls see public projects only. Calls with HTTP basic credentials
 (``__token__`` and an API token, or an email and password where the index allows it) also
 see the private projects the account holds a role on, as pip sees them on the simple
-pages; wrong credentials count as none. On a private site (``WHEELYARD_PRIVATE=1``) the
-site itself asks for credentials first (http/private_site.py).
+pages; wrong credentials count as none. A browser's session cookie counts for nothing here.
+On a private site (``WHEELYARD_PRIVATE=1``) the site itself asks for credentials first
+(http/private_site.py).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ async def endpoint(request: Request) -> Response:
 
 
 def _answer(request: Request, method: str, params: tuple[object, ...]) -> object:
-    reader = reader_in_thread(request)
+    # Basic credentials only, never a browser's session: a call is what a tool makes.
+    reader = reader_in_thread(request) if "authorization" in request.headers else None
     # Reads only: on SQLite it needs no write lock, whatever the POST.
     with transaction(request, writes=False) as db:
         if visibility.private_ids_for(db, reader):
