@@ -77,11 +77,7 @@ def test_entities_and_dtds_are_refused_before_expansion(body: bytes) -> None:
         ),
         (
             b"<methodCall><methodName>x</methodName><params><param><value><dateTime.iso8601>bad</dateTime.iso8601></value></param></params></methodCall>",
-            "",
-        ),
-        (
-            b"<methodCall><methodName>x</methodName><params><param><value><base64>!!!</base64></value></param></params></methodCall>",
-            "",
+            "not an XML-RPC call",
         ),
         (
             b"<methodCall>"
