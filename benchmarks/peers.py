@@ -10,6 +10,7 @@ elsewhere, so that they outlive a clone (CI keeps them in the user's cache).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -45,7 +46,16 @@ DEVPI_VENV = VenvSpec("devpi", ("devpi-server==6.*",))
 
 
 def ensure_venv(spec: VenvSpec) -> Path:
-    """The peer's virtualenv, (re)built when missing or made for other requirements."""
+    """The peer's virtualenv, (re)built when missing or made for other requirements.
+
+    Under a lock: test processes running side by side may both ask for it first."""
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with (VENVS / f"{spec.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_venv(spec)
+
+
+def _ensure_venv(spec: VenvSpec) -> Path:
     venv = VENVS / spec.name
     stamp = venv / "bench-requirements.txt"
     wanted = "\n".join(spec.requirements) + "\n"

@@ -116,6 +116,19 @@ def test_changelog_by_time_with_and_without_ids(
     assert {len(entry) for entry in without} == {4}
     assert len(with_ids) == 3 + 5 + 3  # Flask has two releases; the private project is left out
     assert call(client, "changelog", 2**31 - 1) == []
+    # Past any BIGINT (an <int> of digits has no bound here): nothing, or a fault; no error.
+    huge = b"<value><int>" + b"9" * 40 + b"</int></value>"
+    since_serial = b"<methodName>changelog_since_serial</methodName>"
+    assert call_raw(client, since_serial, huge) == []
+    with pytest.raises(xmlrpc.client.Fault, match="since is not a time"):
+        call_raw(client, b"<methodName>changelog</methodName>", huge)
+
+
+def call_raw(client: TestClient, method: bytes, value: bytes) -> Any:
+    body = b"<methodCall>" + method + b"<params><param>" + value + b"</param></params></methodCall>"
+    response = client.post("/pypi", content=body, headers=XML)
+    assert response.status_code == 200, response.text
+    return xmlrpc.client.loads(response.content)[0][0]
 
 
 def test_package_releases_latest_or_all(client: TestClient, index: dict[str, Package]) -> None:

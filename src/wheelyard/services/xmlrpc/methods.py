@@ -45,6 +45,8 @@ LISTED_ROLES = (Role.OWNER, Role.MAINTAINER)
 # Longer than any project name or version: refused before any query.
 MAX_NAME_LENGTH = 200
 MAX_VERSION_LENGTH = 100
+# Serials and times are BIGINT-sized: a larger one would fail in the database, not match.
+MAX_INTEGER = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _integer(value: object, what: str) -> int:
         raise Fault(INVALID_PARAMS, f"{what} must be an integer, not {type(value).__name__}")
     if value < 0:
         raise Fault(INVALID_PARAMS, f"{what} must not be negative")
-    return value
+    return min(value, MAX_INTEGER)
 
 
 def _flag(value: object, what: str) -> bool:
