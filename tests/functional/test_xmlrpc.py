@@ -213,6 +213,10 @@ def test_the_journal_serial_on_simple_pages(
     serial = index["Flask"].last_serial
     assert page.headers["X-PyPI-Last-Serial"] == str(serial)
     assert page.text.rstrip().endswith(f"<!--SERIAL {serial}-->")
+    listing = client.get("/simple/", headers={"Accept": "text/html"})
+    index_serial = listing.headers["X-PyPI-Last-Serial"]
+    assert listing.text.rstrip().endswith(f"<!--SERIAL {index_serial}-->")
+    assert int(index_serial) >= serial
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.xmlrpc import DefusedExpatParser
 
 # XML-RPC's usual fault codes (as PyPI's own server sends them).
@@ -75,8 +75,12 @@ def parse_call(body: bytes) -> Call:
         params = unmarshaller.close()
     except Fault:
         raise
+    except DTDForbidden as error:
+        raise Fault(PARSE_ERROR, "refused XML: no document type declarations") from error
+    except EntitiesForbidden as error:
+        raise Fault(PARSE_ERROR, "refused XML: no entity declarations") from error
     except DefusedXmlException as error:
-        raise Fault(PARSE_ERROR, f"refused XML: {type(error).__name__}") from error
+        raise Fault(PARSE_ERROR, "refused XML: no external references") from error
     except ExpatError as error:
         raise Fault(PARSE_ERROR, f"not well-formed XML: {error}") from error
     except (xmlrpc.client.Error, ValueError, TypeError, KeyError, IndexError) as error:
