@@ -3,11 +3,14 @@
 Each runs in its own process group on a loopback port, with its state under the run's work
 directory, and ``stop()`` ends the whole group (gunicorn's, granian's and nginx's workers
 too). The peers come from PyPI into their own virtualenvs under ``benchmarks/.venvs/``,
-created on first use and reused while their requirements stay the same.
+created on first use and reused while their requirements stay the same. The tests that drive
+peers (tests/helpers/peers.py) use the same virtualenvs; ``WHEELYARD_PEER_VENVS`` puts them
+elsewhere, so that they outlive a clone (CI keeps them in the user's cache).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -26,7 +29,7 @@ from benchmarks import net
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-VENVS = HERE / ".venvs"
+VENVS = Path(os.environ.get("WHEELYARD_PEER_VENVS") or HERE / ".venvs")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,16 @@ DEVPI_VENV = VenvSpec("devpi", ("devpi-server==6.*",))
 
 
 def ensure_venv(spec: VenvSpec) -> Path:
-    """The peer's virtualenv, (re)built when missing or made for other requirements."""
+    """The peer's virtualenv, (re)built when missing or made for other requirements.
+
+    Under a lock: test processes running side by side may both ask for it first."""
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with (VENVS / f"{spec.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_venv(spec)
+
+
+def _ensure_venv(spec: VenvSpec) -> Path:
     venv = VENVS / spec.name
     stamp = venv / "bench-requirements.txt"
     wanted = "\n".join(spec.requirements) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from wheelyard.routes import routes
 from wheelyard.services.access import readers
 from wheelyard.services.access.readers import RememberedReaders
 from wheelyard.services.access.visibility import Reader
+from wheelyard.services.accounts import rate_limit
 from wheelyard.services.accounts.credentials import Credentials
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.accounts.sealed import SecretBox
@@ -49,6 +51,7 @@ from wheelyard.services.projects import packages
 from wheelyard.services.site import flags as site_flags
 from wheelyard.services.site.flags import FlagCache, Flags
 from wheelyard.services.upstream import fetch as upstream_fetch
+from wheelyard.services.xmlrpc.throttle import CallThrottle
 from wheelyard.storage.factory import create_storage
 from wheelyard.web import errors
 from wheelyard.web.session import SessionCheckMiddleware, signed_in_id
@@ -154,6 +157,10 @@ def create_app(settings: Settings) -> Starlette:
         verify=_reader_verifier(settings), signed_in=signed_in_id
     )
     spool = settings.var_dir / DOWNLOAD_SPOOL if settings.var_dir else None
+    # Per worker: XML-RPC calls per client address (services/xmlrpc/throttle.py).
+    app.state.xmlrpc_throttle = CallThrottle(
+        rate_limit.Limit(attempts=settings.xmlrpc_calls_per_minute, window=dt.timedelta(minutes=1))
+    )
     app.state.downloads = DownloadRecorder(lambda: app.state.sessions, spool_dir=spool)
     # One connection pool to the upstreams per worker (services/upstream), if there are any.
     app.state.upstream_http = (

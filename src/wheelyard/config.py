@@ -80,6 +80,9 @@ class Settings:
     # projects an hour; past them a 429 with Retry-After. 0 is unlimited.
     upload_files_per_minute: int = 60
     new_projects_per_hour: int = 20
+    # XML-RPC calls (POST /pypi) one client address may make a minute, per worker; past it
+    # each call gets a fault saying when to try again. 0 is unlimited.
+    xmlrpc_calls_per_minute: int = 120
     # How long an uploaded README may take to render before the upload is refused (400).
     readme_render_seconds: float = 10.0
     # What each worker's cache of rendered pages may hold, in bytes of page bodies; the
@@ -155,6 +158,7 @@ class Settings:
             public_url=_public_url(env.get("WHEELYARD_PUBLIC_URL", "")),
             allowed_hosts=_hosts(env.get("WHEELYARD_ALLOWED_HOSTS", "")),
             upload_files_per_minute=_count(env, "WHEELYARD_UPLOAD_FILES_PER_MINUTE", "60"),
+            xmlrpc_calls_per_minute=_count(env, "WHEELYARD_XMLRPC_CALLS_PER_MINUTE", "120"),
             new_projects_per_hour=_count(env, "WHEELYARD_NEW_PROJECTS_PER_HOUR", "20"),
             readme_render_seconds=_positive_seconds(env.get("WHEELYARD_README_SECONDS", "10")),
             page_cache_bytes=_bytes(

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, metrics, simple, stats_api, upload
+from wheelyard.api import files, json_api, metrics, simple, stats_api, upload, xmlrpc
 from wheelyard.web.views import (
     accounts,
     admin,
@@ -33,6 +33,7 @@ def routes() -> list[BaseRoute]:
         *json_api.routes,
         *files.routes,
         *upload.routes,
+        *xmlrpc.routes,
         *stats_api.routes,
         *metrics.routes,
         # People-facing pages.

@@ -22,8 +22,10 @@ from wheelyard.config import Settings
 from wheelyard.data.user import User
 from wheelyard.services.ops import row_counts
 
-# PyPI's upload API: twine sends basic auth, never a session cookie.
-EXEMPT = {"/legacy/", "/legacy"}
+# PyPI's upload API: twine sends basic auth, never a session cookie. PyPI's XML-RPC API
+# changes nothing, reads no session cookie (basic auth only) and takes only text/xml, which
+# no cross-site form can send.
+EXEMPT = {"/legacy/", "/legacy", "/pypi", "/pypi/"}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 CSRF_REFUSAL = "CSRF token missing or incorrect"
 

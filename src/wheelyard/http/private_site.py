@@ -42,7 +42,8 @@ CREDENTIALS_NEEDED = (
 # Read by the pages and APIs that will show a reader what their roles let them see.
 READER_ID = "wheelyard.reader_id"
 
-MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi/", "/rss/", "/api/", "/sitemap")
+# "/pypi" takes the XML-RPC API (POST /pypi) as well as the JSON API under /pypi/.
+MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi", "/rss/", "/api/", "/sitemap")
 OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy")
 OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
 

@@ -15,7 +15,10 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @contextmanager
-def transaction(request: HTTPConnection) -> Iterator[Session]:
-    writes = request.scope.get("method", "GET") not in READ_ONLY_METHODS
+def transaction(request: HTTPConnection, *, writes: bool | None = None) -> Iterator[Session]:
+    """``writes`` says whether the work writes; by default, whether the method is one that
+    may (a POST that only reads, as an XML-RPC call, says False)."""
+    if writes is None:
+        writes = request.scope.get("method", "GET") not in READ_ONLY_METHODS
     with db_session.transaction(request.app.state.sessions, writes=writes) as db:
         yield db

@@ -113,7 +113,11 @@ def html_head() -> bytes:
     ).encode()
 
 
-HTML_TAIL = b"  </body>\n</html>\n"
+def html_tail(serial: int) -> bytes:
+    # After the document, as on PyPI: mirrors read the serial the page was made at.
+    return f"  </body>\n</html>\n<!--SERIAL {serial}-->\n".encode()
+
+
 JSON_TAIL = b"]}"
 
 
@@ -134,7 +138,7 @@ class ListingPage:
     def parts(self, as_json: bool) -> list[bytes]:
         """The body, in pieces that are the chunks themselves (nothing is copied)."""
         if not as_json:
-            return [html_head(), *(chunk.html for chunk in self.chunks), HTML_TAIL]
+            return [html_head(), *(chunk.html for chunk in self.chunks), html_tail(self.serial)]
         parts = [json_head(self.serial)]
         for chunk in self.chunks:
             if chunk.json:
@@ -157,6 +161,8 @@ class ListingPage:
         hasher.update(json_head(self.serial) if as_json else html_head())
         for chunk in self.chunks:
             hasher.update(chunk.json_digest if as_json else chunk.html_digest)
+        if not as_json:
+            hasher.update(html_tail(self.serial))
         return f'"{hasher.hexdigest()}"'
 
 

@@ -213,13 +213,15 @@ def _status_meta(detail: ProjectDetail) -> str:
     return meta
 
 
-def _html_page(title: str, links: Iterable[str], head: str = "") -> bytes:
+def _html_page(title: str, links: Iterable[str], serial: int, head: str = "") -> bytes:
     escaped = html.escape(title)
     return (
         "<!DOCTYPE html>\n<html>\n  <head>\n"
         f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n{head}'
         f"    <title>{escaped}</title>\n  </head>\n  <body>\n"
         f"    <h1>{escaped}</h1>\n{''.join(links)}  </body>\n</html>\n"
+        # After the document, as on PyPI: the serial the page was made at, for mirrors.
+        f"<!--SERIAL {serial}-->\n"
     ).encode()
 
 
@@ -227,6 +229,7 @@ def detail_html(detail: ProjectDetail) -> bytes:
     return _html_page(
         f"Links for {detail.name}",
         (_anchor(file) for file in detail.files),
+        detail.last_serial,
         head=_status_meta(detail),
     )
 
