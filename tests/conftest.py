@@ -11,6 +11,7 @@ fixture uses that PostgreSQL database instead (.ci/run runs the suite both ways)
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,11 +50,17 @@ def reset_postgres_schema(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     postgres = postgres_url()
-    if postgres:
-        return postgres
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not postgres:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        # Under pytest-xdist each worker has a database of its own: two workers' rolled-back
+        # transactions in one database would wait on each other's unique keys.
+        with scratch_database(postgres, tmp_path_factory.mktemp("db")) as url:
+            yield url
+    else:
+        yield postgres
 
 
 @pytest.fixture(scope="session")

@@ -581,6 +581,34 @@ def test_a_removed_files_name_is_never_reused(
     assert snapshot(db, storage) == before
 
 
+@pytest.mark.parametrize(
+    ("filename", "reason"),
+    [
+        ("TINY_LIB-1.0-py3-none-any.whl", "Invalid filename 'TINY_LIB-1.0-py3-none-any.whl'"),
+        ("Tiny_Lib-1.0-py3-none-any.whl", "Invalid filename 'Tiny_Lib-1.0-py3-none-any.whl'"),
+        ("tiny_lib-01.0-py3-none-any.whl", "Invalid filename 'tiny_lib-01.0-py3-none-any.whl'"),
+        ("tiny_lib-1.0.0-py3-none-any.whl", "Invalid filename 'tiny_lib-1.0.0-py3-none-any"),
+        ("tiny_lib-1.0-py3-none-any (2).whl", "Invalid filename 'tiny_lib-1.0-py3-none-any (2)"),
+    ],
+)
+def test_a_removed_wheel_comes_back_under_no_other_spelling(
+    uploads_as: Uploads, db: Session, storage: FileStorage, filename: str, reason: str
+) -> None:
+    """Before, each of these went into release 1.0 once its wheel had been deleted, and pip
+    fetched the replacement."""
+    dist = wheel(LIB)
+    db.add(FileRegistry(filename=dist.filename))  # uploaded once, since removed
+    db.flush()
+    before = snapshot(db, storage)
+    assert_refused(uploads_as.post(dist, filename=filename), 400, reason)
+    # Under a build number it is the same tags: refused too.
+    rebuilt = "tiny_lib-1.0-1-py3-none-any.whl"
+    assert_refused(
+        uploads_as.post(dist, filename=rebuilt), 400, "Release '1.0' already has a wheel"
+    )
+    assert snapshot(db, storage) == before
+
+
 def test_the_same_content_under_another_name_is_refused(
     uploads_as: Uploads, db: Session, storage: FileStorage
 ) -> None:

@@ -588,7 +588,6 @@ UNBROKEN = {
     "wheel": dist_form(WHEEL),
     "sdist": dist_form(SDIST),
     "assembled wheel": upload_form(zip_archive(wheel_members()), WHEEL_NAME),
-    "assembled zip sdist": upload_form(zip_archive(zip_sdist_members()), ZIP_SDIST_NAME),
     "assembled sdist": upload_form(tar_gz(sdist_members()), SDIST_NAME),
     "wheel with harmless extras": upload_form(
         zip_archive(
@@ -617,6 +616,13 @@ def test_the_unbroken_uploads_are_accepted(index: Index, kind: str) -> None:
     """Each strategy below breaks one of these; unbroken, each is accepted."""
     response = index.post("unbroken", encode(UNBROKEN[kind]))
     assert response.status_code == 200, response.text
+
+
+def test_a_zip_sdist_is_refused_whole_or_broken(index: Index) -> None:
+    """PEP 625: an sdist is a .tar.gz, refused by its name before its archive is read (the
+    zip sdist reader stays for imports of old folders)."""
+    form = upload_form(zip_archive(zip_sdist_members()), ZIP_SDIST_NAME)
+    assert "an sdist is a .tar.gz" in index.refuses_form("zip sdist", form)
 
 
 # --- 1. broken multipart bodies ---------------------------------------------------------------

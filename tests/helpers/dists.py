@@ -42,11 +42,17 @@ class Project:
     license_expression: str | None = None
     description: str = "Tiny\n====\n\nA package built by the test suite.\n"
     description_content_type: str = "text/x-rst"
-    metadata_version: str = "2.1"
+    # 2.4 when there is a License-Expression (a field of 2.4), else 2.1, unless given.
+    metadata_version: str = ""
     modules: Mapping[str, str] = field(default_factory=dict)
     # Further core metadata lines as written ("License: MIT", "Project-URL: Source, https://..."),
     # after the fields above and before the README.
     extra_headers: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if not self.metadata_version:
+            declared = "2.4" if self.license_expression else "2.1"
+            object.__setattr__(self, "metadata_version", declared)
 
     @property
     def dist_name(self) -> str:

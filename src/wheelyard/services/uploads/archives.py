@@ -64,6 +64,8 @@ class DistributionMetadata:
     packagetype: str  # WHEEL or SDIST
     metadata: bytes  # the METADATA (wheel) or PKG-INFO (sdist) bytes, as stored
     member: str  # where in the archive they were found
+    # Every member's normalized path: what License-File entries must name.
+    names: frozenset[str] = frozenset()
 
 
 def packagetype_of(filename: str) -> str | None:
@@ -167,7 +169,12 @@ def _read_zip(source: BinaryIO, size: int, filename: str, packagetype: str) -> D
             member = _sdist_metadata_member(members, filename)
         if member.file_size > MAX_METADATA_SIZE:
             raise DistributionError(f"{member.filename} is larger than metadata can be.")
-        return DistributionMetadata(packagetype, archive.read(member), member.filename)
+        return DistributionMetadata(
+            packagetype,
+            archive.read(member),
+            member.filename,
+            frozenset(posixpath.normpath(name) for name in names),
+        )
 
 
 def _check_zip_member_type(member: zipfile.ZipInfo) -> None:
@@ -288,7 +295,7 @@ def _read_tarball(source: BinaryIO, size: int, filename: str) -> DistributionMet
         message = f"The archive member {error.name!r} links outside the archive."
         raise DistributionError(message) from error
     chosen = _choose_pkg_info(found, filename)
-    return DistributionMetadata(SDIST, found[chosen], chosen)
+    return DistributionMetadata(SDIST, found[chosen], chosen, frozenset(names))
 
 
 def _check_tar_member(member: tarfile.TarInfo, links: ArchiveLinks) -> None:

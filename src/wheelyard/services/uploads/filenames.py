@@ -34,6 +34,7 @@ def check_filename(incoming: IncomingFile, metadata: Metadata, policy: Policy) -
         or any(c in filename for c in "/\\")
         or not filename.isprintable()
         or not filename.isascii()
+        or any(c.isspace() for c in filename)
     ):
         raise UploadError(f"Invalid filename {filename!r}: use the plain name the build gave it.")
     packagetype = packagetype_of(filename)
@@ -44,6 +45,9 @@ def check_filename(incoming: IncomingFile, metadata: Metadata, policy: Policy) -
             f"Invalid distribution file: {filename!r} is not of filetype {incoming.filetype!r}."
         )
     prefix = re.sub(r"[-_.]+", "_", metadata.name).lower()
+    if policy.pypi_name_rules and packagetype != WHEEL and not filename.endswith(".tar.gz"):
+        # PEP 625: an sdist is a .tar.gz; PyPI takes no new .zip sdists.
+        raise UploadError("Invalid file extension: an sdist is a .tar.gz (PEP 625), not a .zip.")
     if packagetype == WHEEL:
         try:
             name, version, _build, tags = parse_wheel_filename(filename)
@@ -69,7 +73,29 @@ def check_filename(incoming: IncomingFile, metadata: Metadata, policy: Policy) -
         raise UploadError(
             f"Version in filename should be {str(metadata.version)!r} not {str(version)!r}."
         )
+    if policy.pypi_name_rules:
+        _check_canonical(filename, packagetype, prefix, str(metadata.version))
     return python_tag
+
+
+def _check_canonical(filename: str, packagetype: str, prefix: str, version: str) -> None:
+    """The name and version parts written in their one normalized form: "alice_proj" and
+    "1.0", never "ALICE_PROJ", "Alice_Proj", "01.0". Otherwise one release could hold the
+    same wheel under several names, each of them a filename never used before."""
+    if packagetype == WHEEL:
+        name_part, version_part = filename.split("-", 2)[:2]
+    else:
+        stem = filename.removesuffix(".tar.gz")
+        name_part, _, version_part = stem.rpartition("-")
+    if name_part != prefix:
+        raise UploadError(
+            f"Invalid filename {filename!r}: write the project's name as {prefix!r}, "
+            "its normalized form."
+        )
+    if version_part != version:
+        raise UploadError(
+            f"Invalid filename {filename!r}: write the version as {version!r}, its normalized form."
+        )
 
 
 def _starts_with_project(filename: str, project: str) -> bool:

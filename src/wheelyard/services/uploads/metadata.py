@@ -15,6 +15,7 @@ from typing import cast
 import packaging.metadata
 import trove_classifiers
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
+from packaging.version import Version
 
 from wheelyard.services.naming import MAX_NAME_LENGTH, is_valid_project_name
 from wheelyard.services.projects.packages import MAX_VERSION_LENGTH
@@ -47,10 +48,13 @@ _REQUIRED = "This field is required."
 def validate_metadata(raw: RawMetadata, policy: Policy = UPLOAD_POLICY) -> Metadata:
     """The metadata, checked as PyPI checks it; UploadError for the first problem found.
 
-    Fields newer than the declared Metadata-Version are accepted and validated all the
-    same: setuptools wrote License-File into 2.1 metadata for years, and PyPI took it.
+    Fields newer than the declared Metadata-Version are validated all the same, and
+    refused only where no tool ever wrote them into older metadata: License-Expression
+    (2.4) and Import-Name (2.5). setuptools wrote License-File into 2.1 metadata for
+    years, with another meaning, and PyPI took it.
     """
     _refuse_first(_parse_problems(raw))
+    _refuse_first(_too_new_problems(raw))
     checked: RawMetadata = {**raw, "metadata_version": _NEWEST_METADATA_VERSION}
     try:
         metadata = Metadata.from_raw(checked, validate=True)
@@ -61,6 +65,32 @@ def validate_metadata(raw: RawMetadata, policy: Policy = UPLOAD_POLICY) -> Metad
         raise _refusal(min(problems, key=_error_rank)) from group
     _refuse_first(_index_problems(raw, metadata, policy))
     return metadata
+
+
+# Fields of newer metadata versions that older metadata may not carry: (field, version).
+_NEWER_FIELDS = (
+    ("license_expression", "2.4"),
+    ("import_names", "2.5"),
+    ("import_namespaces", "2.5"),
+)
+
+
+def _too_new_problems(raw: RawMetadata) -> list[InvalidMetadata]:
+    declared = raw.get("metadata_version")
+    if declared not in KNOWN_METADATA_VERSIONS:
+        return []  # _parse_problems has said so
+    problems = []
+    for field, added in _NEWER_FIELDS:
+        if raw.get(field) and Version(declared) < Version(added):
+            problems.append(
+                InvalidMetadata(
+                    field,
+                    f"{_form_name(field)} was introduced in metadata version {added}; this "
+                    f"metadata declares {declared}. Build with a tool that writes "
+                    f"Metadata-Version {added} or later.",
+                )
+            )
+    return problems
 
 
 def _refuse_first(problems: Sequence[InvalidMetadata]) -> None:

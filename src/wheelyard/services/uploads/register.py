@@ -77,6 +77,11 @@ from wheelyard.services.uploads.metadata import (
 )
 from wheelyard.services.uploads.permission import check_new_project_name, check_permission
 from wheelyard.services.uploads.policy import UPLOAD_POLICY, Policy
+from wheelyard.services.uploads.release_rules import (
+    check_license_files,
+    check_one_wheel_per_tags,
+    check_version_spelling,
+)
 from wheelyard.storage.base import FileStorage, StorageError, content_path
 
 NO_ORIGIN = Origin()  # the command line: no address, no user agent
@@ -151,6 +156,7 @@ def prepare(
         if prepared.dist is None:
             prepared.dist = _read_archive(incoming)
             _check_archive_agrees(prepared.dist, checked)
+        check_license_files(prepared.dist, metadata.get("metadata_version"), checked)
         prepared.description_html = _render_description(checked, readme_seconds)
     except UploadError as error:
         prepared.archive_refusal = error
@@ -188,6 +194,11 @@ def register_prepared(
         and any(other.packagetype == SDIST for other in release.files)
     ):
         raise UploadError("Only one sdist may be uploaded per release.")
+    if prepared.policy.pypi_name_rules:
+        if release is not None:
+            check_version_spelling(release, checked)
+        if prepared.incoming.filetype == WHEEL:
+            check_one_wheel_per_tags(db, release, prepared.incoming.filename)
     if prepared.archive_refusal is not None:
         raise prepared.archive_refusal
     user_id = uploader.user.id if uploader is not None else None

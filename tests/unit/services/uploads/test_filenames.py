@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from packaging.metadata import Metadata
@@ -28,7 +29,7 @@ def check(filename: str, filetype: str, policy: Policy = UPLOAD_POLICY) -> str:
     [
         ("tiny_lib-1.0-py3-none-any.whl", "py3"),
         ("tiny_lib-1.0-py2.py3-none-any.whl", "py2.py3"),
-        ("Tiny_Lib-1.0.0-cp312-cp312-manylinux_2_17_x86_64.whl", "cp312"),
+        ("tiny_lib-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "cp312"),
     ],
 )
 def test_a_wheels_filename_gives_its_python_tag(filename: str, python_tag: str) -> None:
@@ -37,7 +38,35 @@ def test_a_wheels_filename_gives_its_python_tag(filename: str, python_tag: str) 
 
 def test_an_sdists_filename_is_source() -> None:
     assert check("tiny_lib-1.0.tar.gz", "sdist") == "source"
-    assert check("tiny_lib-1.0.zip", "sdist") == "source"
+    # Imports of old folders take .zip sdists and names as they were written.
+    assert check("tiny_lib-1.0.zip", "sdist", IMPORT_POLICY) == "source"
+    assert (
+        check("Tiny_Lib-1.0.0-cp312-cp312-manylinux_2_17_x86_64.whl", "bdist_wheel", IMPORT_POLICY)
+        == "cp312"
+    )
+
+
+@pytest.mark.parametrize(
+    ("filename", "filetype", "message"),
+    [
+        (
+            "TINY_LIB-1.0-py3-none-any.whl",
+            "bdist_wheel",
+            "write the project's name as 'tiny_lib'",
+        ),
+        ("Tiny_Lib-1.0-py3-none-any.whl", "bdist_wheel", "write the project's name as 'tiny_lib'"),
+        ("tiny-lib-1.0-py3-none-any.whl", "bdist_wheel", "Start filename for 'tiny-lib'"),
+        ("tiny_lib-01.0-py3-none-any.whl", "bdist_wheel", "write the version as '1.0'"),
+        ("tiny_lib-1.0.0-py3-none-any.whl", "bdist_wheel", "write the version as '1.0'"),
+        ("tiny_lib-1.0 -py3-none-any.whl", "bdist_wheel", "Invalid filename"),
+        ("tiny_lib-1.0-py3-none-any (1).whl", "bdist_wheel", "Invalid filename"),
+        ("tiny_lib-01.0.tar.gz", "sdist", "write the version as '1.0'"),
+        ("tiny_lib-1.0.zip", "sdist", "an sdist is a .tar.gz (PEP 625)"),
+    ],
+)
+def test_only_canonical_filenames_are_taken(filename: str, filetype: str, message: str) -> None:
+    with pytest.raises(UploadError, match=re.escape(message)):
+        check(filename, filetype)
 
 
 @pytest.mark.parametrize(

@@ -286,14 +286,68 @@ def test_a_second_file_joins_the_release(db: Session, storage: LocalStorage, ada
     assert actions.count(journal.Action.ADD_FILE) == 2
 
 
-def test_versions_equal_by_pep_440_share_a_release(
+def test_a_release_takes_no_file_of_its_version_written_another_way(
     db: Session, storage: LocalStorage, ada: User
 ) -> None:
     upload(db, storage, wheel(LIB), Uploader(ada))
-    upload(db, storage, sdist(replace(LIB, version="1.0.0")), Uploader(ada))
+    with pytest.raises(UploadError, match="Version '1.0.0' is release '1.0' written another way"):
+        upload(db, storage, sdist(replace(LIB, version="1.0.0")), Uploader(ada))
+    [release] = rows(db, Release)
+    assert [file.filename for file in release.files] == ["tiny_lib-1.0-py3-none-any.whl"]
+
+
+def test_versions_equal_by_pep_440_share_a_release_when_imported(
+    db: Session, storage: LocalStorage, ada: User
+) -> None:
+    upload(db, storage, wheel(LIB), Uploader(ada))
+    dist = sdist(replace(LIB, version="1.0.0"))
+    register_file(
+        db, storage, incoming(dist), metadata=None, uploader=Uploader(ada), policy=IMPORT_POLICY
+    )
     [release] = rows(db, Release)
     assert release.version == "1.0"
     assert len(release.files) == 2
+
+
+def test_a_release_keeps_one_wheel_per_set_of_tags_even_after_a_deletion(
+    db: Session, storage: LocalStorage, ada: User
+) -> None:
+    first = wheel(LIB)
+    upload(db, storage, first, Uploader(ada))
+    # The same tags under a build number: refused while the first is there...
+    built = wheel(LIB, tag="1-py3-none-any")
+    with pytest.raises(UploadError, match="already has a wheel for these tags"):
+        upload(db, storage, built, Uploader(ada))
+    # ...and after it was deleted, when the registry still names it.
+    [release] = rows(db, Release)
+    db.delete(release.files[0])
+    db.flush()
+    db.expire_all()
+    with pytest.raises(UploadError, match="already has a wheel for these tags"):
+        upload(db, storage, built, Uploader(ada))
+    # Other tags are another wheel.
+    upload(db, storage, wheel(LIB, tag="py2.py3-none-any"), Uploader(ada))
+
+
+def test_a_license_file_must_be_in_the_archive(
+    db: Session, storage: LocalStorage, ada: User
+) -> None:
+    declared = replace(LIB, extra_headers=["License-File: LICENSE.txt"])
+    with pytest.raises(UploadError, match="License-File LICENSE.txt does not exist"):
+        upload(db, storage, wheel(declared), Uploader(ada))
+    assert rows(db, Release) == []
+    # Before 2.4, License-File meant something else (setuptools wrote it into 2.1): taken.
+    legacy = replace(declared, license_expression=None, metadata_version="2.1")
+    upload(db, storage, wheel(legacy), Uploader(ada))
+
+
+def test_older_metadata_may_not_carry_a_license_expression(
+    db: Session, storage: LocalStorage, ada: User
+) -> None:
+    relabelled = replace(LIB, metadata_version="2.1")
+    with pytest.raises(UploadError, match="introduced in metadata version 2.4"):
+        upload(db, storage, wheel(relabelled), Uploader(ada))
+    assert rows(db, Release) == []
 
 
 def test_a_newer_release_updates_the_project_and_an_older_one_does_not(
