@@ -353,6 +353,97 @@ def _revoke_team(world: World) -> Expected:
     return _manage(world, "teams/revoke", world.browser, team="crew")
 
 
+def _archive(world: World) -> Expected:
+    return _manage(world, "status", status="archived", reason="superseded by demo2")
+
+
+def _site_admin(world: World) -> Browser:
+    """Olive, made a site admin, signed in."""
+    world.owner.is_admin = True
+    world.db.commit()
+    return world.owner_logged_in()
+
+
+def _admin(
+    world: World, path: str, page: str, browser: Browser | None = None, **fields: str
+) -> Expected:
+    browser = browser or _site_admin(world)
+    response = browser.post(path, page, **fields)
+    assert response.status_code == 303, response.text
+    return Expected(world.owner.id)
+
+
+def _flag(name: str, on: bool, **fields: str) -> Callable[[World], Expected]:
+    def scenario(world: World) -> Expected:
+        browser = _site_admin(world)
+        if name == "require-2fa":
+            enable_two_factor(browser.client)
+        if not on:  # turned on first, so that turning it off is a change
+            _admin(world, f"/admin/flags/{name}", "/admin/", browser, on="1", **fields)
+        return _admin(
+            world, f"/admin/flags/{name}", "/admin/", browser, on="1" if on else "0", **fields
+        )
+
+    return scenario
+
+
+def _registration(on: bool) -> Callable[[World], Expected]:
+    def scenario(world: World) -> Expected:
+        browser = _site_admin(world)
+        _admin(world, "/admin/flags/registration", "/admin/", browser, on="0" if on else "1")
+        return _admin(world, "/admin/flags/registration", "/admin/", browser, on="1" if on else "0")
+
+    return scenario
+
+
+def _on_hugo(what: str, first: str | None = None) -> Callable[[World], Expected]:
+    def scenario(world: World) -> Expected:
+        browser = _site_admin(world)
+        page = "/admin/users/"
+        if first is not None:
+            _admin(world, page + first, page, browser, email=world.helper.email)
+        fields = {"email": world.helper.email}
+        if what == "remove":
+            fields["confirm"] = world.helper.email
+        return _admin(world, page + what, page, browser, **fields)
+
+    return scenario
+
+
+def _reset_hugos_two_factor(world: World) -> Expected:
+    helper = Browser(world.app)
+    helper.log_in(world.helper.email)
+    enable_two_factor(helper.client)
+    return _on_hugo("reset-2fa")(world)
+
+
+def _prohibit(world: World) -> Expected:
+    return _admin(
+        world, "/admin/names/prohibit", "/admin/names/", name="internal-lib", reason="ours"
+    )
+
+
+def _allow(world: World) -> Expected:
+    browser = _site_admin(world)
+    _admin(
+        world, "/admin/names/prohibit", "/admin/names/", browser, name="internal-lib", reason="x"
+    )
+    return _admin(world, "/admin/names/allow", "/admin/names/", browser, name="internal-lib")
+
+
+def _transfer(world: World) -> Expected:
+    page = "/admin/projects/"
+    _admin(world, page + "transfer", page, project="demo", email=world.helper.email)
+    return Expected(world.owner.id, "demo")
+
+
+def _remove_project(world: World) -> Expected:
+    page = "/admin/projects/"
+    _admin(world, page + "delete", page, project="demo", confirm="demo")
+    # The project's row is gone: the audit row keeps its name in its detail, not a key.
+    return Expected(world.owner.id)
+
+
 # Teams and their members are made by site admins on the command line (tests/functional/
 # test_team_cli.py checks their rows); nothing over HTTP brings these about.
 COMMAND_LINE_ONLY = frozenset(
@@ -392,6 +483,23 @@ SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.VISIBILITY_CHANGED: _make_private,
     Action.TEAM_ROLE_GRANTED: _grant_team,
     Action.TEAM_ROLE_REVOKED: _revoke_team,
+    Action.PROJECT_STATUS_CHANGED: _archive,
+    Action.SITE_READ_ONLY_ON: _flag("read-only", True, reason="moving"),
+    Action.SITE_READ_ONLY_OFF: _flag("read-only", False, reason="moving"),
+    Action.SITE_REGISTRATION_OPENED: _registration(True),
+    Action.SITE_REGISTRATION_CLOSED: _registration(False),
+    Action.SITE_REQUIRE_2FA_ON: _flag("require-2fa", True),
+    Action.SITE_REQUIRE_2FA_OFF: _flag("require-2fa", False),
+    Action.NAME_PROHIBITED: _prohibit,
+    Action.NAME_ALLOWED: _allow,
+    Action.ACCOUNT_DEACTIVATED: _on_hugo("deactivate"),
+    Action.ACCOUNT_REACTIVATED: _on_hugo("reactivate", first="deactivate"),
+    Action.TWO_FACTOR_RESET: _reset_hugos_two_factor,
+    Action.ADMIN_GRANTED: _on_hugo("make-admin"),
+    Action.ADMIN_REVOKED: _on_hugo("revoke-admin", first="make-admin"),
+    Action.ACCOUNT_REMOVED: _on_hugo("remove"),
+    Action.OWNERSHIP_TRANSFERRED: _transfer,
+    Action.PROJECT_REMOVED: _remove_project,
 }
 
 
