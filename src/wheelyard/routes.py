@@ -15,6 +15,7 @@ from wheelyard.web.views import (
     home,
     manage,
     projects,
+    readme_images,
     search,
     seo,
     stats,
@@ -39,6 +40,7 @@ def routes() -> list[BaseRoute]:
         # Before the project pages, whose /project/<name>/<version>/ would take "stats".
         *stats.routes,
         *projects.routes,
+        *readme_images.routes,
         *accounts.routes,
         *tokens.routes,
         *manage.routes,

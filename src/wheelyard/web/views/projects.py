@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.language import Language
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
@@ -21,11 +22,17 @@ from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
 from wheelyard.services.access import roles
 from wheelyard.services.analytics import stats
-from wheelyard.services.discovery.pagination import InvalidPage, parse_page, page_count
+from wheelyard.services.discovery.pagination import InvalidPage, page_count, parse_page
 from wheelyard.services.index import release_details
 from wheelyard.services.index.release_details import ReleaseDetails
 from wheelyard.services.naming import is_valid_project_name
-from wheelyard.services.projects import packages, project_urls, release_files, wheel_tags
+from wheelyard.services.projects import (
+    packages,
+    project_urls,
+    readme_images,
+    release_files,
+    wheel_tags,
+)
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.session import signed_in_user
 from wheelyard.web.templating import render
@@ -198,6 +205,8 @@ def build_page(
     *,
     history_page: str | None = None,
     can_manage: bool = False,
+    images: readme_images.Mode = "direct",
+    signer: readme_images.ImageSigner | None = None,
 ) -> ProjectPage:
     latest = packages.latest_release(package)
     # The shown release's own metadata; the project's page shows its latest release.
@@ -239,8 +248,13 @@ def build_page(
         release=release,
         latest=latest,
         install_command=packages.install_command(package, release) if release else None,
-        # Sanitized by readme-renderer when rendered; Markup tells Jinja not to escape it.
-        readme_html=Markup(details.readme_html),  # noqa: S704
+        # Sanitized by readme-renderer when rendered (only its images' addresses change
+        # here); Markup tells Jinja not to escape it.
+        readme_html=Markup(  # noqa: S704
+            readme_images.rewrite(details.readme_html, images, signer)
+            if signer is not None
+            else details.readme_html
+        ),
         releases=releases,
         history=_history_page(releases, history_page),
         files=files,
@@ -289,6 +303,7 @@ def _show(request: Request, *, slash: bool) -> Response:
         if not slash or name != package.id or version != canonical_version:
             return RedirectResponse(canonical, status_code=301)
         user = signed_in_user(request, db)
+        settings: Settings = request.app.state.settings
         try:
             page = build_page(
                 db,
@@ -298,6 +313,8 @@ def _show(request: Request, *, slash: bool) -> Response:
                 canonical,
                 history_page=request.query_params.get("history"),
                 can_manage=user is not None and roles.can_manage(db, user, package),
+                images=readme_images.parse_mode(settings.readme_images),
+                signer=request.app.state.image_signer,
             )
         except HistoryPageError as error:
             raise HTTPException(400, str(error)) from error
