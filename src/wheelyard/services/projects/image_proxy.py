@@ -132,6 +132,9 @@ class ImageProxy:
 
     # --- fetching --------------------------------------------------------------------------
 
+    def _address_allowed(self, address: str) -> bool:
+        return self.allow_private or _is_public(address)
+
     def _target(self, url: str) -> _Target:
         try:
             parts = urlsplit(url)
@@ -146,7 +149,7 @@ class ImageProxy:
         addresses = resolve(host, port)
         if not addresses:
             raise ImageRefused(f"The image's host {host} cannot be found.")
-        if not self.allow_private and not all(_is_public(address) for address in addresses):
+        if not all(self._address_allowed(address) for address in addresses):
             raise ImageRefused(
                 f"The image's host {host} is on a private or local network; "
                 "this index fetches images only from public hosts.",

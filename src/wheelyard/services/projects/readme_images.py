@@ -28,11 +28,12 @@ _SIGNATURE_HEX = 32
 
 
 def parse_mode(value: str) -> Mode:
-    """The mode a setting names; "direct" for one it does not (config.py refuses those)."""
+    """The mode a setting names; "off", the safest, for one it does not (config.py refuses
+    those)."""
     for mode in MODES:
         if value == mode:
             return mode
-    return "direct"
+    return "off"
 
 
 class ImageSigner:
@@ -53,12 +54,18 @@ class ImageSigner:
 
 
 def is_external(src: str) -> bool:
-    """An absolute http(s) URL: one that would make the browser ask another host."""
+    """An http(s) URL naming a host (``//host/x`` too): one that makes the browser ask it."""
     try:
         parts = urlsplit(src.strip())
     except ValueError:
         return False
-    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    return parts.scheme.lower() in {"", "http", "https"} and bool(parts.hostname)
+
+
+def absolute(src: str) -> str:
+    """``src`` with a scheme: a scheme-relative ``//host/x`` is fetched over https."""
+    src = src.strip()
+    return "https:" + src if src.startswith("//") else src
 
 
 def _attributes(attrs: list[tuple[str, str | None]]) -> str:
@@ -84,7 +91,7 @@ class _Rewriter(HTMLParser):
             alt = dict(attrs).get("alt") or ""
             return f'<span class="readme-image-dropped">{escape(alt)}</span>' if alt else ""
         rewritten = [
-            (name, self.signer.proxied(src.strip()) if name == "src" else value)
+            (name, self.signer.proxied(absolute(src)) if name == "src" else value)
             for name, value in attrs
         ]
         return f"<img{_attributes(rewritten)}>"
