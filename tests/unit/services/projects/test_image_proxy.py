@@ -114,7 +114,12 @@ def test_what_is_not_a_small_image_is_refused(host: ImageHost, path: str, messag
 
 @pytest.mark.parametrize(
     "url",
-    ["ftp://a.example/x.png", "file:///etc/passwd", "http://user:pw@a.example/x.png", "http://[::1"],
+    [
+        "ftp://a.example/x.png",
+        "file:///etc/passwd",
+        "http://user:pw@a.example/x.png",
+        "http://[::1",
+    ],
 )
 def test_addresses_that_are_not_plain_http_are_refused(url: str) -> None:
     with pytest.raises(ImageRefused) as refused:

@@ -20,7 +20,10 @@ from wheelyard.services.projects.wheel_tags import describe, interpreter_name, p
         ("x-1.0-cp312-cp312-macosx_11_0_arm64.whl", "CPython 3.12, macOS 11.0+ ARM64"),
         ("x-1.0-cp312-cp312-win_amd64.whl", "CPython 3.12, Windows x86-64"),
         ("x-1.0-cp39-cp39-win32.whl", "CPython 3.9, Windows x86"),
-        ("x-1.0-pp310-pypy310_pp73-musllinux_1_2_aarch64.whl", "PyPy 3.10, musllinux: musl 1.2+ ARM64"),
+        (
+            "x-1.0-pp310-pypy310_pp73-musllinux_1_2_aarch64.whl",
+            "PyPy 3.10, musllinux: musl 1.2+ ARM64",
+        ),
         ("x-1.0-cp313-cp313-linux_armv7l.whl", "CPython 3.13, Linux ARMv7l"),
     ],
 )
