@@ -73,7 +73,7 @@ def test_loopback_and_private_hosts_are_refused_without_a_request(host: ImageHos
         ("192.168.1.1", False),
         ("169.254.169.254", False),
         ("100.64.0.1", False),
-        ("0.0.0.0", False),
+        ("0.0.0.0", False),  # noqa: S104 (an address checked, not bound)
         ("::1", False),
         ("fe80::1", False),
         ("fc00::1", False),
