@@ -48,6 +48,8 @@ from wheelyard.services.accounts.sealed import SecretBox
 from wheelyard.services.analytics.recorder import DownloadRecorder
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
 from wheelyard.services.projects import packages
+from wheelyard.services.projects.image_proxy import ImageProxy
+from wheelyard.services.projects.readme_images import ImageSigner
 from wheelyard.services.site import flags as site_flags
 from wheelyard.services.site.flags import FlagCache, Flags
 from wheelyard.services.upstream import fetch as upstream_fetch
@@ -166,6 +168,10 @@ def create_app(settings: Settings) -> Starlette:
     app.state.upstream_http = (
         upstream_fetch.client(settings.upstream_timeout) if settings.upstream_urls else None
     )
+    # README images (WHEELYARD_README_IMAGES): links signed with the site's key, fetched by
+    # one proxy per worker with its own bounded cache.
+    app.state.image_signer = ImageSigner(settings.secret_key)
+    app.state.image_proxy = ImageProxy(allow_private=settings.readme_images_private)
     return app
 
 

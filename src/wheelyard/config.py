@@ -120,6 +120,13 @@ class Settings:
     # all), and never these (deny wins). Refused names are never fetched.
     upstream_allow: tuple[str, ...] = ()
     upstream_deny: tuple[str, ...] = ()
+    # External images in READMEs (services/projects/readme_images.py): "proxy" fetches them
+    # through this index (readers' browsers ask no other host: no tracking pixels), "off"
+    # drops them and keeps their alt text, "direct" leaves them pointing elsewhere.
+    readme_images: str = "proxy"
+    # The image proxy fetches from hosts on private or local networks too: for an index whose
+    # READMEs point at an intranet host. Off, such images are refused (no SSRF).
+    readme_images_private: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +184,8 @@ class Settings:
             ),
             upstream_allow=_patterns(env.get("WHEELYARD_UPSTREAM_ALLOW", "")),
             upstream_deny=_patterns(env.get("WHEELYARD_UPSTREAM_DENY", "")),
+            readme_images=_readme_images(env.get("WHEELYARD_README_IMAGES", "")),
+            readme_images_private=_flag(env.get("WHEELYARD_README_IMAGES_PRIVATE", "0")),
         )
 
     @property
@@ -259,6 +268,15 @@ def _visibility(value: str) -> str:
     if value not in {"public", "private"}:
         raise ValueError(
             f"expected public or private for WHEELYARD_DEFAULT_VISIBILITY, got {value!r}"
+        )
+    return value
+
+
+def _readme_images(value: str) -> str:
+    value = value.strip().lower() or "proxy"
+    if value not in {"proxy", "direct", "off"}:
+        raise ValueError(
+            f"expected proxy, direct or off for WHEELYARD_README_IMAGES, got {value!r}"
         )
     return value
 

@@ -16,6 +16,7 @@ from wheelyard.web.views import (
     home,
     manage,
     projects,
+    readme_images,
     search,
     seo,
     stats,
@@ -41,6 +42,7 @@ def routes() -> list[BaseRoute]:
         # Before the project pages, whose /project/<name>/<version>/ would take "stats".
         *stats.routes,
         *projects.routes,
+        *readme_images.routes,
         *accounts.routes,
         *tokens.routes,
         *manage.routes,

@@ -34,3 +34,8 @@ def language_url(language_id: str) -> str:
 def search_url(query: str, page: int = 1) -> str:
     path = f"/search?q={quote(query, safe='')}"
     return path if page == 1 else f"{path}&page={page}"
+
+
+def classifier_search_url(classifier: str) -> str:
+    """The search listing every project with ``classifier`` (or one of its children)."""
+    return f"/search?c={quote(classifier, safe='')}"

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.language import Language
 from wheelyard.data.maintainer import Maintainer
 from wheelyard.data.package import Package
@@ -19,18 +20,29 @@ from wheelyard.data.release import Release
 from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
 from wheelyard.services import urls
+from wheelyard.services.access import roles
 from wheelyard.services.analytics import stats
+from wheelyard.services.discovery.pagination import InvalidPage, page_count, parse_page
 from wheelyard.services.index import release_details
 from wheelyard.services.index.release_details import ReleaseDetails
 from wheelyard.services.naming import is_valid_project_name
-from wheelyard.services.projects import packages, release_files
+from wheelyard.services.projects import (
+    packages,
+    project_urls,
+    readme_images,
+    release_files,
+    wheel_tags,
+)
 from wheelyard.storage.base import FileStorage
+from wheelyard.web.session import signed_in_user
 from wheelyard.web.templating import render
 
 # Long enough for any real version; longer text in a message only makes the page unreadable.
 _SHOWN_TEXT_LIMIT = 80
 
 PACKAGE_TYPES = {"sdist": "Source", "bdist_wheel": "Wheel", "bdist_egg": "Egg"}
+# Releases on one page of the release history: awscli's 544 would make the page 30,000 px.
+HISTORY_PAGE_SIZE = 40
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,56 @@ class FileRow:
     python_version: str | None
     size: int
     sha256: str
+    md5: str | None
+    blake2_256: str | None
+    # The wheel's tags in words ("CPython 3.11, manylinux: glibc 2.17+ x86-64"); None for
+    # an sdist.
+    tags: str | None
+    is_sdist: bool
     uploaded: dt.datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    # Which icon it gets: homepage, source, documentation, changelog, issues, funding...
+    kind: str
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """The page of the release history shown, and where the others are."""
+
+    rows: list[ReleaseRow]
+    number: int
+    count: int
+    total: int
+
+    def url(self, number: int) -> str:
+        return f"?history={number}#history"
+
+    @property
+    def first(self) -> int:
+        """The place of the page's first release in the whole history, from 1."""
+        return (self.number - 1) * HISTORY_PAGE_SIZE + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+# "Topic", [("Topic :: Internet :: WWW/HTTP", "Internet :: WWW/HTTP"), ...]
+ClassifierGroup = tuple[str, list[tuple[str, str]]]
+
+
+def classifier_groups(classifiers: list[str]) -> list[ClassifierGroup]:
+    """Classifiers under their first part, as PyPI lists them; each kept whole for its link."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for classifier in classifiers:
+        group, _, rest = classifier.partition(" :: ")
+        groups.setdefault(group, []).append((classifier, rest or group))
+    return list(groups.items())
 
 
 @dataclass(frozen=True)
@@ -66,12 +127,16 @@ class ProjectPage:
     install_command: str | None
     readme_html: Markup
     releases: list[ReleaseRow]
+    history: HistoryPage
     files: list[FileRow]
     maintainers: list[Maintainer]
     languages: list[Language]
     details: ReleaseDetails
-    # The release's links, safe to follow (http and https only), label -> URL.
-    links: dict[str, str]
+    # The release's links, safe to follow (http and https only).
+    links: list[Link]
+    # The signed-in reader may manage the project (its page links there).
+    can_manage: bool
+    classifier_groups: list[ClassifierGroup]
     url: str
     latest_url: str | None
     downloads: stats.RecentDownloads
@@ -80,8 +145,16 @@ class ProjectPage:
     def is_latest(self) -> bool:
         return self.release is not None and self.latest is not None and self.release is self.latest
 
+    @property
+    def source_files(self) -> list[FileRow]:
+        return [file for file in self.files if file.is_sdist]
 
-def _links(details: ReleaseDetails) -> dict[str, str]:
+    @property
+    def built_files(self) -> list[FileRow]:
+        return [file for file in self.files if not file.is_sdist]
+
+
+def _links(details: ReleaseDetails) -> list[Link]:
     """Home-page, Download-URL and every Project-URL, as PyPI's sidebar lists them."""
     found = {
         "Homepage": details.home_page,
@@ -90,11 +163,50 @@ def _links(details: ReleaseDetails) -> dict[str, str]:
         "Documentation": details.project_urls.get("Documentation") or details.docs_url,
     }
     links = {label: packages.external_link(url) for label, url in found.items()}
-    return {label: link for label, link in links.items() if link}
+    return [
+        Link(label=label, url=link, kind=project_urls.link_kind(label))
+        for label, link in links.items()
+        if link
+    ]
+
+
+class HistoryPageError(Exception):
+    """The ``history`` parameter names no page of the release history."""
+
+
+def _history_page(rows: list[ReleaseRow], raw: str | None) -> HistoryPage:
+    count = page_count(len(rows), HISTORY_PAGE_SIZE)
+    if raw is None:
+        # The page that holds the release shown, so that its row is there, marked.
+        shown = next((index for index, row in enumerate(rows) if row.is_shown), 0)
+        number = shown // HISTORY_PAGE_SIZE + 1
+    else:
+        try:
+            number = parse_page(raw)
+        except InvalidPage as error:
+            raise HistoryPageError(f"Release history: {error}") from error
+        if number > count:
+            raise HistoryPageError(
+                f"The release history has {count} page{'s' if count != 1 else ''}; "
+                f"there is no page {number}."
+            )
+    start = (number - 1) * HISTORY_PAGE_SIZE
+    return HistoryPage(
+        rows=rows[start : start + HISTORY_PAGE_SIZE], number=number, count=count, total=len(rows)
+    )
 
 
 def build_page(
-    db: Session, storage: FileStorage, package: Package, release: Release | None, url: str
+    db: Session,
+    storage: FileStorage,
+    package: Package,
+    release: Release | None,
+    url: str,
+    *,
+    history_page: str | None = None,
+    can_manage: bool = False,
+    images: readme_images.Mode = "direct",
+    signer: readme_images.ImageSigner | None = None,
 ) -> ProjectPage:
     latest = packages.latest_release(package)
     # The shown release's own metadata; the project's page shows its latest release.
@@ -107,10 +219,16 @@ def build_page(
             python_version=file.python_version,
             size=file.size,
             sha256=file.sha256_digest,
+            md5=file.md5_digest,
+            blake2_256=file.blake2_256_digest,
+            tags=wheel_tags.describe(file.filename) if file.packagetype == "bdist_wheel" else None,
+            is_sdist=file.packagetype == "sdist",
             uploaded=file.created_date,
         )
         # One query: only the shown release's files are loaded.
-        for file in (release.files if release is not None else [])
+        for file in sorted(
+            release.files if release is not None else [], key=lambda file: file.filename
+        )
     ]
     releases = [
         ReleaseRow(
@@ -130,14 +248,22 @@ def build_page(
         release=release,
         latest=latest,
         install_command=packages.install_command(package, release) if release else None,
-        # Sanitized by readme-renderer when rendered; Markup tells Jinja not to escape it.
-        readme_html=Markup(details.readme_html),  # noqa: S704
+        # Sanitized by readme-renderer when rendered (only its images' addresses change
+        # here); Markup tells Jinja not to escape it.
+        readme_html=Markup(  # noqa: S704
+            readme_images.rewrite(details.readme_html, images, signer)
+            if signer is not None
+            else details.readme_html
+        ),
         releases=releases,
+        history=_history_page(releases, history_page),
         files=files,
         maintainers=packages.maintainers_of(package),
         languages=list(package.languages),
         details=details,
         links=_links(details),
+        can_manage=can_manage,
+        classifier_groups=classifier_groups(details.classifiers),
         url=url,
         latest_url=urls.project_url(package.id, latest.version) if latest else None,
         downloads=stats.recent(db, package.id),
@@ -176,7 +302,22 @@ def _show(request: Request, *, slash: bool) -> Response:
         # One page, one URL: other spellings of the name or the version move there for good.
         if not slash or name != package.id or version != canonical_version:
             return RedirectResponse(canonical, status_code=301)
-        page = build_page(db, request.app.state.storage, package, release, canonical)
+        user = signed_in_user(request, db)
+        settings: Settings = request.app.state.settings
+        try:
+            page = build_page(
+                db,
+                request.app.state.storage,
+                package,
+                release,
+                canonical,
+                history_page=request.query_params.get("history"),
+                can_manage=user is not None and roles.can_manage(db, user, package),
+                images=readme_images.parse_mode(settings.readme_images),
+                signer=request.app.state.image_signer,
+            )
+        except HistoryPageError as error:
+            raise HTTPException(400, str(error)) from error
     return render(request, "project/detail.html", page=page, urls=urls)
 
 
