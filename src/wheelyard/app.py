@@ -40,6 +40,7 @@ from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.accounts.sealed import SecretBox
 from wheelyard.services.analytics.recorder import DownloadRecorder
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
+from wheelyard.services.oidc.keys import IssuerKeys
 from wheelyard.services.projects import packages
 from wheelyard.services.upstream import fetch as upstream_fetch
 from wheelyard.storage.factory import create_storage
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.downloads.stop()  # writes the downloads still queued
         if app.state.upstream_http is not None:
             app.state.upstream_http.close()
+        app.state.issuer_keys.close()
         engine.dispose()
 
     sessions = [
@@ -149,6 +151,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.upstream_http = (
         upstream_fetch.client(settings.upstream_timeout) if settings.upstream_urls else None
     )
+    # Trusted publishing: each issuer's signing keys, cached per worker.
+    app.state.issuer_keys = IssuerKeys()
     return app
 
 

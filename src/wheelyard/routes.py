@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, metrics, simple, stats_api, upload
+from wheelyard.api import files, json_api, metrics, oidc, simple, stats_api, upload
 from wheelyard.web.views import (
     accounts,
     browse,
@@ -32,6 +32,7 @@ def routes() -> list[BaseRoute]:
         *json_api.routes,
         *files.routes,
         *upload.routes,
+        *oidc.routes,
         *stats_api.routes,
         *metrics.routes,
         # People-facing pages.

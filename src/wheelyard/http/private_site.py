@@ -39,7 +39,7 @@ CREDENTIALS_NEEDED = (
 READER_ID = "wheelyard.reader_id"
 
 MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi/", "/rss/", "/api/", "/sitemap")
-OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy")
+OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy", "/_/oidc/")
 OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
 
 # Checks credentials against the database: the id of the account, or None.

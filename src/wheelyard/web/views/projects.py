@@ -51,6 +51,8 @@ class FileRow:
     size: int
     sha256: str
     uploaded: dt.datetime
+    # Uploaded by a trusted publisher: "OWNER/REPO by release.yml".
+    published_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def build_page(db: Session, package: Package, release: Release | None, url: str)
             size=file.size,
             sha256=file.sha256_digest,
             uploaded=file.created_date,
+            published_from=file.published_from,
         )
         # One query: only the shown release's files are loaded.
         for file in (release.files if release is not None else [])
