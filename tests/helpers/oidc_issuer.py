@@ -127,7 +127,8 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
             elif parts.path == "/jwks":
                 self._json(issuer.jwks())
             elif parts.path == "/actions-token":
-                if self.headers.get("Authorization") != f"bearer {issuer.actions_secret}":
+                scheme, _, secret = (self.headers.get("Authorization") or "").partition(" ")
+                if scheme.lower() != "bearer" or secret != issuer.actions_secret:
                     self._json({"message": "bad request token"}, 401)
                     return
                 audience = parse_qs(parts.query).get("audience", [""])[0]
