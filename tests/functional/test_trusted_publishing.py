@@ -245,7 +245,7 @@ def test_a_removed_publisher_stops_the_token_it_minted(
 ) -> None:
     publisher = add_github(db, issuer)
     secret = mint(oidc_client, issuer.token()).json()["token"]
-    publishers.remove(db, "widgets", publisher.id)
+    publishers.remove(db, "widgets", publisher.id, actor_id=None)
     assert upload(oidc_client, secret).status_code == 403
 
 

@@ -8,7 +8,6 @@ from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
 from wheelyard.data.db_session import transaction
 from wheelyard.data.trusted_publisher import PublisherKind
-from wheelyard.services import audit
 from wheelyard.services.naming import normalize_name
 from wheelyard.services.oidc import publishers
 from wheelyard.services.oidc.publishers import PublisherError, PublisherSpec
@@ -98,16 +97,11 @@ def publisher_add(
                 spec,
                 issuers=publishers.trusted_issuers(settings.oidc_issuers),
                 added_by=None,
+                via="command line",
             )
         except PublisherError as error:
             raise click.ClickException(str(error)) from error
         described = publishers.describe(added)
-        audit.record(
-            session,
-            audit.Action.PUBLISHER_ADDED,
-            package_id=None if added.pending else added.project_id,
-            detail=f"trusted publisher {added.id}: {described} (command line)",
-        )
         state = " (pending: creates the project on its first upload)" if added.pending else ""
         click.echo(
             f"added trusted publisher {added.id} to {added.project_name}: {described}{state}"
@@ -140,13 +134,9 @@ def publisher_list(settings: Settings, project: str | None) -> None:
 def publisher_remove(settings: Settings, project: str, publisher_id: int) -> None:
     """Remove PROJECT's trusted publisher PUBLISHER_ID (its tokens stop working there)."""
     with sessions_for(settings) as sessions, transaction(sessions) as session:
-        removed = publishers.remove(session, normalize_name(project), publisher_id)
+        removed = publishers.remove(
+            session, normalize_name(project), publisher_id, actor_id=None, via="command line"
+        )
         if removed is None:
             raise click.ClickException(f"{project} has no trusted publisher {publisher_id}")
-        audit.record(
-            session,
-            audit.Action.PUBLISHER_REMOVED,
-            package_id=None if removed.pending else removed.project_id,
-            detail=f"trusted publisher {removed.id}: {publishers.describe(removed)} (command line)",
-        )
         click.echo(f"removed trusted publisher {removed.id} from {removed.project_name}")

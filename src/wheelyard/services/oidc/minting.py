@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wheelyard.data.oidc_used_token import OidcUsedToken
-from wheelyard.data.package import Package
 from wheelyard.data.publisher_token import PublisherToken
 from wheelyard.data.trusted_publisher import TrustedPublisher
 from wheelyard.services import audit, clock
@@ -86,7 +85,7 @@ def mint(db: Session, claims: Mapping[str, Any], *, origin: Origin) -> Minted:
             db,
             audit.Action.PUBLISHER_TOKEN_MINTED,
             origin=origin,
-            package_id=_existing(db, publisher.project_id),
+            package_id=publishers.existing_project(db, publisher.project_id),
             detail=(
                 f"{describe_token(token)} for trusted publisher {publisher.id}: "
                 f"{publishers.describe(publisher)}; claims {audited_claims(claims)}"
@@ -102,10 +101,6 @@ def describe_token(token: PublisherToken) -> str:
 def audited_claims(claims: Mapping[str, Any]) -> str:
     kept = {name: claims[name] for name in ("iss", *AUDITED_CLAIMS) if name in claims}
     return json.dumps(kept, sort_keys=True, default=str)
-
-
-def _existing(db: Session, project_id: str) -> str | None:
-    return project_id if db.get(Package, project_id) is not None else None
 
 
 def _expiry(claims: Mapping[str, Any]) -> dt.datetime:

@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package
 from wheelyard.data.trusted_publisher import PublisherKind, TrustedPublisher
+from wheelyard.services import audit
+from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITLAB_ISSUER = "https://gitlab.com"
 MAX_FIELD = 256
 MAX_CLAIMS = 20
+NO_ORIGIN = Origin()
 
 
 class PublisherError(ValueError):
@@ -54,8 +57,11 @@ def add(
     *,
     issuers: frozenset[str],
     added_by: int | None,
+    origin: Origin = NO_ORIGIN,
+    via: str = "",
 ) -> TrustedPublisher:
-    """A new publisher for ``project_name``, pending when there is no such project yet."""
+    """A new publisher for ``project_name``, pending when there is no such project yet;
+    the audit trail records it (``via``: how, "command line")."""
     project_name = project_name.strip()
     if not is_valid_project_name(project_name):
         raise PublisherError(f"{project_name!r} is not a valid project name.")
@@ -71,7 +77,26 @@ def add(
             raise PublisherError(f"{project_name} already has that publisher.")
     db.add(publisher)
     db.flush()
+    audit.record(
+        db,
+        audit.Action.PUBLISHER_ADDED,
+        origin=origin,
+        user_id=added_by,
+        package_id=existing_project(db, project_id),
+        detail=_audit_detail(publisher, via),
+    )
     return publisher
+
+
+def existing_project(db: Session, project_id: str) -> str | None:
+    """``project_id`` when that project exists: what an audit row may point at."""
+    return project_id if db.get(Package, project_id) is not None else None
+
+
+def _audit_detail(publisher: TrustedPublisher, via: str) -> str:
+    pending = ", pending" if publisher.pending else ""
+    how = f" ({via})" if via else ""
+    return f"trusted publisher {publisher.id}{pending}: {describe(publisher)}{how}"
 
 
 def _checked(spec: PublisherSpec, issuers: frozenset[str]) -> TrustedPublisher:
@@ -171,13 +196,29 @@ def all_publishers(db: Session) -> list[TrustedPublisher]:
     return list(db.scalars(query))
 
 
-def remove(db: Session, project_id: str, publisher_id: int) -> TrustedPublisher | None:
+def remove(
+    db: Session,
+    project_id: str,
+    publisher_id: int,
+    *,
+    actor_id: int | None,
+    origin: Origin = NO_ORIGIN,
+    via: str = "",
+) -> TrustedPublisher | None:
     """Delete the project's publisher ``publisher_id``; None when it has no such one."""
     publisher = db.get(TrustedPublisher, publisher_id)
     if publisher is None or publisher.project_id != project_id:
         return None
     db.delete(publisher)
     db.flush()
+    audit.record(
+        db,
+        audit.Action.PUBLISHER_REMOVED,
+        origin=origin,
+        user_id=actor_id,
+        package_id=existing_project(db, project_id),
+        detail=_audit_detail(publisher, via),
+    )
     return publisher
 
 

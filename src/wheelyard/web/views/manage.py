@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -16,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package, Visibility
 from wheelyard.data.team import Team
+from wheelyard.data.trusted_publisher import PublisherKind
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
 from wheelyard.http.project_reader import may_see
@@ -28,6 +32,8 @@ from wheelyard.services.access import roles, teams
 from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.services.oidc import publishers
+from wheelyard.services.oidc.publishers import PublisherError, PublisherSpec
 from wheelyard.services.projects import admin, maintainers, packages, two_factor_policy
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
@@ -115,6 +121,11 @@ def _page(
         package=package,
         links=maintainers.links_of(db, package),
         team_roles=teams.teams_on(db, package),
+        publishers=[
+            PublisherRow(row.id, publishers.describe(row), row.kind.value, row.issuer)
+            for row in publishers.for_project(db, package.id)
+        ],
+        trusted_publishing=request.app.state.settings.trusted_publishing,
         releases=list(package.releases),
         roles=[role.value for role in Role],
         flash=flash,
@@ -174,6 +185,66 @@ def _revoke_team(
     team = _team(db, form)
     teams.revoke(db, team, package, actor=actor, origin=origin)
     return f"Team {team.name} no longer holds a role on {package.name}.", []
+
+
+@dataclass(frozen=True)
+class PublisherRow:
+    id: int
+    description: str
+    kind: str
+    issuer: str
+
+
+def _claims(text: str) -> dict[str, str]:
+    claims = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise PublisherError(f"Write each claim as NAME=VALUE, not {line.strip()!r}.")
+        claims[name.strip()] = value.strip()
+    return claims
+
+
+def _add_publisher(
+    settings: Settings, db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    try:
+        kind = PublisherKind(_text(form, "kind"))
+    except ValueError:
+        raise PublisherError("Choose GitHub, GitLab or another OIDC issuer.") from None
+    other = kind is PublisherKind.OIDC
+    spec = PublisherSpec(
+        kind=kind,
+        repository=None if other else _text(form, "repository"),
+        workflow=None if other else _text(form, "workflow"),
+        environment=None if other else _text(form, "environment") or None,
+        owner_id=_text(form, "owner_id") or None if kind is PublisherKind.GITHUB else None,
+        issuer=_text(form, "issuer") or None,
+        claims=_claims(_text(form, "claims")) if other else {},
+    )
+    added = publishers.add(
+        db,
+        package.name,
+        spec,
+        issuers=publishers.trusted_issuers(settings.oidc_issuers),
+        added_by=actor.id,
+        origin=origin,
+    )
+    return f"Trusted publisher added: {publishers.describe(added)}.", []
+
+
+def _remove_publisher(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    text = _text(form, "publisher_id")
+    removed = None
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        removed = publishers.remove(db, package.id, int(text), actor_id=actor.id, origin=origin)
+    if removed is None:
+        raise PublisherError("Choose a trusted publisher of this project.")
+    return f"Trusted publisher removed: {publishers.describe(removed)}.", []
 
 
 def _yank(
@@ -263,6 +334,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 teams.TeamError,
                 admin.ProjectAdminError,
                 two_factor.TwoFactorError,
+                PublisherError,
             ) as error:
                 # Nothing of a refused change may stay; then the page again, saying why.
                 db.rollback()
@@ -274,6 +346,12 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
         return RedirectResponse(target, status_code=303)
 
     return view
+
+
+async def _add_publisher_view(request: Request) -> Response:
+    # Which issuers may be named is the index's setting, so the change needs it.
+    settings: Settings = request.app.state.settings
+    return await _change_view(partial(_add_publisher, settings))(request)
 
 
 def _delete_blobs(storage: FileStorage, paths: list[str]) -> None:
@@ -301,4 +379,6 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "file/delete", _change_view(_remove_file), methods=["POST"]),
     Route(_PREFIX + "require-2fa", _change_view(_require_two_factor), methods=["POST"]),
     Route(_PREFIX + "visibility", _change_view(_set_visibility), methods=["POST"]),
+    Route(_PREFIX + "publishers/add", _add_publisher_view, methods=["POST"]),
+    Route(_PREFIX + "publishers/remove", _change_view(_remove_publisher), methods=["POST"]),
 ]
