@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             var_dir / "server",
             postgres_url(),
             env={"WHEELYARD_OIDC_ISSUERS": issuer.url},
+            # Two workers: a jti is accepted once across them (the database says so).
+            args=["--workers", "2"],
             tls=tls,
         ) as server,
     ):
@@ -183,3 +186,28 @@ def test_twine_uploads_with_a_token_minted_as_the_publish_action_mints_it(
 
     assert code == 0, output
     assert site.files()[dist.name] == "acme/widgets by publish.yml"
+
+
+def test_one_jti_mints_once_when_requests_race_across_workers(site: Site) -> None:
+    token = site.issuer.token(github_claims(workflow="release.yml"))
+    minted = site.minted()
+
+    def exchange(_: int) -> requests.Response:
+        return requests.post(
+            site.server.url + "/_/oidc/mint-token",
+            json={"token": token},
+            verify=site.ca_file,
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(exchange, range(8)))
+
+    assert sorted(response.status_code for response in responses) == [200] + [422] * 7
+    codes = {
+        response.json()["errors"][0]["code"]
+        for response in responses
+        if response.status_code == 422
+    }
+    assert codes == {"invalid-reuse-token"}
+    assert site.minted() == minted + 1
