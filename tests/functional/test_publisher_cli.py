@@ -68,6 +68,7 @@ def test_add_list_and_remove(database: str, tmp_path: Path) -> None:
     code, output = run(
         database, tmp_path, "add", "New_Thing", "--gitlab", "acme/tools/new-thing",
         "--workflow", ".gitlab-ci.yml", "--issuer", "https://gitlab.acme.test",
+        "--owner", "bob@example.com",
     )  # fmt: skip
     assert code == 0, output
     assert "pending" in output
@@ -129,6 +130,16 @@ def test_refusals_say_why_and_change_nothing(
     code, output = run(database, tmp_path, "add", "adas-project", *args)
     assert code != 0
     assert message in output
+    assert rows(database) == []
+
+
+def test_a_pending_publishers_owner_must_have_an_account(database: str, tmp_path: Path) -> None:
+    code, output = run(
+        database, tmp_path, "add", "new-thing", "--github", "a/b", "--workflow", "r.yml",
+        "--owner", "nobody@example.com",
+    )  # fmt: skip
+    assert code != 0
+    assert "no account" in output
     assert rows(database) == []
 
 

@@ -8,6 +8,7 @@ from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
 from wheelyard.data.db_session import transaction
 from wheelyard.data.trusted_publisher import PublisherKind
+from wheelyard.services.accounts import users
 from wheelyard.services.naming import normalize_name
 from wheelyard.services.oidc import publishers
 from wheelyard.services.oidc.publishers import PublisherError, PublisherSpec
@@ -55,6 +56,11 @@ def _claims(
     callback=_claims,
     help="Any other issuer: a claim the token must carry, exactly (repeat for more).",
 )
+@click.option(
+    "--owner",
+    metavar="EMAIL",
+    help="Pending publisher: the account that owns the project its first upload creates.",
+)
 @click.pass_obj
 def publisher_add(
     settings: Settings,
@@ -66,6 +72,7 @@ def publisher_add(
     owner_id: str | None,
     issuer: str | None,
     claims: dict[str, str],
+    owner: str | None,
 ) -> None:
     """Let a CI workflow upload to PROJECT; pending until the project exists."""
     if github and gitlab:
@@ -90,13 +97,19 @@ def publisher_add(
         claims=claims,
     )
     with sessions_for(settings) as sessions, transaction(sessions) as session:
+        owning: int | None = None
+        if owner is not None:
+            account = users.find_user_by_email(session, owner)
+            if account is None:
+                raise click.ClickException(f"there is no account with the email {owner!r}")
+            owning = account.id
         try:
             added = publishers.add(
                 session,
                 project,
                 spec,
                 issuers=publishers.trusted_issuers(settings.oidc_issuers),
-                added_by=None,
+                added_by=owning,
                 via="command line",
             )
         except PublisherError as error:
