@@ -353,3 +353,16 @@ def test_an_environment_must_match_when_the_publisher_names_one(
     add_github(db, issuer, environment="release")
     refused(mint(oidc_client, issuer.token()), "invalid-publisher")
     assert mint(oidc_client, issuer.token(environment="Release")).status_code == 200
+
+
+def test_a_private_index_lets_ci_jobs_mint_and_upload(
+    oidc_settings: Settings, sessions: sessionmaker[Session], db: Session, issuer: Issuer
+) -> None:
+    add_github(db, issuer)
+    private = app_for(dataclasses.replace(oidc_settings, private=True), sessions)
+    with TestClient(private, base_url="http://testserver") as client:
+        assert client.get("/_/oidc/audience").json() == {"audience": "wheelyard"}
+        response = mint(client, issuer.token())
+        assert response.status_code == 200, response.text
+        assert upload(client, response.json()["token"]).status_code == 200
+        assert client.get("/simple/widgets/").status_code == 401  # reading still needs more

@@ -39,6 +39,8 @@ CREDENTIALS_NEEDED = (
 READER_ID = "wheelyard.reader_id"
 
 MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi/", "/rss/", "/api/", "/sitemap")
+# /_/oidc/: trusted publishing, whose CI jobs hold no credential until they have minted one
+# (the audience names the site, no project; minting needs a valid OIDC token).
 OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy", "/_/oidc/")
 OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
 
