@@ -22,8 +22,9 @@ from wheelyard.config import Settings
 from wheelyard.data.user import User
 from wheelyard.services.ops import row_counts
 
-# PyPI's upload API: twine sends basic auth, never a session cookie.
-EXEMPT = {"/legacy/", "/legacy"}
+# PyPI's upload API: twine sends basic auth, never a session cookie; trusted publishing's
+# token exchange: a CI job sends its OIDC token, and no cookie counts there either.
+EXEMPT = {"/legacy/", "/legacy", "/_/oidc/mint-token", "/_/oidc/github/mint-token"}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 CSRF_REFUSAL = "CSRF token missing or incorrect"
 
