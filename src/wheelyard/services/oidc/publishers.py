@@ -59,14 +59,21 @@ def add(
     added_by: int | None,
     origin: Origin = NO_ORIGIN,
     via: str = "",
+    pending_only: bool = False,
 ) -> TrustedPublisher:
     """A new publisher for ``project_name``, pending when there is no such project yet;
-    the audit trail records it (``via``: how, "command line")."""
+    the audit trail records it (``via``: how, "command line"). ``pending_only``: refused
+    for a project that exists (whoever asks need not own it)."""
     project_name = project_name.strip()
     if not is_valid_project_name(project_name):
         raise PublisherError(f"{project_name!r} is not a valid project name.")
     project_id = normalize_name(project_name)
     package = db.get(Package, project_id)
+    if package is not None and pending_only:
+        raise PublisherError(
+            f"A project named {project_name!r} exists already: its owners add publishers "
+            "on its manage page."
+        )
     publisher = _checked(spec, issuers)
     publisher.project_id = project_id
     publisher.project_name = package.name if package is not None else project_name
@@ -220,6 +227,26 @@ def remove(
         detail=_audit_detail(publisher, via),
     )
     return publisher
+
+
+def pending_of(db: Session, user_id: int) -> list[TrustedPublisher]:
+    """The pending publishers ``user_id`` added, whose projects do not exist yet."""
+    query = (
+        sa.select(TrustedPublisher)
+        .where(TrustedPublisher.added_by == user_id, TrustedPublisher.pending.is_(True))
+        .order_by(TrustedPublisher.id)
+    )
+    return list(db.scalars(query))
+
+
+def remove_pending(
+    db: Session, publisher_id: int, user_id: int, *, origin: Origin = NO_ORIGIN
+) -> TrustedPublisher | None:
+    """Delete a pending publisher ``user_id`` added; None when they added no such one."""
+    publisher = db.get(TrustedPublisher, publisher_id)
+    if publisher is None or not publisher.pending or publisher.added_by != user_id:
+        return None
+    return remove(db, publisher.project_id, publisher_id, actor_id=user_id, origin=origin)
 
 
 def describe(publisher: TrustedPublisher) -> str:

@@ -22,7 +22,6 @@ from wheelyard.config import Settings
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package, Visibility
 from wheelyard.data.team import Team
-from wheelyard.data.trusted_publisher import PublisherKind
 from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
 from wheelyard.http.project_reader import may_see
@@ -33,12 +32,13 @@ from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.oidc import publishers
-from wheelyard.services.oidc.publishers import PublisherError, PublisherSpec
+from wheelyard.services.oidc.publishers import PublisherError
 from wheelyard.services.projects import admin, maintainers, packages, two_factor_policy
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
+from wheelyard.web.views.publisher_form import spec_from_form
 
 log = logging.getLogger(__name__)
 
@@ -195,35 +195,10 @@ class PublisherRow:
     issuer: str
 
 
-def _claims(text: str) -> dict[str, str]:
-    claims = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        name, sep, value = line.partition("=")
-        if not sep:
-            raise PublisherError(f"Write each claim as NAME=VALUE, not {line.strip()!r}.")
-        claims[name.strip()] = value.strip()
-    return claims
-
-
 def _add_publisher(
     settings: Settings, db: Session, package: Package, form: FormData, actor: User, origin: Origin
 ) -> tuple[str, list[str]]:
-    try:
-        kind = PublisherKind(_text(form, "kind"))
-    except ValueError:
-        raise PublisherError("Choose GitHub, GitLab or another OIDC issuer.") from None
-    other = kind is PublisherKind.OIDC
-    spec = PublisherSpec(
-        kind=kind,
-        repository=None if other else _text(form, "repository"),
-        workflow=None if other else _text(form, "workflow"),
-        environment=None if other else _text(form, "environment") or None,
-        owner_id=_text(form, "owner_id") or None if kind is PublisherKind.GITHUB else None,
-        issuer=_text(form, "issuer") or None,
-        claims=_claims(_text(form, "claims")) if other else {},
-    )
+    spec = spec_from_form(form)
     added = publishers.add(
         db,
         package.name,
