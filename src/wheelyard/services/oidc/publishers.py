@@ -84,14 +84,7 @@ def add(
             raise PublisherError(f"{project_name} already has that publisher.")
     db.add(publisher)
     db.flush()
-    audit.record(
-        db,
-        audit.Action.PUBLISHER_ADDED,
-        origin=origin,
-        user_id=added_by,
-        package_id=existing_project(db, project_id),
-        detail=_audit_detail(publisher, via),
-    )
+    _record(db, audit.Action.PUBLISHER_ADDED, publisher, added_by, origin, via)
     return publisher
 
 
@@ -100,10 +93,24 @@ def existing_project(db: Session, project_id: str) -> str | None:
     return project_id if db.get(Package, project_id) is not None else None
 
 
-def _audit_detail(publisher: TrustedPublisher, via: str) -> str:
+def _record(
+    db: Session,
+    action: audit.Action,
+    publisher: TrustedPublisher,
+    actor_id: int | None,
+    origin: Origin,
+    via: str,
+) -> None:
     pending = ", pending" if publisher.pending else ""
     how = f" ({via})" if via else ""
-    return f"trusted publisher {publisher.id}{pending}: {describe(publisher)}{how}"
+    audit.record(
+        db,
+        action,
+        origin=origin,
+        user_id=actor_id,
+        package_id=existing_project(db, publisher.project_id),
+        detail=f"trusted publisher {publisher.id}{pending}: {describe(publisher)}{how}",
+    )
 
 
 def _checked(spec: PublisherSpec, issuers: frozenset[str]) -> TrustedPublisher:
@@ -218,14 +225,7 @@ def remove(
         return None
     db.delete(publisher)
     db.flush()
-    audit.record(
-        db,
-        audit.Action.PUBLISHER_REMOVED,
-        origin=origin,
-        user_id=actor_id,
-        package_id=existing_project(db, project_id),
-        detail=_audit_detail(publisher, via),
-    )
+    _record(db, audit.Action.PUBLISHER_REMOVED, publisher, actor_id, origin, via)
     return publisher
 
 

@@ -122,7 +122,7 @@ def _page(
         links=maintainers.links_of(db, package),
         team_roles=teams.teams_on(db, package),
         publishers=[
-            PublisherRow(row.id, publishers.describe(row), row.kind.value, row.issuer)
+            PublisherRow(row.id, publishers.describe(row), row.issuer)
             for row in publishers.for_project(db, package.id)
         ],
         trusted_publishing=request.app.state.settings.trusted_publishing,
@@ -191,7 +191,6 @@ def _revoke_team(
 class PublisherRow:
     id: int
     description: str
-    kind: str
     issuer: str
 
 

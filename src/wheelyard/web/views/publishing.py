@@ -32,6 +32,7 @@ class PendingRow:
     id: int
     project_name: str
     description: str
+    issuer: str
 
 
 def _text(form: FormData, name: str) -> str:
@@ -66,7 +67,7 @@ async def publishing(request: Request) -> Response:
             else:
                 return RedirectResponse(URL, status_code=303)
         rows = [
-            PendingRow(row.id, row.project_name, publishers.describe(row))
+            PendingRow(row.id, row.project_name, publishers.describe(row), row.issuer)
             for row in publishers.pending_of(db, user.id)
         ]
         return render(
