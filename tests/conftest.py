@@ -159,6 +159,13 @@ def package(make: factories.Factory, owner: User) -> Package:
 
 
 @pytest.fixture
+def as_owner(client: TestClient, owner: User, package: Package) -> TestClient:
+    """``client`` logged in as ``owner``, who may manage ``package``."""
+    assert log_in(client, "owner@example.com").status_code == 303
+    return client
+
+
+@pytest.fixture
 def ada(make: factories.Factory) -> User:
     """Ada Lovelace's account, ada@example.com with the usual PASSWORD; not logged in."""
     return make.user(name="Ada Lovelace", email="ada@example.com")

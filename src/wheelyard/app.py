@@ -47,6 +47,7 @@ from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.accounts.sealed import SecretBox
 from wheelyard.services.analytics.recorder import DownloadRecorder
 from wheelyard.services.index.page_cache import ChangeSignal, PageCache
+from wheelyard.services.oidc.keys import IssuerKeys
 from wheelyard.services.projects import packages
 from wheelyard.services.projects.image_proxy import ImageProxy
 from wheelyard.services.projects.readme_images import ImageSigner
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.downloads.stop()  # writes the downloads still queued
         if app.state.upstream_http is not None:
             app.state.upstream_http.close()
+        app.state.issuer_keys.close()
         engine.dispose()
 
     sessions = [
@@ -172,6 +174,8 @@ def create_app(settings: Settings) -> Starlette:
     # one proxy per worker with its own bounded cache.
     app.state.image_signer = ImageSigner(settings.secret_key)
     app.state.image_proxy = ImageProxy(allow_private=settings.readme_images_private)
+    # Trusted publishing: each issuer's signing keys, cached per worker.
+    app.state.issuer_keys = IssuerKeys()
     return app
 
 

@@ -6,6 +6,7 @@ production, the constructor in tests) and pass it to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -127,6 +128,14 @@ class Settings:
     # The image proxy fetches from hosts on private or local networks too: for an index whose
     # READMEs point at an intranet host. Off, such images are refused (no SSRF).
     readme_images_private: bool = False
+    # Trusted publishing (services/oidc): CI jobs exchange their OIDC identity for a
+    # 15-minute upload token at /_/oidc/mint-token, for the projects whose publishers match.
+    trusted_publishing: bool = True
+    # The ``aud`` the CI jobs' tokens must carry; None: the site's name.
+    oidc_audience: str | None = None
+    # Issuers trusted besides GitHub's and GitLab.com's (self-hosted GitLab, Gitea,
+    # Buildkite...): https URLs, or http on a loopback address.
+    oidc_issuers: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -186,12 +195,20 @@ class Settings:
             upstream_deny=_patterns(env.get("WHEELYARD_UPSTREAM_DENY", "")),
             readme_images=_readme_images(env.get("WHEELYARD_README_IMAGES", "")),
             readme_images_private=_flag(env.get("WHEELYARD_README_IMAGES_PRIVATE", "0")),
+            trusted_publishing=_flag(env.get("WHEELYARD_TRUSTED_PUBLISHING", "1")),
+            oidc_audience=env.get("WHEELYARD_OIDC_AUDIENCE", "").strip() or None,
+            oidc_issuers=_issuers(env.get("WHEELYARD_OIDC_ISSUERS", "")),
         )
 
     @property
     def registration_open(self) -> bool:
         """Whether anyone may sign up; on a private index only admins make accounts."""
         return (not self.private) if self.registration is None else self.registration
+
+    @property
+    def audience(self) -> str:
+        """What trusted publishers' tokens must name as their audience."""
+        return self.oidc_audience or self.site_name
 
     @property
     def site_root(self) -> str | None:
@@ -228,6 +245,39 @@ def _upstream_urls(value: str) -> tuple[str, ...]:
         # The project's page is the index URL plus "<name>/".
         urls.append(url if url.endswith("/") else url + "/")
     return tuple(urls)
+
+
+def _issuers(value: str) -> tuple[str, ...]:
+    """WHEELYARD_OIDC_ISSUERS: a JWT's ``iss`` as the issuer writes it (no trailing slash).
+
+    Plain http only on a loopback address: anywhere else the keys that sign the tokens could
+    be swapped on the way.
+    """
+    issuers = []
+    for item in value.split(","):
+        url = item.strip().rstrip("/")
+        if not url:
+            continue
+        parts = urlsplit(url)
+        loopback = _is_loopback(parts.hostname or "")
+        if not parts.hostname or not (
+            parts.scheme == "https" or (parts.scheme == "http" and loopback)
+        ):
+            raise ValueError(
+                "expected https URLs (or http on a loopback address) for "
+                f"WHEELYARD_OIDC_ISSUERS, got {url!r}"
+            )
+        issuers.append(url)
+    return tuple(issuers)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _patterns(value: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, metrics, simple, stats_api, upload, xmlrpc
+from wheelyard.api import files, json_api, metrics, oidc, simple, stats_api, upload, xmlrpc
 from wheelyard.web.views import (
     accounts,
     admin,
@@ -16,6 +16,7 @@ from wheelyard.web.views import (
     home,
     manage,
     projects,
+    publishing,
     readme_images,
     search,
     seo,
@@ -35,6 +36,7 @@ def routes() -> list[BaseRoute]:
         *files.routes,
         *upload.routes,
         *xmlrpc.routes,
+        *oidc.routes,
         *stats_api.routes,
         *metrics.routes,
         # People-facing pages.
@@ -45,6 +47,7 @@ def routes() -> list[BaseRoute]:
         *readme_images.routes,
         *accounts.routes,
         *tokens.routes,
+        *publishing.routes,
         *manage.routes,
         *teams.routes,
         *admin.routes,

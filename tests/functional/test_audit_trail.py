@@ -25,16 +25,21 @@ from tests.helpers.accounts import csrf_from, log_in
 from tests.helpers.dists import Project, wheel
 from tests.helpers.factories import Factory
 from tests.helpers.mail import VERIFY_LINK, Inbox
+from tests.helpers.oidc_issuer import REPOSITORY, WORKFLOW, running_issuer
 from tests.helpers.passwords import PASSWORD
 from tests.helpers.two_factor import enable_two_factor, next_code
 from tests.helpers.uploads import basic_auth, twine_fields
+from wheelyard.config import Settings
 from wheelyard.data.audit import AuditEvent
 from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package
+from wheelyard.data.trusted_publisher import PublisherKind
 from wheelyard.data.user import User
 from wheelyard.services.access import teams
 from wheelyard.services.accounts import tokens
 from wheelyard.services.audit import Action, Origin
+from wheelyard.services.oidc import publishers
+from wheelyard.services.oidc.publishers import PublisherSpec
 
 IP = "192.0.2.10"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; audit test) Firefox/128.0"
@@ -444,6 +449,46 @@ def _remove_project(world: World) -> Expected:
     return Expected(world.owner.id)
 
 
+def _add_publisher(world: World) -> Expected:
+    return _manage(
+        world, "publishers/add", kind="github", repository="acme/demo", workflow="release.yml"
+    )
+
+
+def _remove_publisher(world: World) -> Expected:
+    _add_publisher(world)
+    [publisher] = publishers.for_project(world.db, "demo")
+    return _manage(world, "publishers/remove", world.browser, publisher_id=str(publisher.id))
+
+
+def _mint_publisher_token(world: World) -> Expected:
+    settings: Settings = world.app.state.settings
+    with running_issuer() as issuer:
+        # The issuer is on a port of its own: trusted for this scenario only.
+        world.app.state.settings = dataclasses.replace(settings, oidc_issuers=(issuer.url,))
+        try:
+            publishers.add(
+                world.db,
+                "demo",
+                PublisherSpec(
+                    kind=PublisherKind.GITHUB,
+                    repository=REPOSITORY,
+                    workflow=WORKFLOW,
+                    issuer=issuer.url,
+                ),
+                issuers=publishers.trusted_issuers((issuer.url,)),
+                added_by=world.owner.id,
+            )
+            world.db.commit()
+            response = world.browser.client.post(
+                "/_/oidc/mint-token", json={"token": issuer.token()}
+            )
+        finally:
+            world.app.state.settings = settings
+    assert response.status_code == 200, response.text
+    return Expected(None, "demo")
+
+
 # Teams and their members are made by site admins on the command line (tests/functional/
 # test_team_cli.py checks their rows); nothing over HTTP brings these about.
 COMMAND_LINE_ONLY = frozenset(
@@ -500,6 +545,9 @@ SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.ACCOUNT_REMOVED: _on_hugo("remove"),
     Action.OWNERSHIP_TRANSFERRED: _transfer,
     Action.PROJECT_REMOVED: _remove_project,
+    Action.PUBLISHER_ADDED: _add_publisher,
+    Action.PUBLISHER_REMOVED: _remove_publisher,
+    Action.PUBLISHER_TOKEN_MINTED: _mint_publisher_token,
 }
 
 

@@ -100,3 +100,17 @@ def test_user_create_refuses_a_duplicate_email(cli_env: dict[str, str]) -> None:
     assert result.exit_code != 0
     assert "already exists" in result.output
     assert len(users_in(cli_env["WHEELYARD_DATABASE_URL"])) == 1
+
+
+@pytest.mark.parametrize("given", ["--certfile", "--keyfile"])
+def test_serve_needs_both_the_certificate_and_its_key(tmp_path: Path, given: str) -> None:
+    pem = tmp_path / "file.pem"
+    pem.write_text("not used")
+    env = {
+        "WHEELYARD_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "WHEELYARD_VAR_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(main, ["serve", given, str(pem)], env=env)
+    assert result.exit_code == 2
+    assert "--certfile and --keyfile go together" in result.output
+    assert not (tmp_path / "db.sqlite").exists()  # refused before anything was made

@@ -24,8 +24,16 @@ from wheelyard.services.ops import row_counts
 
 # PyPI's upload API: twine sends basic auth, never a session cookie. PyPI's XML-RPC API
 # changes nothing, reads no session cookie (basic auth only) and takes only text/xml, which
-# no cross-site form can send.
-EXEMPT = {"/legacy/", "/legacy", "/pypi", "/pypi/"}
+# no cross-site form can send. Trusted publishing's token exchange: a CI job sends its OIDC
+# token, and no cookie counts there either.
+EXEMPT = {
+    "/legacy/",
+    "/legacy",
+    "/pypi",
+    "/pypi/",
+    "/_/oidc/mint-token",
+    "/_/oidc/github/mint-token",
+}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 CSRF_REFUSAL = "CSRF token missing or incorrect"
 

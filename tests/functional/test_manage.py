@@ -27,12 +27,6 @@ from wheelyard.storage.base import FileStorage
 URL = "/manage/project/demo/"
 
 
-@pytest.fixture
-def as_owner(client: TestClient, owner: User, package: Package) -> TestClient:
-    assert log_in(client, "owner@example.com").status_code == 303
-    return client
-
-
 def post(client: TestClient, action: str, **fields: str) -> tuple[int, str]:
     fields["csrf_token"] = csrf_from(client, URL)
     response = client.post(URL + action, data=fields, follow_redirects=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.helpers.tls import Certificates
+
 STARTUP_TIMEOUT = 60.0
 
 
@@ -35,6 +38,8 @@ class LiveServer:
     env: Mapping[str, str]
     process: subprocess.Popen[bytes]
     log_path: Path
+    # Served over HTTPS with a certificate this CA signed (tests/helpers/tls.py).
+    ca_file: Path | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -86,11 +91,13 @@ def run_server(
     postgres_url: str | None = None,
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
+    tls: Certificates | None = None,
 ) -> Iterator[LiveServer]:
-    """A server on a database of its own, up and answering, stopped when the block ends."""
+    """A server on a database of its own, up and answering, stopped when the block ends;
+    with ``tls``, on HTTPS (``serve --certfile --keyfile``)."""
     with (
         scratch_database(postgres_url, var_dir) as database_url,
-        launched(var_dir, database_url, env, args) as server,
+        launched(var_dir, database_url, env, args, tls) as server,
     ):
         wait_until_up(server)
         yield server
@@ -102,6 +109,7 @@ def launched(
     database_url: str,
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
+    tls: Certificates | None = None,
 ) -> Iterator[LiveServer]:
     """``wheelyard serve`` started on ``database_url``, perhaps not answering yet.
 
@@ -121,6 +129,8 @@ def launched(
         **(env or {}),
     }
     log_path = var_dir / "server.log"
+    if tls is not None:
+        args = [*args, "--certfile", str(tls.certfile), "--keyfile", str(tls.keyfile)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "wheelyard", "serve", "--port", str(port), *args],
@@ -132,12 +142,13 @@ def launched(
             start_new_session=True,
         )
     server = LiveServer(
-        url=f"http://127.0.0.1:{port}",
+        url=f"{'http' if tls is None else 'https'}://127.0.0.1:{port}",
         database_url=database_url,
         var_dir=var_dir,
         env=server_env,
         process=process,
         log_path=log_path,
+        ca_file=tls.ca_file if tls is not None else None,
     )
     try:
         yield server
@@ -160,11 +171,12 @@ def stop(server: LiveServer) -> None:
 
 def wait_until_up(server: LiveServer) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
+    context = None if server.ca_file is None else ssl.create_default_context(cafile=server.ca_file)
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
         try:
-            with urllib.request.urlopen(server.url + "/robots.txt", timeout=2):
+            with urllib.request.urlopen(server.url + "/robots.txt", timeout=2, context=context):
                 return
         except urllib.error.HTTPError:
             return  # it answered, even if that page is missing

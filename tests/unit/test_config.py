@@ -212,3 +212,38 @@ def test_a_bad_body_idle_time_is_refused(tmp_path: Path, value: str) -> None:
 def test_a_bad_body_rate_is_refused_by_name(tmp_path: Path, value: str) -> None:
     with pytest.raises(ValueError, match="WHEELYARD_BODY_MIN_RATE"):
         Settings.from_env({"WHEELYARD_VAR_DIR": str(tmp_path), "WHEELYARD_BODY_MIN_RATE": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", ()),
+        ("https://git.acme.test/, http://127.0.0.1:8080", ("https://git.acme.test", "http://127.0.0.1:8080")),
+        ("http://[::1]:9000", ("http://[::1]:9000",)),
+        ("http://localhost:9000", ("http://localhost:9000",)),
+    ],
+)  # fmt: skip
+def test_oidc_issuers(value: str, expected: tuple[str, ...]) -> None:
+    settings = Settings.from_env({"WHEELYARD_OIDC_ISSUERS": value, "WHEELYARD_SECRET_KEY": "k"})
+    assert settings.oidc_issuers == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["http://ci.acme.test", "http://10.0.0.1", "ftp://x", "git.acme.test"]
+)
+def test_oidc_issuers_over_plain_http_only_on_loopback(value: str) -> None:
+    with pytest.raises(ValueError, match="WHEELYARD_OIDC_ISSUERS"):
+        Settings.from_env({"WHEELYARD_OIDC_ISSUERS": value, "WHEELYARD_SECRET_KEY": "k"})
+
+
+def test_trusted_publishing_settings() -> None:
+    default = Settings.from_env({"WHEELYARD_SECRET_KEY": "k"})
+    assert (default.trusted_publishing, default.audience) == (True, "wheelyard")
+    chosen = Settings.from_env(
+        {
+            "WHEELYARD_SECRET_KEY": "k",
+            "WHEELYARD_TRUSTED_PUBLISHING": "0",
+            "WHEELYARD_OIDC_AUDIENCE": "pypi.acme.test",
+        }
+    )
+    assert (chosen.trusted_publishing, chosen.audience) == (False, "pypi.acme.test")

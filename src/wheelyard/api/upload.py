@@ -301,7 +301,7 @@ def _check_upstream_name(request: Request, uploader: Uploader, name: str) -> Non
     """_Refusal when the upload would create a project that an upstream index already has
     (services/upstream/claims.py); site admins may."""
     settings: Settings = request.app.state.settings
-    if not settings.upstream_urls or uploader.user.is_admin:
+    if not settings.upstream_urls or uploader.is_admin:
         return
     project_id = normalize_name(name)
     with transaction(request) as db:

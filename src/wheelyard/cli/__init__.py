@@ -7,6 +7,7 @@ from wheelyard.cli.cache import cache
 from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.projects import project
+from wheelyard.cli.publishers import publisher
 from wheelyard.cli.serve import serve
 from wheelyard.cli.site import site
 from wheelyard.cli.stats import stats
@@ -20,6 +21,7 @@ main.add_command(db)
 main.add_command(user)
 main.add_command(token)
 main.add_command(project)
+main.add_command(publisher)
 main.add_command(team)
 main.add_command(import_)
 main.add_command(stats)

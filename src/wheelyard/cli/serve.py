@@ -57,9 +57,32 @@ def worker_count(_ctx: click.Context, _param: click.Parameter, value: str) -> in
     callback=worker_count,
     help=f"Worker processes; {AUTO!r} starts one per core.",
 )
+@click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve HTTPS with this PEM certificate (chain); needs --keyfile.",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The PEM private key of --certfile.",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Run the index, creating and migrating the database first."""
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+) -> None:
+    """Run the index, creating and migrating the database first.
+
+    With --certfile and --keyfile it speaks HTTPS itself (granian's TLS), so it needs no
+    proxy in front; trusted publishing clients insist on https.
+    """
+    if (certfile is None) != (keyfile is None):
+        raise click.UsageError("--certfile and --keyfile go together: give both or neither.")
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -74,7 +97,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.var_dir is not None:
         settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(settings)
-    click.echo(f"wheelyard serving on http://{host}:{port}/ with {workers} worker(s)")
+    scheme = "http" if certfile is None else "https"
+    click.echo(f"wheelyard serving on {scheme}://{host}:{port}/ with {workers} worker(s)")
     Granian(
         "wheelyard.asgi:app_from_env",
         address=host,
@@ -82,6 +106,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         interface=Interfaces.ASGI,
         factory=True,
+        ssl_cert=certfile,
+        ssl_key=keyfile,
     ).serve()
 
 

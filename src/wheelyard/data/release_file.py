@@ -40,6 +40,9 @@ class ReleaseFile(SqlAlchemyBase):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
 
+    # Uploaded by a trusted publisher: where from ("published from OWNER/REPO by release.yml").
+    published_from: Mapped[str | None] = mapped_column(sa.String(512))
+
     release: Mapped[Release] = relationship(back_populates="files")
 
     def __repr__(self) -> str:

@@ -44,7 +44,9 @@ READER_ID = "wheelyard.reader_id"
 
 # "/pypi" takes the XML-RPC API (POST /pypi) as well as the JSON API under /pypi/.
 MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi", "/rss/", "/api/", "/sitemap")
-OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy")
+# /_/oidc/: trusted publishing, whose CI jobs hold no credential until they have minted one
+# (the audience names the site, no project; minting needs a valid OIDC token).
+OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy", "/_/oidc/")
 OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
 
 # Checks credentials against the database: the id of the account, or None.

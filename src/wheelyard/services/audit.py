@@ -73,6 +73,9 @@ class Action(StrEnum):
     TEAM_MEMBER_REMOVED = "team member removed"
     TEAM_ROLE_GRANTED = "team role granted"
     TEAM_ROLE_REVOKED = "team role revoked"
+    PUBLISHER_ADDED = "trusted publisher added"
+    PUBLISHER_REMOVED = "trusted publisher removed"
+    PUBLISHER_TOKEN_MINTED = "trusted publisher token minted"  # noqa: S105 (an action name)
 
 
 # How the account and manage pages say what happened.
@@ -128,6 +131,9 @@ WORDING: dict[Action, str] = {
     Action.TEAM_MEMBER_REMOVED: "Team member removed",
     Action.TEAM_ROLE_GRANTED: "Role granted to a team",
     Action.TEAM_ROLE_REVOKED: "Team's role revoked",
+    Action.PUBLISHER_ADDED: "Trusted publisher added",
+    Action.PUBLISHER_REMOVED: "Trusted publisher removed",
+    Action.PUBLISHER_TOKEN_MINTED: "Upload token minted for a trusted publisher",
 }
 
 

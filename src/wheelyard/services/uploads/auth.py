@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from wheelyard.data.api_token import ApiToken, TokenScope
+from wheelyard.data.publisher_token import PublisherToken
 from wheelyard.data.user import User
 from wheelyard.services import audit
 from wheelyard.services.accounts import email_verification, logins, tokens, users
@@ -29,6 +30,7 @@ from wheelyard.services.accounts.credentials import (
 from wheelyard.services.accounts.credentials import parse_basic as parse_basic_header
 from wheelyard.services.accounts.passwords import Passwords
 from wheelyard.services.audit import Origin
+from wheelyard.services.oidc import minting, publisher_tokens
 
 INVALID_CREDENTIALS = "Invalid or non-existent authentication information."
 NO_CREDENTIALS = (
@@ -41,6 +43,9 @@ SECOND_FACTOR_ACCOUNT = (
 UPLOAD_SCOPE_NEEDED = (
     "This API token can only read (install). Uploads need a token with the upload scope; "
     "make one on your account's token page."
+)
+EXPIRED_PUBLISHER_TOKEN = (
+    f"{INVALID_CREDENTIALS} Tokens minted for trusted publishers last 15 minutes: mint a new one."
 )
 TOO_MANY_FAILURES = "Too many failed logins for this account or address; try again later."
 UNVERIFIED_EMAIL = (
@@ -65,18 +70,30 @@ class AuthenticationError(Exception):
 
 @dataclass(frozen=True)
 class Uploader:
-    """An authenticated uploader, and the API token they used, if any."""
+    """An authenticated uploader: an account, with the API token it used, if any; or a CI
+    job with a token minted for its trusted publishers (no account at all)."""
 
-    user: User
+    user: User | None
     token: ApiToken | None = None
+    publisher_token: PublisherToken | None = None
 
     @property
     def project_scope(self) -> str | None:
         """The only project this uploader may touch, when their token is scoped."""
         return self.token.package_id if self.token is not None else None
 
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and self.user.is_admin
+
     def describe(self) -> str:
         """How they authenticated, for the audit trail."""
+        if self.publisher_token is not None:
+            return minting.describe_token(self.publisher_token)
         return f"API token {self.token.id}" if self.token is not None else "password"
 
 
@@ -111,7 +128,9 @@ def authenticate(
     uploader = _uploader(
         db, passwords, credentials, password_uploads=password_uploads, origin=origin
     )
-    if email_verification.required(verified_email_required, uploader.user):
+    if uploader.user is not None and email_verification.required(
+        verified_email_required, uploader.user
+    ):
         raise AuthenticationError(UNVERIFIED_EMAIL.format(email=uploader.user.email))
     return uploader
 
@@ -126,6 +145,13 @@ def _uploader(
 ) -> Uploader:
     if credentials is None:
         raise AuthenticationError(NO_CREDENTIALS, status=401)
+    if credentials.username == TOKEN_USERNAME and publisher_tokens.is_publisher_secret(
+        credentials.password
+    ):
+        minted = publisher_tokens.find_valid(db, credentials.password)
+        if minted is None:
+            raise AuthenticationError(EXPIRED_PUBLISHER_TOKEN)
+        return Uploader(user=None, publisher_token=minted)
     if credentials.username == TOKEN_USERNAME:
         token = tokens.find_valid_token(db, credentials.password)
         if token is None:

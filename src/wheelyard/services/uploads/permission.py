@@ -16,9 +16,12 @@ from packaging.metadata import Metadata
 from sqlalchemy.orm import Session
 
 from wheelyard.data.package import Package, Visibility, ultranormalize_name
+from wheelyard.data.publisher_token import PublisherToken
+from wheelyard.data.trusted_publisher import TrustedPublisher
 from wheelyard.services.access.roles import effective_role
 from wheelyard.services.accounts import two_factor
 from wheelyard.services.naming import normalize_name
+from wheelyard.services.oidc import publisher_tokens
 from wheelyard.services.projects import prohibited_names, status, two_factor_policy
 from wheelyard.services.site import flags
 from wheelyard.services.uploads.auth import Uploader
@@ -67,19 +70,28 @@ def check_new_project_name(
 
 
 def _may_see(db: Session, uploader: Uploader | None, package: Package) -> bool:
-    if package.visibility is Visibility.PUBLIC or uploader is None or uploader.user.is_admin:
+    if package.visibility is Visibility.PUBLIC or uploader is None or uploader.is_admin:
         return True
+    if uploader.user is None:
+        return False
     return effective_role(db, uploader.user.id, package.id) is not None
 
 
 def check_permission(
     db: Session, uploader: Uploader | None, package: Package | None, metadata: Metadata
-) -> None:
-    """The uploader may add to ``package`` (None: create the project); 403 otherwise."""
+) -> TrustedPublisher | None:
+    """The uploader may add to ``package`` (None: create the project); 403 otherwise.
+
+    The trusted publisher the upload comes through, for a minted token.
+    """
     if package is not None and (refusal := status.upload_refusal(package)) is not None:
         raise UploadError(refusal, status=403)
     if uploader is None:
-        return  # the operator, importing from the command line
+        return None  # the operator, importing from the command line
+    if uploader.publisher_token is not None:
+        # A CI job's minted token: no account, so no account's second factor to ask for.
+        return _publisher(db, uploader.publisher_token, package, metadata)
+    assert uploader.user is not None
     if flags.read(db).require_2fa and not two_factor.is_enabled(uploader.user):
         raise UploadError(
             "This index requires two-factor authentication of everyone who uploads. Turn on "
@@ -94,7 +106,7 @@ def check_permission(
                 f"project {metadata.name!r}.",
                 status=403,
             )
-        return
+        return None
     if scope is not None and scope != package.id:
         raise UploadError(
             f"This API token is limited to project {scope!r}; it cannot upload to project "
@@ -116,3 +128,19 @@ def check_permission(
         )
     if two_factor_policy.required_but_missing(db, package, uploader.user):
         raise UploadError(two_factor_policy.required_message(package), status=403)
+    return None
+
+
+def _publisher(
+    db: Session, token: PublisherToken, package: Package | None, metadata: Metadata
+) -> TrustedPublisher:
+    """A minted token uploads only where one of the project's publishers matches the claims
+    it was minted for; a new project only through a pending publisher."""
+    publisher = publisher_tokens.publisher_for(db, token, normalize_name(metadata.name))
+    if publisher is None or (package is None and not publisher.pending):
+        raise UploadError(
+            f"This token was minted for a trusted publisher; no publisher of project "
+            f"{metadata.name!r} matches the workflow it was minted for.",
+            status=403,
+        )
+    return publisher

@@ -43,9 +43,11 @@ from wheelyard.data.maintainer import Maintainer, Role
 from wheelyard.data.package import Package, Visibility
 from wheelyard.data.release import Release
 from wheelyard.data.release_file import ReleaseFile
+from wheelyard.data.trusted_publisher import TrustedPublisher
 from wheelyard.services import audit, clock, journal
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import normalize_name
+from wheelyard.services.oidc import minting, publisher_tokens, publishers
 from wheelyard.services.projects import readme
 from wheelyard.services.projects.packages import latest_release
 from wheelyard.services.projects.release_files import METADATA_SUFFIX
@@ -180,7 +182,7 @@ def register_prepared(
     package = db.get(Package, normalize_name(checked.name))
     if package is None:
         check_new_project_name(db, checked, prepared.policy, uploader)
-    check_permission(db, uploader, package, checked)
+    publisher = check_permission(db, uploader, package, checked)
     if prepared.file_refusal is not None:
         raise prepared.file_refusal
     assert prepared.digests is not None
@@ -201,7 +203,7 @@ def register_prepared(
             check_one_wheel_per_tags(db, release, prepared.incoming.filename)
     if prepared.archive_refusal is not None:
         raise prepared.archive_refusal
-    user_id = uploader.user.id if uploader is not None else None
+    user_id = uploader.user_id if uploader is not None else None
     check_upload_rate(db, limits, user_id, new_project=package is None)
     return _write(
         db,
@@ -210,6 +212,7 @@ def register_prepared(
         package=package,
         release=release,
         uploader=uploader,
+        publisher=publisher,
         origin=origin,
         new_visibility=new_visibility,
     )
@@ -292,6 +295,7 @@ def _write(
     package: Package | None,
     release: Release | None,
     uploader: Uploader | None,
+    publisher: TrustedPublisher | None,
     origin: Origin,
     new_visibility: Visibility,
 ) -> Registered:
@@ -304,7 +308,7 @@ def _write(
     assert dist is not None and digests is not None
     python_tag = prepared.python_tag
     now = clock.now()
-    user_id = uploader.user.id if uploader is not None else None
+    user_id = uploader.user_id if uploader is not None else None
     storage_path = content_path(digests.blake2_256, incoming.filename)
     metadata_sha256: str | None = None
     if dist.packagetype == WHEEL:
@@ -317,8 +321,12 @@ def _write(
         )
         db.add(package)
         db.flush()
-        if uploader is not None:
-            db.add(Maintainer(user_id=uploader.user.id, package_id=package.id, role=Role.OWNER))
+        # A pending trusted publisher's project is owned by whoever added the publisher.
+        owner_id = publisher.added_by if publisher is not None else user_id
+        if owner_id is not None:
+            db.add(Maintainer(user_id=owner_id, package_id=package.id, role=Role.OWNER))
+        if publisher is not None:
+            publisher.pending = False
         journal.record(db, package, journal.Action.CREATE, user_id=user_id)
     new_release = release is None
     if release is None:
@@ -348,6 +356,7 @@ def _write(
         metadata_sha256=metadata_sha256,
         storage_path=storage_path,
         uploaded_by=user_id,
+        published_from=publisher_tokens.provenance(publisher) if publisher is not None else None,
     )
     db.add(release_file)
     db.add(FileRegistry(filename=incoming.filename))
@@ -374,6 +383,11 @@ def _write(
         user_id=user_id,
     )
     how = uploader.describe() if uploader is not None else "command line import"
+    if publisher is not None and uploader is not None and uploader.publisher_token is not None:
+        how += (
+            f", trusted publisher {publisher.id}: {publishers.describe(publisher)}; claims "
+            f"{minting.audited_claims(uploader.publisher_token.claims)}"
+        )
     audit.record(
         db,
         audit.Action.UPLOAD,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -16,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from wheelyard.config import Settings
 from wheelyard.data.maintainer import Role
 from wheelyard.data.package import Package, Visibility
 from wheelyard.data.team import Team
@@ -28,11 +31,14 @@ from wheelyard.services.access import roles, teams
 from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
+from wheelyard.services.oidc import publishers
+from wheelyard.services.oidc.publishers import PublisherError
 from wheelyard.services.projects import admin, maintainers, packages, status, two_factor_policy
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
 from wheelyard.web.templating import render
+from wheelyard.web.views.publisher_form import spec_from_form
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +121,11 @@ def _page(
         package=package,
         links=maintainers.links_of(db, package),
         team_roles=teams.teams_on(db, package),
+        publishers=[
+            PublisherRow(row.id, publishers.describe(row), row.issuer)
+            for row in publishers.for_project(db, package.id)
+        ],
+        trusted_publishing=request.app.state.settings.trusted_publishing,
         releases=list(package.releases),
         roles=[role.value for role in Role],
         owner_statuses=[choice.value for choice in status.OWNER_STATUSES],
@@ -175,6 +186,40 @@ def _revoke_team(
     team = _team(db, form)
     teams.revoke(db, team, package, actor=actor, origin=origin)
     return f"Team {team.name} no longer holds a role on {package.name}.", []
+
+
+@dataclass(frozen=True)
+class PublisherRow:
+    id: int
+    description: str
+    issuer: str
+
+
+def _add_publisher(
+    settings: Settings, db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    spec = spec_from_form(form)
+    added = publishers.add(
+        db,
+        package.name,
+        spec,
+        issuers=publishers.trusted_issuers(settings.oidc_issuers),
+        added_by=actor.id,
+        origin=origin,
+    )
+    return f"Trusted publisher added: {publishers.describe(added)}.", []
+
+
+def _remove_publisher(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    text = _text(form, "publisher_id")
+    removed = None
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        removed = publishers.remove(db, package.id, int(text), actor_id=actor.id, origin=origin)
+    if removed is None:
+        raise PublisherError("Choose a trusted publisher of this project.")
+    return f"Trusted publisher removed: {publishers.describe(removed)}.", []
 
 
 def _yank(
@@ -278,6 +323,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 admin.ProjectAdminError,
                 two_factor.TwoFactorError,
                 status.StatusError,
+                PublisherError,
             ) as error:
                 # Nothing of a refused change may stay; then the page again, saying why.
                 db.rollback()
@@ -289,6 +335,12 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
         return RedirectResponse(target, status_code=303)
 
     return view
+
+
+async def _add_publisher_view(request: Request) -> Response:
+    # Which issuers may be named is the index's setting, so the change needs it.
+    settings: Settings = request.app.state.settings
+    return await _change_view(partial(_add_publisher, settings))(request)
 
 
 def _delete_blobs(storage: FileStorage, paths: list[str]) -> None:
@@ -317,4 +369,6 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "require-2fa", _change_view(_require_two_factor), methods=["POST"]),
     Route(_PREFIX + "visibility", _change_view(_set_visibility), methods=["POST"]),
     Route(_PREFIX + "status", _change_view(_set_status), methods=["POST"]),
+    Route(_PREFIX + "publishers/add", _add_publisher_view, methods=["POST"]),
+    Route(_PREFIX + "publishers/remove", _change_view(_remove_publisher), methods=["POST"]),
 ]

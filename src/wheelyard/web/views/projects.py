@@ -72,6 +72,8 @@ class FileRow:
     tags: str | None
     is_sdist: bool
     uploaded: dt.datetime
+    # Uploaded by a trusted publisher: "OWNER/REPO by release.yml".
+    published_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def build_page(
             tags=wheel_tags.describe(file.filename) if file.packagetype == "bdist_wheel" else None,
             is_sdist=file.packagetype == "sdist",
             uploaded=file.created_date,
+            published_from=file.published_from,
         )
         # One query: only the shown release's files are loaded.
         for file in sorted(
