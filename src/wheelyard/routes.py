@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, metrics, simple, stats_api, upload
+from wheelyard.api import files, health, json_api, metrics, simple, stats_api, upload
 from wheelyard.web.views import (
     accounts,
     admin,
@@ -35,6 +35,7 @@ def routes() -> list[BaseRoute]:
         *upload.routes,
         *stats_api.routes,
         *metrics.routes,
+        *health.routes,
         # People-facing pages.
         *home.routes,
         # Before the project pages, whose /project/<name>/<version>/ would take "stats".

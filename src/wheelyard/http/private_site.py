@@ -44,7 +44,8 @@ READER_ID = "wheelyard.reader_id"
 
 MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi/", "/rss/", "/api/", "/sitemap")
 OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy")
-OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
+# The health checks: a load balancer's probe has no credentials, and they tell nothing private.
+OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico", "/_health/live", "/_health/ready"})
 
 # Checks credentials against the database: the id of the account, or None.
 Verifier = Callable[[Scope, Credentials], int | None]
