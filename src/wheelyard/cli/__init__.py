@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wheelyard.cli.base import main
 from wheelyard.cli.cache import cache
+from wheelyard.cli.check import check
 from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.projects import project
@@ -26,5 +27,6 @@ main.add_command(stats)
 main.add_command(storage)
 main.add_command(cache)
 main.add_command(site)
+main.add_command(check)
 
 __all__ = ["main"]
