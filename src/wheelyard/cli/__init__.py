@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wheelyard.cli.backup import backup, restore
 from wheelyard.cli.base import main
 from wheelyard.cli.cache import cache
 from wheelyard.cli.check import check
@@ -28,5 +29,7 @@ main.add_command(storage)
 main.add_command(cache)
 main.add_command(site)
 main.add_command(check)
+main.add_command(backup)
+main.add_command(restore)
 
 __all__ = ["main"]
