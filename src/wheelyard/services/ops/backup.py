@@ -162,10 +162,14 @@ def _rows_into_sqlite(source: sa.Engine, target: Path) -> None:
         schema.upgrade(snapshot)
         with db_copy.snapshot(source) as reading, snapshot.begin() as writing:
             db_copy.copy_rows(reading, writing)
-        with snapshot.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
     finally:
         snapshot.dispose()
+    # Outside any transaction (SQLite refuses it inside one): a standalone file, no -wal.
+    standalone = sqlite3.connect(target, isolation_level=None)
+    try:
+        standalone.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        standalone.close()
 
 
 def _row_counts(connection: sa.Connection) -> dict[str, int]:
