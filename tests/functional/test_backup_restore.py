@@ -43,9 +43,19 @@ def cli(env: Mapping[str, str], *args: str | Path) -> subprocess.CompletedProces
 def twine(server: LiveServer, *files: Path) -> None:
     result = subprocess.run(
         [
-            sys.executable, "-m", "twine", "upload", "--repository-url", server.url + "/legacy/",
-            "-u", "ada@example.com", "-p", PASSWORD, "--disable-progress-bar", *map(str, files),
-        ],  # fmt: skip
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--repository-url",
+            server.url + "/legacy/",
+            "-u",
+            "ada@example.com",
+            "-p",
+            PASSWORD,
+            "--disable-progress-bar",
+            *map(str, files),
+        ],
         env={**os.environ, **CLIENT_ENV},
         capture_output=True,
         text=True,
@@ -163,7 +173,7 @@ def test_a_damaged_backup_is_refused(server: LiveServer, tmp_path: Path) -> None
     twine(server, wheel(BUSY).write_to(tmp_path / "dists"))
     backup = tmp_path / "backup"
     assert cli(server.env, "backup", backup).returncode == 0
-    (blob,) = [path for path in (backup / "blobs").rglob("*.whl")]
+    (blob,) = list((backup / "blobs").rglob("*.whl"))
     blob.write_bytes(blob.read_bytes() + b"tampered")
     with restored_into(server, backup, tmp_path / "restore") as (url, storage, result):
         assert result.returncode == 1
