@@ -225,7 +225,8 @@ def test_no_route_shows_a_stranger_anything_of_the_index(
             where = f"GET {path} ({response.status_code})"
             assert response.status_code in {200, 303, 401, 404}, where
             if response.status_code == 200:
-                assert path.startswith(("/account/", "/robots.txt")), where
+                # The health checks are open (a probe has no credentials) and tell nothing.
+                assert path.startswith(("/account/", "/robots.txt", "/_health/")), where
             seen = response.text + " ".join(f"{k}: {v}" for k, v in response.headers.items())
             for secret in ("secret-billing", "secret_billing", SECRET_SUMMARY, filename):
                 if response.status_code == 303:
