@@ -105,7 +105,12 @@ def test_backup_while_uploads_run_then_restore(server: LiveServer, tmp_path: Pat
     dists = tmp_path / "dists"
     files = [wheel(replace(BUSY, version=f"1.{n}")).write_to(dists) for n in range(UPLOADS)]
     twine(server, files[0])
-    uploading = threading.Thread(target=lambda: [twine(server, file) for file in files[1:]])
+
+    def upload_the_rest() -> None:
+        for file in files[1:]:
+            twine(server, file)
+
+    uploading = threading.Thread(target=upload_the_rest)
     uploading.start()
     try:
         taken = cli(server.env, "backup", tmp_path / "during")
