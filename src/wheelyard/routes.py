@@ -7,7 +7,17 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from wheelyard.api import files, json_api, metrics, oidc, simple, stats_api, upload, xmlrpc
+from wheelyard.api import (
+    files,
+    health,
+    json_api,
+    metrics,
+    oidc,
+    simple,
+    stats_api,
+    upload,
+    xmlrpc,
+)
 from wheelyard.web.views import (
     accounts,
     admin,
@@ -39,6 +49,7 @@ def routes() -> list[BaseRoute]:
         *oidc.routes,
         *stats_api.routes,
         *metrics.routes,
+        *health.routes,
         # People-facing pages.
         *home.routes,
         # Before the project pages, whose /project/<name>/<version>/ would take "stats".

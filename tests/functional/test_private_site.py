@@ -226,8 +226,11 @@ def test_no_route_shows_a_stranger_anything_of_the_index(
             assert response.status_code in {200, 303, 401, 404}, where
             if response.status_code == 200:
                 # Trusted publishing's audience: a CI job reads it before it holds any
-                # credential; it names the site, no project.
-                assert path.startswith(("/account/", "/robots.txt", "/_/oidc/audience")), where
+                # credential; it names the site, no project. The health checks are open (a
+                # probe has no credentials) and tell nothing.
+                assert path.startswith(
+                    ("/account/", "/robots.txt", "/_/oidc/audience", "/_health/")
+                ), where
             seen = response.text + " ".join(f"{k}: {v}" for k, v in response.headers.items())
             for secret in ("secret-billing", "secret_billing", SECRET_SUMMARY, filename):
                 if response.status_code == 303:

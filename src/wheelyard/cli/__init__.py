@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from wheelyard.cli.backup import backup, restore
 from wheelyard.cli.base import main
 from wheelyard.cli.cache import cache
+from wheelyard.cli.check import check
 from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.projects import project
@@ -28,5 +30,8 @@ main.add_command(stats)
 main.add_command(storage)
 main.add_command(cache)
 main.add_command(site)
+main.add_command(check)
+main.add_command(backup)
+main.add_command(restore)
 
 __all__ = ["main"]

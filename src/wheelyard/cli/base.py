@@ -19,7 +19,9 @@ from wheelyard.services.ops import row_counts, schema
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """wheelyard: a self-hosted Python package index."""
-    ctx.obj = Settings.from_env()
+    # ``check`` reads the settings itself, to report every one that is wrong.
+    if ctx.invoked_subcommand != "check":
+        ctx.obj = Settings.from_env()
 
 
 @contextmanager

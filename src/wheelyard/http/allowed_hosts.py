@@ -12,6 +12,10 @@ from __future__ import annotations
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+# Answered for any Host: an orchestrator's probe names the server by its address, and these
+# answers carry no link.
+ANY_HOST_PATHS = frozenset({"/_health/live", "/_health/ready"})
+
 INVALID_HOST = (
     "Bad Request: this server does not answer to that Host. "
     "Its operator lists the names it serves in WHEELYARD_ALLOWED_HOSTS."
@@ -40,7 +44,7 @@ class AllowedHostsMiddleware:
         self.permitted = permitted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"}:
+        if scope["type"] in {"http", "websocket"} and scope["path"] not in ANY_HOST_PATHS:
             for name, value in scope["headers"]:
                 if name == b"host":
                     if not host_allowed(host_name(value.decode("latin-1")), self.permitted):

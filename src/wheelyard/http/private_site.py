@@ -47,7 +47,8 @@ MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi", "/rss/", "/api/", "/sitema
 # /_/oidc/: trusted publishing, whose CI jobs hold no credential until they have minted one
 # (the audience names the site, no project; minting needs a valid OIDC token).
 OPEN_PREFIXES = ("/static/", "/account/login", "/account/reset", "/legacy", "/_/oidc/")
-OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico"})
+# The health checks: a load balancer's probe has no credentials, and they tell nothing private.
+OPEN_PATHS = frozenset({"/robots.txt", "/favicon.ico", "/_health/live", "/_health/ready"})
 
 # Checks credentials against the database: the id of the account, or None.
 Verifier = Callable[[Scope, Credentials], int | None]

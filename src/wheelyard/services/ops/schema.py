@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import NameFilterParentNames, NameFilterType
+from alembic.script import ScriptDirectory
 
 from wheelyard.data import __all_models  # noqa: F401 - registers every table
 from wheelyard.data.modelbase import SqlAlchemyBase
@@ -77,3 +79,24 @@ def pending_differences(connection: sa.Connection) -> list[object]:
 
 def current_revision(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision this wheelyard's migrations reach."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "the migrations have a head"
+    return head
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this wheelyard's migrations know (a database at another came from a
+    newer version)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return frozenset(
+        script.revision for script in ScriptDirectory.from_config(config).walk_revisions()
+    )
