@@ -41,12 +41,15 @@ system-deps:
 run: install
 	$(BIN)/wheelyard serve --host $(HOST) --port $(PORT)
 
+# On every core; a test file's tests stay on one worker, so a module's live server starts once.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
+
 test: install-dev system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The same suite against a throwaway database on the local PostgreSQL server.
 test-postgres: install-dev system-deps
-	bash scripts/with-postgres $(BIN)/pytest
+	bash scripts/with-postgres $(BIN)/pytest $(PYTEST_PARALLEL)
 
 lint: install-dev
 	$(BIN)/ruff check $(PY_DIRS)
