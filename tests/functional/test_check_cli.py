@@ -26,7 +26,15 @@ def lines(result: Result, kind: str) -> list[str]:
 
 
 @pytest.fixture
-def env(empty_database: str, tmp_path: Path) -> dict[str, str]:
+def env(
+    empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    # The command reads the whole environment: the suite's own WHEELYARD_ variables (CI's
+    # WHEELYARD_REQUIRE_BROWSER, WHEELYARD_PEER_VENVS, the test database's URL) are not
+    # the operator's settings it checks.
+    for name in list(os.environ):
+        if name.startswith("WHEELYARD_"):
+            monkeypatch.delenv(name)
     return {
         "WHEELYARD_DATABASE_URL": empty_database,
         "WHEELYARD_VAR_DIR": str(tmp_path / "var"),
