@@ -171,7 +171,7 @@ def test_the_dry_run_lists_exactly_what_apply_removes(engine: sa.Engine, tmp_pat
         "would remove demo 2.1.dev1",
         "would remove demo 2.0b1",
         "would remove demo 2.0a1",
-        "3 release(s) would remove; --apply removes them",
+        "3 release(s) to remove; --apply removes them",
     ]
     assert all(line.endswith(rule) for line in dry[:-1])
 
@@ -215,7 +215,7 @@ def test_the_dry_run_lists_exactly_what_apply_removes(engine: sa.Engine, tmp_pat
         for version in ("2.1.dev1", "2.0b1", "2.0a1")
     ]
     # Applied once, the rule has nothing left to do.
-    assert ok(engine, tmp_path, "cleanup") == ["0 release(s) would remove; --apply removes them"]
+    assert ok(engine, tmp_path, "cleanup") == ["0 release(s) to remove; --apply removes them"]
 
 
 def _simple_page(url: str) -> str:

@@ -111,4 +111,7 @@ def cleanup(settings: Settings, apply_: bool) -> None:
                 storage.delete(path)
             except Exception as error:  # any backend's failure: the rows are gone already
                 click.echo(f"could not delete blob {path}: {error}", err=True)
-    click.echo(f"{len(removals)} release(s) {verb}" + ("" if apply_ else "; --apply removes them"))
+    if apply_:
+        click.echo(f"{len(removals)} release(s) removed")
+    else:
+        click.echo(f"{len(removals)} release(s) to remove; --apply removes them")
