@@ -8,11 +8,13 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
+from wheelyard.app import CHANGE_SIGNAL
 from wheelyard.cli.base import sessions_for
 from wheelyard.config import Settings
 from wheelyard.data.db_session import transaction
 from wheelyard.data.package import Package
 from wheelyard.services.audit import Origin
+from wheelyard.services.index.page_cache import ChangeSignal
 from wheelyard.services.projects import packages, retention
 from wheelyard.storage.factory import create_storage
 
@@ -103,7 +105,11 @@ def cleanup(settings: Settings, apply_: bool) -> None:
     verb = "removed" if apply_ else "would remove"
     for removal in removals:
         click.echo(f"{verb} {removal.line()}: {removal.rule.describe()}")
-    if apply_:
+    if apply_ and removals:
+        # The server's workers on this machine drop the pages at their next request, as
+        # after a deletion on the manage page; other machines follow the journal.
+        if settings.var_dir is not None:
+            ChangeSignal(settings.var_dir / CHANGE_SIGNAL).raise_()
         # Committed: only now may the blobs go.
         storage = create_storage(settings)
         for path in blobs:
