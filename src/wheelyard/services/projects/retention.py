@@ -189,7 +189,13 @@ def plan(db: Session, now: dt.datetime | None = None) -> list[Removal]:
     rules = {rule.project_id: rule for rule in all_rules(db)}
     if not rules:
         return []
-    query = sa.select(Package).options(selectinload(Package.releases)).order_by(Package.id)
+    # Only projects with a pre-release have anything a rule could remove.
+    query = (
+        sa.select(Package)
+        .where(Package.releases.any(Release.is_prerelease))
+        .options(selectinload(Package.releases))
+        .order_by(Package.id)
+    )
     if None not in rules:
         # No site-wide rule: only the projects with their own.
         query = query.where(Package.id.in_([key for key in rules if key is not None]))
