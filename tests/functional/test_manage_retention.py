@@ -40,7 +40,10 @@ def audit_rows(db: Session) -> list[tuple[str, str | None, int | None]]:
     query = sa.select(AuditEvent.action, AuditEvent.package_id, AuditEvent.user_id).where(
         AuditEvent.action.startswith("retention")
     )
-    return [tuple(row) for row in db.execute(query.order_by(AuditEvent.id))]  # type: ignore[misc]
+    return [
+        (row.action, row.package_id, row.user_id)
+        for row in db.execute(query.order_by(AuditEvent.id))
+    ]
 
 
 def retention_card(text: str) -> str:
