@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from wheelyard import versions
 from wheelyard.data.package import Package
 from wheelyard.data.release import Release
 from wheelyard.data.retention_rule import RetentionRule
@@ -171,11 +172,19 @@ def _protected(releases: list[Release]) -> set[int]:
     return {newest_version.id, newest_upload.id}
 
 
+def _is_pre_release(release: Release) -> bool:
+    """A PEP 440 pre-release or dev release. ``is_prerelease`` is also set for a version
+    that is not PEP 440 at all (imported legacy data, "2004d"): nothing says what those are,
+    so no rule removes them."""
+    parsed = versions.parse(release.version)
+    return parsed.is_valid and parsed.is_prerelease
+
+
 def removals_for(package: Package, rule: Rule, now: dt.datetime) -> list[Removal]:
     """What ``rule`` removes from ``package`` at ``now``, newest version first."""
     releases = list(package.releases)
     protected = _protected(releases)
-    pre_releases = [release for release in releases if release.is_prerelease]
+    pre_releases = [release for release in releases if _is_pre_release(release)]
     cutoff = now - dt.timedelta(days=rule.days)
     return [
         Removal(package.id, package.name, release.version, release.created_date, rule)

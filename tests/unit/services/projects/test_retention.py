@@ -63,6 +63,8 @@ def test_old_pre_releases_beyond_the_newest_k_go(db: Session, make: Factory) -> 
 
 def test_final_releases_are_never_removed(db: Session, make: Factory) -> None:
     project(make, "finals", {"0.1": 900, "0.2": 800, "1.0": 700, "1.0.post1": 600})
+    # Not PEP 440 (imported legacy data): stored as a pre-release, yet nobody knows it is one.
+    project(make, "legacy", {"2004d": 900, "2005a": 800, "2.0": 1})
     site_rule(db, 0, 0)
     assert planned(db) == []
 
