@@ -314,6 +314,15 @@ def _remove_release(world: World) -> Expected:
     return _manage(world, "release/delete", version="1.0", confirm="1.0")
 
 
+def _set_retention(world: World) -> Expected:
+    return _manage(world, "retention/set", days="30", keep="2")
+
+
+def _clear_retention(world: World) -> Expected:
+    _set_retention(world)
+    return _manage(world, "retention/clear", world.browser)
+
+
 def _add_maintainer(world: World) -> Expected:
     return _manage(world, "maintainers/add", email=world.helper.email, role="Maintainer")
 
@@ -520,6 +529,8 @@ SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.UNYANK: _unyank,
     Action.REMOVE_FILE: _remove_file,
     Action.REMOVE_RELEASE: _remove_release,
+    Action.RETENTION_SET: _set_retention,
+    Action.RETENTION_CLEARED: _clear_retention,
     Action.ADD_MAINTAINER: _add_maintainer,
     Action.REMOVE_MAINTAINER: _remove_maintainer,
     Action.CHANGE_ROLE: _change_role,

@@ -10,6 +10,7 @@ from wheelyard.cli.db import db
 from wheelyard.cli.imports import import_
 from wheelyard.cli.projects import project
 from wheelyard.cli.publishers import publisher
+from wheelyard.cli.retention import cleanup, retention_group
 from wheelyard.cli.serve import serve
 from wheelyard.cli.site import site
 from wheelyard.cli.stats import stats
@@ -33,5 +34,7 @@ main.add_command(site)
 main.add_command(check)
 main.add_command(backup)
 main.add_command(restore)
+main.add_command(retention_group)
+main.add_command(cleanup)
 
 __all__ = ["main"]

@@ -28,6 +28,7 @@ from wheelyard.data import (
     release,
     release_file,
     release_metadata,
+    retention_rule,
     site_flag,
     team,
     team_member,

@@ -44,6 +44,9 @@ class Action(StrEnum):
     UNYANK = "unyank"
     REMOVE_FILE = "remove file"
     REMOVE_RELEASE = "remove release"
+    # A retention rule set or cleared, for one project (package_id) or site-wide (none).
+    RETENTION_SET = "retention rule set"
+    RETENTION_CLEARED = "retention rule cleared"
     ADD_MAINTAINER = "add maintainer"
     REMOVE_MAINTAINER = "remove maintainer"
     CHANGE_ROLE = "change role"
@@ -103,6 +106,8 @@ WORDING: dict[Action, str] = {
     Action.UNYANK: "Release no longer yanked",
     Action.REMOVE_FILE: "File deleted",
     Action.REMOVE_RELEASE: "Release deleted",
+    Action.RETENTION_SET: "Retention rule set",
+    Action.RETENTION_CLEARED: "Retention rule cleared",
     Action.ADD_MAINTAINER: "Maintainer added",
     Action.REMOVE_MAINTAINER: "Maintainer removed",
     Action.CHANGE_ROLE: "Maintainer's role changed",

@@ -140,22 +140,33 @@ def remove_file(
 
 
 def remove_release(
-    db: Session, package: Package, version: str, *, actor: User, origin: Origin
+    db: Session,
+    package: Package,
+    version: str,
+    *,
+    actor: User | None,
+    origin: Origin,
+    reason: str | None = None,
 ) -> list[str]:
-    """Delete a release and all its files; their names stay in file_registry."""
+    """Delete a release and all its files; their names stay in file_registry.
+
+    ``actor`` is None when no account asked (``wheelyard cleanup`` applying a retention
+    rule); ``reason`` then says why, in the audit row.
+    """
     release = release_of(package, version)
     paths = [path for release_file in release.files for path in blob_paths(release_file)]
     _retire_names(db, [release_file.filename for release_file in release.files])
     package.releases.remove(release)
     db.flush()
-    journal.record(db, package, journal.Action.REMOVE_RELEASE, version=version, user_id=actor.id)
+    user_id = actor.id if actor is not None else None
+    journal.record(db, package, journal.Action.REMOVE_RELEASE, version=version, user_id=user_id)
     audit.record(
         db,
         audit.Action.REMOVE_RELEASE,
         origin=origin,
-        user_id=actor.id,
+        user_id=user_id,
         package_id=package.id,
-        detail=version,
+        detail=f"{version}: {reason}" if reason else version,
     )
     return paths
 

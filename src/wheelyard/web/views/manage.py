@@ -1,4 +1,5 @@
-"""Managing a project: maintainers, teams, roles, visibility, yanking, deleting files, releases.
+"""Managing a project: maintainers, teams, roles, visibility, yanking, deleting files, releases,
+and the retention rule of its pre-releases.
 
 Owners of the project and administrators only. Every change is a POST form with a CSRF
 token, and leaves an audit row (the services write it).
@@ -26,14 +27,21 @@ from wheelyard.data.user import User
 from wheelyard.http.origin import client_origin
 from wheelyard.http.project_reader import may_see
 from wheelyard.http.transaction import transaction
-from wheelyard.services import audit
+from wheelyard.services import audit, clock
 from wheelyard.services.access import roles, teams
 from wheelyard.services.accounts import two_factor, users
 from wheelyard.services.audit import Origin
 from wheelyard.services.naming import is_valid_project_name, normalize_name
 from wheelyard.services.oidc import publishers
 from wheelyard.services.oidc.publishers import PublisherError
-from wheelyard.services.projects import admin, maintainers, packages, status, two_factor_policy
+from wheelyard.services.projects import (
+    admin,
+    maintainers,
+    packages,
+    retention,
+    status,
+    two_factor_policy,
+)
 from wheelyard.storage.base import FileStorage
 from wheelyard.web.csrf import verified_form
 from wheelyard.web.session import login_redirect, signed_in_user
@@ -112,6 +120,7 @@ def _page(
     error: str | None = None,
 ) -> Response:
     events = audit.recent_for_package(db, package.id, limit=_ACTIVITY_ROWS)
+    rule = retention.rule_for(db, package)
     return render(
         request,
         "manage/project.html",
@@ -127,6 +136,9 @@ def _page(
         ],
         trusted_publishing=request.app.state.settings.trusted_publishing,
         releases=list(package.releases),
+        retention_rule=rule,
+        # What ``wheelyard cleanup --apply`` would remove today, so nobody is surprised.
+        retention_due=retention.removals_for(package, rule, clock.now()) if rule else [],
         roles=[role.value for role in Role],
         owner_statuses=[choice.value for choice in status.OWNER_STATUSES],
         flash=flash,
@@ -267,6 +279,29 @@ def _remove_release(
     return f"Release {version} and its files are deleted.", paths
 
 
+def _set_retention(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    days = retention.parse_number(_text(form, "days"), "number of days", retention.MAX_DAYS)
+    keep = retention.parse_number(
+        _text(form, "keep"), "number of pre-releases to keep", retention.MAX_KEEP
+    )
+    rule = retention.set_rule(db, package, days=days, keep=keep, actor_id=actor.id, origin=origin)
+    return (
+        f"Retention rule set: pre-releases older than {rule.days} days beyond the newest "
+        f"{rule.keep} are removed by the next cleanup.",
+        [],
+    )
+
+
+def _clear_retention(
+    db: Session, package: Package, form: FormData, actor: User, origin: Origin
+) -> tuple[str, list[str]]:
+    if not retention.clear_rule(db, package, actor_id=actor.id, origin=origin):
+        raise retention.RetentionError("This project has no retention rule of its own.")
+    return "Retention rule cleared.", []
+
+
 def _require_two_factor(
     db: Session, package: Package, form: FormData, actor: User, origin: Origin
 ) -> tuple[str, list[str]]:
@@ -324,6 +359,7 @@ def _change_view(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 two_factor.TwoFactorError,
                 status.StatusError,
                 PublisherError,
+                retention.RetentionError,
             ) as error:
                 # Nothing of a refused change may stay; then the page again, saying why.
                 db.rollback()
@@ -366,6 +402,8 @@ routes: list[BaseRoute] = [
     Route(_PREFIX + "release/unyank", _change_view(_unyank), methods=["POST"]),
     Route(_PREFIX + "release/delete", _change_view(_remove_release), methods=["POST"]),
     Route(_PREFIX + "file/delete", _change_view(_remove_file), methods=["POST"]),
+    Route(_PREFIX + "retention/set", _change_view(_set_retention), methods=["POST"]),
+    Route(_PREFIX + "retention/clear", _change_view(_clear_retention), methods=["POST"]),
     Route(_PREFIX + "require-2fa", _change_view(_require_two_factor), methods=["POST"]),
     Route(_PREFIX + "visibility", _change_view(_set_visibility), methods=["POST"]),
     Route(_PREFIX + "status", _change_view(_set_status), methods=["POST"]),
