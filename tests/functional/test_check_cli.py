@@ -26,9 +26,7 @@ def lines(result: Result, kind: str) -> list[str]:
 
 
 @pytest.fixture
-def env(
-    empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
+def env(empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     # The command reads the whole environment: the suite's own WHEELYARD_ variables (CI's
     # WHEELYARD_REQUIRE_BROWSER, WHEELYARD_PEER_VENVS, the test database's URL) are not
     # the operator's settings it checks.
