@@ -34,7 +34,9 @@ def ultranormalize_name(name: str) -> str:
 
 
 # A URL or an e-mail address in a README: "https://github.com/psf/requests", "<mailto:a@b>".
-_README_LINK = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|mailto:|www\.)[^\s<>()\[\]\"'`]*", re.IGNORECASE)
+_README_LINK = re.compile(
+    r"\b(?:[a-z][a-z0-9+.-]*://|mailto:|www\.)[^\s<>()\[\]\"'`]*", re.IGNORECASE
+)
 # A tsvector is limited to 1 MB; this much README stays below it whatever the text, and ranks
 # as well as the whole would.
 SEARCH_TEXT_LENGTH = 100_000

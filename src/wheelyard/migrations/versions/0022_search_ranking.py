@@ -20,6 +20,7 @@ weight C part, with its GIN index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,10 +33,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _BATCH = 1000
+# The column the index reads the README from: before this revision and after it.
+Readme = Literal["description", "search_text"]
 
 
-def _sqlite_index(readme: str) -> list[str]:
+def _sqlite_index(readme: Readme) -> list[str]:
     """The FTS5 table and its triggers of 0003, reading the README from ``readme``."""
+    # ``readme`` is one of two column names (Readme), never input.
     return [
         f"""
         CREATE VIRTUAL TABLE packages_fts USING fts5(
@@ -50,7 +54,7 @@ def _sqlite_index(readme: str) -> list[str]:
             VALUES (new.rowid, new.name, new.summary, new.keywords, new.{readme});
             INSERT INTO packages_name_fts (rowid, id) VALUES (new.rowid, new.id);
         END
-        """,
+        """,  # noqa: S608 - readme is a column name (Readme)
         f"""
         CREATE TRIGGER packages_search_delete AFTER DELETE ON packages BEGIN
             INSERT INTO packages_fts (packages_fts, rowid, name, summary, keywords, {readme})
@@ -58,7 +62,7 @@ def _sqlite_index(readme: str) -> list[str]:
             INSERT INTO packages_name_fts (packages_name_fts, rowid, id)
             VALUES ('delete', old.rowid, old.id);
         END
-        """,
+        """,  # noqa: S608 - readme is a column name (Readme)
         f"""
         CREATE TRIGGER packages_search_update_text
         AFTER UPDATE OF name, summary, keywords, {readme} ON packages BEGIN
@@ -67,7 +71,7 @@ def _sqlite_index(readme: str) -> list[str]:
             INSERT INTO packages_fts (rowid, name, summary, keywords, {readme})
             VALUES (new.rowid, new.name, new.summary, new.keywords, new.{readme});
         END
-        """,
+        """,  # noqa: S608 - readme is a column name (Readme)
         "INSERT INTO packages_fts (packages_fts) VALUES ('rebuild')",
     ]
 
@@ -80,7 +84,7 @@ _SQLITE_DROP = [
 ]
 
 
-def _postgres_vector(readme: str) -> str:
+def _postgres_vector(readme: Readme) -> str:
     return f"""
     ALTER TABLE packages ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('english', regexp_replace(name, '[-_.]+', ' ', 'g')), 'A')
@@ -91,7 +95,7 @@ def _postgres_vector(readme: str) -> str:
     """
 
 
-def _rebuild(readme: str) -> None:
+def _rebuild(readme: Readme) -> None:
     if op.get_bind().dialect.name == "sqlite":
         for statement in _SQLITE_DROP + _sqlite_index(readme):
             op.execute(statement)

@@ -35,6 +35,7 @@ from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.package import Package
 from wheelyard.data.package_classifier import MAX_CLASSIFIER_LENGTH, PackageClassifier
 from wheelyard.data.package_language import PackageLanguage
+from wheelyard.services import clock
 from wheelyard.services.discovery.pagination import Page, PageOutOfRange, page_count
 
 # Long enough for any project name (200) plus a few words; the view refuses longer queries.
@@ -362,8 +363,8 @@ class _Arms:
         fts = sa.table("packages_fts", sa.column("rowid"))
         table: sa.ColumnElement[Any] = sa.literal_column("packages_fts")
         # bm25 is lower for better matches; negated, so that higher is better on both databases.
-        weights = _BM25_METADATA_WEIGHTS if metadata_only else _BM25_WEIGHTS
-        score = (-sa.func.bm25(table, *weights)).label("score")
+        bm25_weights = _BM25_METADATA_WEIGHTS if metadata_only else _BM25_WEIGHTS
+        score = (-sa.func.bm25(table, *bm25_weights)).label("score")
         return self._window(
             sa.select(fts.c.rowid.label("key"), score, kind, self.license).where(
                 table.match(fts_query), *self._passes_filters(fts.c.rowid)
@@ -405,7 +406,7 @@ def search(
     ``text`` may be blank only when a filter is given (then every project passing the
     filters is listed, by name). Raises PageOutOfRange past the last page.
     ``order`` sorts the matches (best first, newest release first, or most downloads in the
-    DOWNLOAD_DAYS days up to ``today``, UTC today unless given); ties go by relevance.
+    DOWNLOAD_DAYS days up to ``today``, the clock's today unless given); ties go by relevance.
     """
     filters = filters or Filters()
     if not text.strip() and not filters.active:
@@ -425,10 +426,8 @@ def search(
         db.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # Every lookup runs once, in one statement: the total, the facets and the page's ids all
     # come from the same matches.
-    since = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=DOWNLOAD_DAYS - 1)
-    statement = _summary(
-        _found(arms, hidden), query, page, page_size, facets, _Sort(order, since)
-    )
+    since = (today or clock.today()) - dt.timedelta(days=DOWNLOAD_DAYS - 1)
+    statement = _summary(_found(arms, hidden), query, page, page_size, facets, _Sort(order, since))
     matched = 0
     positions: dict[str, int] = {}
     counts: dict[str, list[FacetCount]] = {"license": [], "language": []}

@@ -2,8 +2,8 @@
 
 Filters, as PyPI spells them: ``license=MIT``, ``language=Python+3`` and any number of
 ``c=<trove classifier>``; the order with ``o=`` as PyPI's: empty for relevance, ``-created``
-for the newest releases first, ``-downloads`` for the most downloaded. With a filter the query may be empty: the page then lists every
-project that passes the filters.
+for the newest releases first, ``-downloads`` for the most downloaded. With a filter the
+query may be empty: the page then lists every project that passes the filters.
 """
 
 from __future__ import annotations

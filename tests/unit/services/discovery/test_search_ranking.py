@@ -101,7 +101,9 @@ def dated(db: Session, make: Factory) -> None:
     ]:
         package = make.package(name, summary="web tools")
         package.last_updated = updated
-        db.add(DownloadCount(package_id=package.id, day=TODAY, is_mirror=False, downloads=downloads))
+        db.add(
+            DownloadCount(package_id=package.id, day=TODAY, is_mirror=False, downloads=downloads)
+        )
         # Older than the 30 days counted, and mirrors: neither counts.
         db.add(
             DownloadCount(
@@ -177,4 +179,5 @@ def test_http_finds_http_libraries_first_and_not_every_readme(db: Session, top10
 
 def test_a_project_is_first_for_its_own_name(db: Session, top100: int) -> None:
     for name in ("requests", "flask", "pillow", "six"):
-        assert [p.id for p in search.search(db, name, 1, 5).page.items][0] == name
+        first = search.search(db, name, 1, 5).page.items[0]
+        assert first.id == name
