@@ -22,6 +22,12 @@ def _insert(connection: sa.Connection, name: str, description: str) -> None:
     )
 
 
+def _link_word(connection: sa.Connection) -> str:
+    """A word the README's links gave the index before 0022: SQLite splits URLs into words,
+    PostgreSQL's parser keeps a URL's host as one."""
+    return "manual" if connection.dialect.name == "sqlite" else "example.org"
+
+
 def _found(connection: sa.Connection, word: str) -> set[str]:
     if connection.dialect.name == "sqlite":
         query = (
@@ -38,7 +44,7 @@ def test_existing_readmes_are_searched_without_their_links(connection: sa.Connec
     config = schema.alembic_config(connection)
     command.downgrade(config, "0020")
     _insert(connection, "old", _README)
-    assert _found(connection, "manual") == {"old"}
+    assert _found(connection, _link_word(connection)) == {"old"}
 
     command.upgrade(config, "0022")
 
@@ -46,8 +52,7 @@ def test_existing_readmes_are_searched_without_their_links(connection: sa.Connec
     stored = connection.execute(sa.text("SELECT search_text FROM packages WHERE id = 'old'"))
     assert stored.scalar() == "Talks sockets. Docs at   and  "
     assert _found(connection, "sockets") == {"old"}
-    assert _found(connection, "manual") == set()
-    assert _found(connection, "example") == set()
+    assert _found(connection, _link_word(connection)) == set()
 
 
 def test_the_index_follows_inserts_updates_and_deletes_after_it(
@@ -73,7 +78,7 @@ def test_down_again_restores_the_readme_index(connection: sa.Connection) -> None
     command.downgrade(config, "0020")
     assert sqlite_triggers(connection) == before
     _insert(connection, "down", _README)
-    assert _found(connection, "manual") == {"down"}
+    assert _found(connection, _link_word(connection)) == {"down"}
     command.upgrade(config, "head")
-    assert _found(connection, "manual") == set()
+    assert _found(connection, _link_word(connection)) == set()
     assert _found(connection, "sockets") == {"down"}
