@@ -92,11 +92,6 @@ _STOP_WORDS = frozenset(
 
 # Column weights: a word in the name counts most, the README least.
 _BM25_WEIGHTS = (10.0, 4.0, 4.0, 1.0)  # name, summary, keywords, README
-_BM25_METADATA_WEIGHTS = (10.0, 4.0, 4.0, 0.0)
-# The columns that say what a project is; a match there ranks above any README-only match.
-_FTS_METADATA_COLUMNS = "{name summary keywords}"
-# ts_rank's weights, for D, C, B and A: for the metadata lookup, the README (C) counts nothing.
-_TS_METADATA_WEIGHTS = [0.0, 0.0, 0.4, 1.0]
 _TS_CONFIG = "english"
 # ts_rank normalization 1: divide by 1 + log(length), so a README does not outweigh a summary.
 _TS_RANK_NORMALIZATION = 1
@@ -337,33 +332,28 @@ class _Arms:
         )
 
     def _text(self, *, metadata_only: bool = False) -> _Arm:
+        """Projects with every word in their text; with ``metadata_only``, in their name,
+        summary or keywords, from the index of those alone (migration 0022)."""
         kind = sa.literal(_METADATA if metadata_only else _README).label("kind")
         if not self.sqlite:
-            vector: sa.ColumnElement[Any] = sa.literal_column("packages.search_vector")
-            config = sa.cast(sa.literal(_TS_CONFIG), REGCONFIG)
-            if metadata_only:
-                # Words are letters and digits only (parse_query): nothing in them is syntax.
-                # ":AB" keeps to the name (A) and the summary and keywords (B).
-                terms = " & ".join(f"{word}:AB" for word in self.query.words)
-                tsquery = sa.func.to_tsquery(config, terms)
-                weights = sa.literal(_TS_METADATA_WEIGHTS, sa.ARRAY(sa.REAL))
-                rank = sa.func.ts_rank(weights, vector, tsquery, _TS_RANK_NORMALIZATION)
-            else:
-                tsquery = sa.func.plainto_tsquery(config, " ".join(self.query.words))
-                rank = sa.func.ts_rank(vector, tsquery, _TS_RANK_NORMALIZATION)
+            column = "packages.search_metadata" if metadata_only else "packages.search_vector"
+            vector: sa.ColumnElement[Any] = sa.literal_column(column)
+            tsquery = sa.func.plainto_tsquery(
+                sa.cast(sa.literal(_TS_CONFIG), REGCONFIG), " ".join(self.query.words)
+            )
+            score = sa.func.ts_rank(vector, tsquery, _TS_RANK_NORMALIZATION).label("score")
             return self._window(
-                sa.select(Package.id.label("key"), rank.label("score"), kind, self.license).where(
+                sa.select(Package.id.label("key"), score, kind, self.license).where(
                     vector.op("@@")(tsquery), *self.filters
                 )
             )
         # Each word a quoted string: FTS5 then reads AND, OR, NEAR, "*", ":" and "^" as text.
         fts_query = " ".join('"' + word.replace('"', '""') + '"' for word in self.query.words)
-        if metadata_only:
-            fts_query = f"{_FTS_METADATA_COLUMNS} : ({fts_query})"
-        fts = sa.table("packages_fts", sa.column("rowid"))
-        table: sa.ColumnElement[Any] = sa.literal_column("packages_fts")
+        name = "packages_metadata_fts" if metadata_only else "packages_fts"
+        fts = sa.table(name, sa.column("rowid"))
+        table: sa.ColumnElement[Any] = sa.literal_column(name)
+        bm25_weights = _BM25_WEIGHTS[:3] if metadata_only else _BM25_WEIGHTS
         # bm25 is lower for better matches; negated, so that higher is better on both databases.
-        bm25_weights = _BM25_METADATA_WEIGHTS if metadata_only else _BM25_WEIGHTS
         score = (-sa.func.bm25(table, *bm25_weights)).label("score")
         return self._window(
             sa.select(fts.c.rowid.label("key"), score, kind, self.license).where(

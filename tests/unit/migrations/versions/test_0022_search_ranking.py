@@ -55,6 +55,42 @@ def test_existing_readmes_are_searched_without_their_links(connection: sa.Connec
     assert _found(connection, _link_word(connection)) == set()
 
 
+def _found_in_metadata(connection: sa.Connection, word: str) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        query = (
+            "SELECT p.id FROM packages_metadata_fts m JOIN packages p ON p.rowid = m.rowid "
+            "WHERE packages_metadata_fts MATCH :word"
+        )
+    else:
+        query = "SELECT id FROM packages WHERE search_metadata @@ plainto_tsquery('english', :word)"
+    return set(connection.execute(sa.text(query), {"word": word}).scalars())
+
+
+def test_the_metadata_index_holds_the_name_summary_and_keywords_only(
+    connection: sa.Connection,
+) -> None:
+    config = schema.alembic_config(connection)
+    command.downgrade(config, "0020")
+    _insert(connection, "old-one", "sockets in the README")
+    command.upgrade(config, "head")
+    assert _found_in_metadata(connection, "old") == {"old-one"}
+    assert _found_in_metadata(connection, "sockets") == set()
+
+    connection.execute(
+        sa.text(
+            "UPDATE packages SET summary = 'Sockets', keywords = 'pooling' WHERE id = 'old-one'"
+        )
+    )
+    assert _found_in_metadata(connection, "sockets") == {"old-one"}
+    assert _found_in_metadata(connection, "pooling") == {"old-one"}
+    connection.execute(sa.text("DELETE FROM packages WHERE id = 'old-one'"))
+    assert _found_in_metadata(connection, "sockets") == set()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(
+            "INSERT INTO packages_metadata_fts (packages_metadata_fts) VALUES ('integrity-check')"
+        )
+
+
 def test_the_index_follows_inserts_updates_and_deletes_after_it(
     connection: sa.Connection,
 ) -> None:
