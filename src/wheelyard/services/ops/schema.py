@@ -20,8 +20,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 # The full-text search index (migrations 0003 and 0022) lives in objects no model describes:
 # FTS5 virtual tables and the shadow tables FTS5 makes for them (packages_fts_data, ...) on
-# SQLite, generated tsvector columns and their GIN indexes on PostgreSQL. Autogenerate must neither drop
-# them nor, for the virtual tables, reflect them at all.
+# SQLite, generated tsvector columns and their GIN indexes on PostgreSQL. Autogenerate must
+# neither drop them nor, for the virtual tables, reflect them at all.
 _UNMODELLED_TABLE_PREFIXES = (
     "packages_fts",
     "packages_name_fts",
