@@ -1,13 +1,16 @@
 """Project search: full text over name, summary, keywords and README, names first.
 
 Ranking, best first: the exact (normalized) name; names that start with the query; names
-that contain it; then every other project whose text has all the query's words, by text rank
-(bm25 in SQLite FTS5, ts_rank on PostgreSQL's tsvector). Name matches are ordered shortest
-first, since "flask-wtf" is nearer to "flask" than "flask-appbuilder-extensions" is.
+that contain it; then projects with all the query's words in their name, summary or keywords;
+then those with them in the README only; within each of the last two by text rank (bm25 in
+SQLite FTS5, ts_rank on PostgreSQL's tsvector). Name matches are ordered shortest first,
+since "flask-wtf" is nearer to "flask" than "flask-appbuilder-extensions" is. READMEs are
+indexed without their links (Package.search_text): "http" is not a word of every README.
+Order.NEWEST and Order.DOWNLOADS sort the same matches by another key, relevance breaking ties.
 
 Each kind of match is looked up in its own index: the exact name and name prefixes in the
 primary key, names containing a one-word query in a trigram index, words in the full-text
-index. Ranking every project that mentions a common word would mean scoring hundreds of
+index, and words of the name, summary and keywords in an index of those alone. Ranking every project that mentions a common word would mean scoring hundreds of
 thousands of rows, so each lookup stops after RESULT_WINDOW + 1 rows, as PyPI stops counting
 at "10,000+ projects": past the window the total is shown as a lower bound, the facet counts
 are of the projects looked at, and the text matches ranked are the first ones the index
