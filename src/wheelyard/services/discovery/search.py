@@ -10,11 +10,13 @@ Order.NEWEST and Order.DOWNLOADS sort the same matches by another key, relevance
 
 Each kind of match is looked up in its own index: the exact name and name prefixes in the
 primary key, names containing a one-word query in a trigram index, words in the full-text
-index, and words of the name, summary and keywords in an index of those alone. Ranking every project that mentions a common word would mean scoring hundreds of
-thousands of rows, so each lookup stops after RESULT_WINDOW + 1 rows, as PyPI stops counting
-at "10,000+ projects": past the window the total is shown as a lower bound, the facet counts
-are of the projects looked at, and the text matches ranked are the first ones the index
-yields, while name matches still come first. Below the window everything is exact.
+index, and words of the name, summary and keywords in an index of those alone. Ranking
+every project that mentions a common word would mean scoring hundreds of thousands of rows,
+so each lookup stops after RESULT_WINDOW + 1 rows, as PyPI stops counting at "10,000+
+projects": past the window the total is shown as a lower bound, the facet counts are of the
+projects looked at, and the text matches ranked are the first ones the index yields, while
+name matches, then summary and keyword matches, still come first. Below the window
+everything is exact.
 
 User input never reaches the query languages as syntax: the query is cut into words (runs of
 letters and digits), and only those words, quoted, are handed to FTS5 or plainto_tsquery.
