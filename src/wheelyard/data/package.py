@@ -33,6 +33,27 @@ def ultranormalize_name(name: str) -> str:
     return _SEPARATORS.sub("", name).lower().translate(_LOOK_ALIKES)
 
 
+# A URL or an e-mail address in a README: "https://github.com/psf/requests", "<mailto:a@b>".
+_README_LINK = re.compile(
+    r"\b(?:[a-z][a-z0-9+.-]*://|mailto:|www\.)[^\s<>()\[\]\"'`]*", re.IGNORECASE
+)
+# A tsvector is limited to 1 MB; this much README stays below it whatever the text, and ranks
+# as well as the whole would.
+SEARCH_TEXT_LENGTH = 100_000
+
+
+def search_text_of(description: str | None) -> str | None:
+    """A README as the full-text index reads it: its links dropped, its length cut.
+
+    Nearly every README links to its repository, its documentation and its badges, so the
+    words of URLs ("http", "github", "com", "pypi") would make a search for them match nearly
+    every project. Kept here, beside the column it fills, as ``ultranormalize_name`` is.
+    """
+    if description is None:
+        return None
+    return _README_LINK.sub(" ", description[: SEARCH_TEXT_LENGTH * 2])[:SEARCH_TEXT_LENGTH]
+
+
 class Visibility(enum.StrEnum):
     PUBLIC = "public"
     # Seen only by those with a role on the project (services/access/visibility.py).
@@ -65,6 +86,8 @@ class Package(SqlAlchemyBase):
     ultranormalized: Mapped[str] = mapped_column(sa.String(200), nullable=False, index=True)
     summary: Mapped[str | None] = mapped_column(sa.String(512))
     description: Mapped[str | None] = mapped_column(sa.Text)
+    # The README as the full-text index reads it (search_text_of); set with the description.
+    search_text: Mapped[str | None] = mapped_column(sa.Text)
     description_content_type: Mapped[str | None] = mapped_column(sa.String(128))
     # The README rendered once (at upload or import), so page views never run a renderer.
     description_html: Mapped[str | None] = mapped_column(sa.Text)
@@ -133,6 +156,11 @@ class Package(SqlAlchemyBase):
     def _fill_ultranormalized(self, _key: str, name: str) -> str:
         self.ultranormalized = ultranormalize_name(name)
         return name
+
+    @validates("description")
+    def _fill_search_text(self, _key: str, description: str | None) -> str | None:
+        self.search_text = search_text_of(description)
+        return description
 
     def __repr__(self) -> str:
         return f"<Package {self.id}>"

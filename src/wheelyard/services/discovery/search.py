@@ -1,17 +1,22 @@
 """Project search: full text over name, summary, keywords and README, names first.
 
 Ranking, best first: the exact (normalized) name; names that start with the query; names
-that contain it; then every other project whose text has all the query's words, by text rank
-(bm25 in SQLite FTS5, ts_rank on PostgreSQL's tsvector). Name matches are ordered shortest
-first, since "flask-wtf" is nearer to "flask" than "flask-appbuilder-extensions" is.
+that contain it; then projects with all the query's words in their name, summary or keywords;
+then those with them in the README only; within each of the last two by text rank (bm25 in
+SQLite FTS5, ts_rank on PostgreSQL's tsvector). Name matches are ordered shortest first,
+since "flask-wtf" is nearer to "flask" than "flask-appbuilder-extensions" is. READMEs are
+indexed without their links (Package.search_text): "http" is not a word of every README.
+Order.NEWEST and Order.DOWNLOADS sort the same matches by another key, relevance breaking ties.
 
 Each kind of match is looked up in its own index: the exact name and name prefixes in the
 primary key, names containing a one-word query in a trigram index, words in the full-text
-index. Ranking every project that mentions a common word would mean scoring hundreds of
-thousands of rows, so each lookup stops after RESULT_WINDOW + 1 rows, as PyPI stops counting
-at "10,000+ projects": past the window the total is shown as a lower bound, the facet counts
-are of the projects looked at, and the text matches ranked are the first ones the index
-yields, while name matches still come first. Below the window everything is exact.
+index, and words of the name, summary and keywords in an index of those alone. Ranking
+every project that mentions a common word would mean scoring hundreds of thousands of rows,
+so each lookup stops after RESULT_WINDOW + 1 rows, as PyPI stops counting at "10,000+
+projects": past the window the total is shown as a lower bound, the facet counts are of the
+projects looked at, and the text matches ranked are the first ones the index yields, while
+name matches, then summary and keyword matches, still come first. Below the window
+everything is exact.
 
 User input never reaches the query languages as syntax: the query is cut into words (runs of
 letters and digits), and only those words, quoted, are handed to FTS5 or plainto_tsquery.
@@ -19,6 +24,8 @@ letters and digits), and only those words, quoted, are handed to FTS5 or plainto
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -29,9 +36,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
+from wheelyard.data.download_count import DownloadCount
 from wheelyard.data.package import Package
 from wheelyard.data.package_classifier import MAX_CLASSIFIER_LENGTH, PackageClassifier
 from wheelyard.data.package_language import PackageLanguage
+from wheelyard.services import clock
 from wheelyard.services.discovery.pagination import Page, PageOutOfRange, page_count
 
 # Long enough for any project name (200) plus a few words; the view refuses longer queries.
@@ -87,7 +96,7 @@ _STOP_WORDS = frozenset(
 )
 
 # Column weights: a word in the name counts most, the README least.
-_BM25_WEIGHTS = (10.0, 4.0, 4.0, 1.0)  # name, summary, keywords, description
+_BM25_WEIGHTS = (10.0, 4.0, 4.0, 1.0)  # name, summary, keywords, README
 _TS_CONFIG = "english"
 # ts_rank normalization 1: divide by 1 + log(length), so a README does not outweigh a summary.
 _TS_RANK_NORMALIZATION = 1
@@ -119,6 +128,18 @@ def parse_query(text: str) -> Query:
         if word not in _STOP_WORDS and word not in words:
             words.append(word)
     return Query(words=tuple(words[:MAX_WORDS]), name=name)
+
+
+class Order(enum.StrEnum):
+    """How results are sorted, as PyPI's ``?o=`` spells it."""
+
+    RELEVANCE = ""
+    NEWEST = "-created"
+    DOWNLOADS = "-downloads"
+
+
+# The downloads a "most downloaded" sort counts: those of the last 30 days, mirrors apart.
+DOWNLOAD_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -195,15 +216,22 @@ def _filter_clauses(filters: Filters) -> list[sa.ColumnElement[bool]]:
     return clauses
 
 
-# One lookup: rows of (key, score, license_id), the key being the packages rowid on SQLite
-# and the id on PostgreSQL; score is higher for better text matches and NULL for name matches.
+# One lookup: rows of (key, score, kind, license_id), the key being the packages rowid on
+# SQLite and the id on PostgreSQL; score is higher for better text matches and NULL for name
+# matches; kind is the rank of the match before any score: _METADATA for the query's words in
+# the name, summary or keywords, _README for the README (or a name lookup: its tier comes
+# from the name itself, see _tier).
 # PostgreSQL reads each match's row anyway, so its lookups bring the license along; SQLite's
 # read only their indexes, and the license is looked up once the matches are known.
-_Arm = sa.Select[Any, float | None, str | None]
+_Arm = sa.Select[Any, float | None, int, str | None]
+
+# The tiers below the name tiers (0 exact, 1 prefix, 2 contains): see _tier.
+_METADATA = 3
+_README = 4
 
 
-def _unscored() -> sa.ColumnElement[float | None]:
-    return sa.cast(sa.null(), sa.Float).label("score")
+def _unscored() -> tuple[sa.ColumnElement[float | None], sa.ColumnElement[int]]:
+    return sa.cast(sa.null(), sa.Float).label("score"), sa.literal(_README).label("kind")
 
 
 class _Arms:
@@ -237,6 +265,9 @@ class _Arms:
             # lookup, and ranked as a name match all the same.
             arms.append(self._name_prefix())
         if self.query.words:
+            # The name, summary and keywords on their own: a common word fills the window of
+            # the lookup over all the text with README matches, and these must not be lost.
+            arms.append(self._text(metadata_only=True))
             arms.append(self._text())
         return arms
 
@@ -244,7 +275,7 @@ class _Arms:
     def _window(select: _Arm) -> _Arm:
         # As a subquery, so that each arm's LIMIT stays its own inside the UNION.
         inner = select.limit(RESULT_WINDOW + 1).subquery()
-        return sa.select(inner.c.key, inner.c.score, inner.c.license_id)
+        return sa.select(inner.c.key, inner.c.score, inner.c.kind, inner.c.license_id)
 
     def _passes_filters(self, rowid: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
         """The filters, for a SQLite lookup in an FTS5 table: a correlated EXISTS keeps the
@@ -260,7 +291,7 @@ class _Arms:
     def _browse(self) -> _Arm:
         # Only filters, no words: every project that passes them, by name.
         return self._window(
-            sa.select(self.key.label("key"), _unscored(), self.license)
+            sa.select(self.key.label("key"), *_unscored(), self.license)
             .select_from(Package)
             .where(*self.filters)
             .order_by(Package.id)
@@ -268,7 +299,7 @@ class _Arms:
 
     def _exact(self) -> _Arm:
         return self._window(
-            sa.select(self.key.label("key"), _unscored(), self.license)
+            sa.select(self.key.label("key"), *_unscored(), self.license)
             .select_from(Package)
             .where(Package.id == self.query.name, *self.filters)
         )
@@ -284,7 +315,7 @@ class _Arms:
             # depend on the collation ordering "-" next to letters.
             condition = Package.id.like(f"{name}%")
         return self._window(
-            sa.select(self.key.label("key"), _unscored(), self.license)
+            sa.select(self.key.label("key"), *_unscored(), self.license)
             .select_from(Package)
             .where(condition, *self.filters)
         )
@@ -294,48 +325,60 @@ class _Arms:
         pattern = f"%{self.query.name}%"
         if not self.sqlite:
             return self._window(
-                sa.select(Package.id.label("key"), _unscored(), self.license).where(
+                sa.select(Package.id.label("key"), *_unscored(), self.license).where(
                     Package.id.like(pattern), *self.filters
                 )
             )
         names = sa.table("packages_name_fts", sa.column("rowid"), sa.column("id"))
         return self._window(
-            sa.select(names.c.rowid.label("key"), _unscored(), self.license).where(
+            sa.select(names.c.rowid.label("key"), *_unscored(), self.license).where(
                 names.c.id.like(pattern), *self._passes_filters(names.c.rowid)
             )
         )
 
-    def _text(self) -> _Arm:
+    def _text(self, *, metadata_only: bool = False) -> _Arm:
+        """Projects with every word in their text; with ``metadata_only``, in their name,
+        summary or keywords, from the index of those alone (migration 0022)."""
+        kind = sa.literal(_METADATA if metadata_only else _README).label("kind")
         if not self.sqlite:
-            vector: sa.ColumnElement[Any] = sa.literal_column("packages.search_vector")
+            column = "packages.search_metadata" if metadata_only else "packages.search_vector"
+            vector: sa.ColumnElement[Any] = sa.literal_column(column)
             tsquery = sa.func.plainto_tsquery(
                 sa.cast(sa.literal(_TS_CONFIG), REGCONFIG), " ".join(self.query.words)
             )
             score = sa.func.ts_rank(vector, tsquery, _TS_RANK_NORMALIZATION).label("score")
             return self._window(
-                sa.select(Package.id.label("key"), score, self.license).where(
+                sa.select(Package.id.label("key"), score, kind, self.license).where(
                     vector.op("@@")(tsquery), *self.filters
                 )
             )
         # Each word a quoted string: FTS5 then reads AND, OR, NEAR, "*", ":" and "^" as text.
         fts_query = " ".join('"' + word.replace('"', '""') + '"' for word in self.query.words)
-        fts = sa.table("packages_fts", sa.column("rowid"))
-        table: sa.ColumnElement[Any] = sa.literal_column("packages_fts")
+        name = "packages_metadata_fts" if metadata_only else "packages_fts"
+        fts = sa.table(name, sa.column("rowid"))
+        table: sa.ColumnElement[Any] = sa.literal_column(name)
+        bm25_weights = _BM25_WEIGHTS[:3] if metadata_only else _BM25_WEIGHTS
         # bm25 is lower for better matches; negated, so that higher is better on both databases.
-        score = (-sa.func.bm25(table, *_BM25_WEIGHTS)).label("score")
+        score = (-sa.func.bm25(table, *bm25_weights)).label("score")
         return self._window(
-            sa.select(fts.c.rowid.label("key"), score, self.license).where(
+            sa.select(fts.c.rowid.label("key"), score, kind, self.license).where(
                 table.match(fts_query), *self._passes_filters(fts.c.rowid)
             )
         )
 
 
-def _tier(name: sa.ColumnElement[str], query_name: str) -> sa.ColumnElement[int]:
+def _tier(
+    name: sa.ColumnElement[str], kind: sa.ColumnElement[int], query_name: str
+) -> sa.ColumnElement[int]:
+    """0 the exact name, 1 a name starting with the query, 2 a name containing it, then
+    _METADATA (the words in the name, summary or keywords) and _README (the README only)."""
+    if not query_name:
+        return kind
     return sa.case(
         (name == query_name, 0),
         (name.like(f"{query_name}%"), 1),
         (name.like(f"%{query_name}%"), 2),
-        else_=3,
+        else_=kind,
     )
 
 
@@ -348,6 +391,8 @@ def search(
     *,
     facets: bool = True,
     hidden: frozenset[str] = frozenset(),
+    order: Order = Order.RELEVANCE,
+    today: dt.date | None = None,
 ) -> Results:
     """One page of the projects matching ``text`` and ``filters``, best first.
 
@@ -355,6 +400,8 @@ def search(
     private projects the reader may not see).
     ``text`` may be blank only when a filter is given (then every project passing the
     filters is listed, by name). Raises PageOutOfRange past the last page.
+    ``order`` sorts the matches (best first, newest release first, or most downloads in the
+    DOWNLOAD_DAYS days up to ``today``, the clock's today unless given); ties go by relevance.
     """
     filters = filters or Filters()
     if not text.strip() and not filters.active:
@@ -374,7 +421,8 @@ def search(
         db.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # Every lookup runs once, in one statement: the total, the facets and the page's ids all
     # come from the same matches.
-    statement = _summary(_found(arms, hidden), query, page, page_size, facets)
+    since = (today or clock.today()) - dt.timedelta(days=DOWNLOAD_DAYS - 1)
+    statement = _summary(_found(arms, hidden), query, page, page_size, facets, _Sort(order, since))
     matched = 0
     positions: dict[str, int] = {}
     counts: dict[str, list[FacetCount]] = {"license": [], "language": []}
@@ -412,18 +460,23 @@ def _found(arms: _Arms, hidden: frozenset[str]) -> sa.CTE:
     best = (
         sa.select(
             union.c.key,
-            sa.func.max(union.c.score).label("score"),
+            # A metadata match is ranked by its metadata lookup's score.
+            sa.func.coalesce(
+                sa.func.max(sa.case((union.c.kind == _METADATA, union.c.score))),
+                sa.func.max(union.c.score),
+            ).label("score"),
+            sa.func.min(union.c.kind).label("kind"),
             sa.func.max(union.c.license_id).label("license_id"),
         )
         .group_by(union.c.key)
         .subquery("best")
     )
-    rows: sa.Select[float | None, str, str | None] = (
-        sa.select(best.c.score, Package.id, Package.license_id)
+    rows: sa.Select[float | None, int, str, str | None] = (
+        sa.select(best.c.score, best.c.kind, Package.id, Package.license_id)
         .select_from(best)
         .join(Package, arms.key == best.c.key)
         if arms.sqlite
-        else sa.select(best.c.score, best.c.key.label("id"), best.c.license_id)
+        else sa.select(best.c.score, best.c.kind, best.c.key.label("id"), best.c.license_id)
     )
     if hidden:
         # Left out of the matches themselves: of the total and the facets as well as the page.
@@ -433,22 +486,55 @@ def _found(arms: _Arms, hidden: frozenset[str]) -> sa.CTE:
     return rows.cte("found").prefix_with("MATERIALIZED")
 
 
+@dataclass(frozen=True)
+class _Sort:
+    order: Order
+    # The first day of the downloads counted for Order.DOWNLOADS.
+    since: dt.date
+
+
+def _ranked(found: sa.CTE, query: Query, sort: _Sort) -> sa.Subquery:
+    """The found projects' ids and their positions in the order asked for."""
+    tier = _tier(found.c.id, found.c.kind, query.name)
+    relevance: list[sa.ColumnElement[Any]] = [
+        tier,
+        # Nearest name first: the shorter of two names containing the query.
+        sa.case((tier < _METADATA, sa.func.length(found.c.id)), else_=0),
+        sa.desc(found.c.score).nulls_last(),
+        found.c.id,
+    ]
+    select = sa.select(found.c.id).select_from(found)
+    first: list[sa.ColumnElement[Any]] = []
+    if sort.order is Order.NEWEST:
+        # Only the projects found are read: one primary-key lookup each.
+        select = select.join(Package, Package.id == found.c.id)
+        first = [sa.desc(sa.func.coalesce(Package.last_updated, Package.created_date))]
+    elif sort.order is Order.DOWNLOADS:
+        # Each found project's days since ``since``: a range of the primary key each.
+        downloads = (
+            sa.select(
+                DownloadCount.package_id, sa.func.sum(DownloadCount.downloads).label("downloads")
+            )
+            .where(
+                DownloadCount.package_id.in_(sa.select(found.c.id)),
+                DownloadCount.day >= sort.since,
+                DownloadCount.is_mirror.is_(False),
+            )
+            .group_by(DownloadCount.package_id)
+            .subquery("downloads")
+        )
+        select = select.outerjoin(downloads, downloads.c.package_id == found.c.id)
+        first = [sa.desc(sa.func.coalesce(downloads.c.downloads, 0))]
+    position = sa.func.row_number().over(order_by=(*first, *relevance))
+    return select.add_columns(position.label("position")).subquery("ranked")
+
+
 def _summary(
-    found: sa.CTE, query: Query, page: int, page_size: int, facets: bool
+    found: sa.CTE, query: Query, page: int, page_size: int, facets: bool, sort: _Sort
 ) -> sa.CompoundSelect[str, str | None, int]:
     """Rows of (kind, value, number): ("total", None, how many were found), ("item", id,
     position) for the page asked for, and ("license"/"language", id, count) for the facets."""
-    tier = _tier(found.c.id, query.name) if query.name else sa.literal(3)
-    position = sa.func.row_number().over(
-        order_by=(
-            tier,
-            # Nearest name first: the shorter of two names containing the query.
-            sa.case((tier < 3, sa.func.length(found.c.id)), else_=0),
-            sa.desc(found.c.score).nulls_last(),
-            found.c.id,
-        )
-    )
-    ranked = sa.select(found.c.id, position.label("position")).subquery("ranked")
+    ranked = _ranked(found, query, sort)
     first = (page - 1) * page_size
     count = sa.func.count()
     parts: list[sa.Select[str, str | None, int]] = [

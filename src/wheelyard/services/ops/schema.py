@@ -18,14 +18,19 @@ from wheelyard.data.modelbase import SqlAlchemyBase
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
-# The full-text search index (migration 0003) lives in objects no model describes: FTS5
-# virtual tables and the shadow tables FTS5 makes for them (packages_fts_data, ...) on SQLite,
-# a generated tsvector column and two GIN indexes on PostgreSQL. Autogenerate must neither drop
-# them nor, for the virtual tables, reflect them at all.
-_UNMODELLED_TABLE_PREFIXES = ("packages_fts", "packages_name_fts")
-_UNMODELLED_COLUMNS = {("packages", "search_vector")}
+# The full-text search index (migrations 0003 and 0022) lives in objects no model describes:
+# FTS5 virtual tables and the shadow tables FTS5 makes for them (packages_fts_data, ...) on
+# SQLite, generated tsvector columns and their GIN indexes on PostgreSQL. Autogenerate must
+# neither drop them nor, for the virtual tables, reflect them at all.
+_UNMODELLED_TABLE_PREFIXES = (
+    "packages_fts",
+    "packages_name_fts",
+    "packages_metadata_fts",
+)
+_UNMODELLED_COLUMNS = {("packages", "search_vector"), ("packages", "search_metadata")}
 _UNMODELLED_INDEXES = {
     ("packages", "ix_packages_search_vector"),
+    ("packages", "ix_packages_search_metadata"),
     ("packages", "ix_packages_id_trgm"),
     # PostgreSQL only (migration 0005): packages in key order, as /simple/ reads them.
     ("packages", "ix_packages_id_c"),

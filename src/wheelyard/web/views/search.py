@@ -1,8 +1,9 @@
 """``/search?q=``: full-text project search, best match first, narrowed by filters.
 
 Filters, as PyPI spells them: ``license=MIT``, ``language=Python+3`` and any number of
-``c=<trove classifier>``. With a filter the query may be empty: the page then lists every
-project that passes the filters.
+``c=<trove classifier>``; the order with ``o=`` as PyPI's: empty for relevance, ``-created``
+for the newest releases first, ``-downloads`` for the most downloaded. With a filter the
+query may be empty: the page then lists every project that passes the filters.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from wheelyard.web.templating import render
 
 # More than anyone ticks; a longer list is a crafted URL, not a search.
 MAX_CLASSIFIER_FILTERS = 10
+_ORDERS = frozenset(order.value for order in search.Order)
+# The sort menu, in the order it lists them.
+SORT_LABELS = (
+    (search.Order.RELEVANCE, "Relevance"),
+    (search.Order.NEWEST, "Date last updated"),
+    (search.Order.DOWNLOADS, "Downloads (last 30 days)"),
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class SearchRequest:
     license: str = ""
     language: str = ""
     classifiers: tuple[str, ...] = ()
+    order: str = ""
 
     @classmethod
     def from_request(cls, request: Request) -> SearchRequest:
@@ -49,6 +58,7 @@ class SearchRequest:
             license=params.get("license", "").strip(),
             language=params.get("language", "").strip(),
             classifiers=tuple(dict.fromkeys(c.strip() for c in params.getlist("c") if c.strip())),
+            order=params.get("o", "").strip(),
         )
 
     def validate(self) -> str | None:
@@ -68,6 +78,9 @@ class SearchRequest:
                 return f"Filters can be at most {search.MAX_FILTER_LENGTH} characters long."
             if "\x00" in value:
                 return "Filters cannot contain NUL characters."
+        if self.order not in _ORDERS:
+            known = ", ".join(repr(order.value) for order in search.Order)
+            return f"Unknown sort order {self.order[:50]!r}; use one of {known}."
         try:
             parse_page(self.raw_page)
         except InvalidPage as error:
@@ -77,6 +90,10 @@ class SearchRequest:
     @property
     def page(self) -> int:
         return parse_page(self.raw_page)
+
+    @property
+    def sort(self) -> search.Order:
+        return search.Order(self.order)
 
     @property
     def filters(self) -> search.Filters:
@@ -94,6 +111,8 @@ class SearchRequest:
         if self.language:
             params.append(("language", self.language))
         params.extend(("c", classifier) for classifier in self.classifiers)
+        if self.order:
+            params.append(("o", self.order))
         if page > 1:
             params.append(("page", str(page)))
         encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
@@ -141,6 +160,7 @@ def search_page(request: Request) -> Response:
                 settings.page_size,
                 form.filters,
                 hidden=_hidden(request, db),
+                order=form.sort,
             )
         except PageOutOfRange as error:
             raise HTTPException(404, str(error)) from error
@@ -157,6 +177,7 @@ def search_page(request: Request) -> Response:
         language_facets=results.languages,
         summaries=summaries,
         page_url_prefix=form.page_url_prefix(),
+        sort_labels=SORT_LABELS,
         urls=urls,
     )
 
