@@ -1,7 +1,7 @@
 """search reads READMEs without their links
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-04 19:45:00
 
 ``packages.search_text`` holds the README as the full-text index reads it: links dropped
@@ -34,7 +34,7 @@ from alembic import op
 from wheelyard.data.package import search_text_of
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
