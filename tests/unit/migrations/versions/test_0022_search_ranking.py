@@ -42,7 +42,7 @@ def _found(connection: sa.Connection, word: str) -> set[str]:
 def test_existing_readmes_are_searched_without_their_links(connection: sa.Connection) -> None:
     before = sqlite_triggers(connection)
     config = schema.alembic_config(connection)
-    command.downgrade(config, "0020")
+    command.downgrade(config, "0022-1")
     _insert(connection, "old", _README)
     assert _found(connection, _link_word(connection)) == {"old"}
 
@@ -70,7 +70,7 @@ def test_the_metadata_index_holds_the_name_summary_and_keywords_only(
     connection: sa.Connection,
 ) -> None:
     config = schema.alembic_config(connection)
-    command.downgrade(config, "0020")
+    command.downgrade(config, "0022-1")
     _insert(connection, "old-one", "sockets in the README")
     command.upgrade(config, "head")
     assert _found_in_metadata(connection, "old") == {"old-one"}
@@ -111,7 +111,7 @@ def test_the_index_follows_inserts_updates_and_deletes_after_it(
 def test_down_again_restores_the_readme_index(connection: sa.Connection) -> None:
     before = sqlite_triggers(connection)
     config = schema.alembic_config(connection)
-    command.downgrade(config, "0020")
+    command.downgrade(config, "0022-1")
     assert sqlite_triggers(connection) == before
     _insert(connection, "down", _README)
     assert _found(connection, _link_word(connection)) == {"down"}
