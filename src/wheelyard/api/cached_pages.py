@@ -13,9 +13,7 @@ same 404 as for a project that does not exist.
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import logging
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import replace
 
@@ -25,7 +23,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wheelyard.data.db_session import transaction as db_transaction
 from wheelyard.data.package import Visibility
 from wheelyard.http.conditional import not_modified
 from wheelyard.http.project_reader import readable_ids, reader_of, shown_private
@@ -37,8 +34,6 @@ from wheelyard.services.index.page_cache import PageCache, RenderedPage, private
 REVALIDATE = "max-age=0, must-revalidate"
 # A page only some may see: no shared cache in between keeps it.
 REVALIDATE_PRIVATE = "private, max-age=0, must-revalidate"
-
-log = logging.getLogger(__name__)
 
 # Renders every variant of one key's page from the database, or None when there is no page.
 Renderer = Callable[[Session], Mapping[Hashable, RenderedPage] | None]
@@ -56,34 +51,18 @@ def _refresh(request: Request, pages: PageCache) -> None:
         pages.refresh(db)
 
 
-# The periodic checks cached answers started, held until they end (the loop keeps only
-# weak references to its tasks).
-_POLLS: set[asyncio.Task[None]] = set()
-
-
 def may_answer_from_cache(app: Starlette) -> bool:
-    """Whether a cached answer may go out now (see PageCache.must_read_journal_first); when
-    the periodic journal check is due, one background check starts and the answer goes out."""
+    """Whether a cached answer may go out now (see PageCache.must_read_journal_first). When
+    the periodic journal check is due, one request takes the ordinary path, whose handler
+    reads the journal, and the others go on being answered from the cache meanwhile.
+
+    The check runs in that request, not in a task of its own: work that outlives its
+    request would share a connection with the next one where sessions share one (tests).
+    """
     pages: PageCache = app.state.pages
     if pages.must_read_journal_first():
         return False
-    if pages.claim_poll():
-        task = asyncio.get_running_loop().create_task(run_in_threadpool(_poll, app, pages))
-        _POLLS.add(task)
-        task.add_done_callback(_POLLS.discard)
-    return True
-
-
-def _poll(app: Starlette, pages: PageCache) -> None:
-    try:
-        with db_transaction(app.state.sessions, writes=False) as db:
-            pages.refresh(db)
-    except Exception:
-        # The database away: cached answers go on, and the check is tried again shortly.
-        log.warning("the journal check failed; tried again shortly", exc_info=True)
-        pages.poll_done(failed=True)
-    else:
-        pages.poll_done()
+    return not pages.claim_poll()
 
 
 class Absent(enum.Enum):

@@ -15,7 +15,6 @@ not shown who it is. Verified credentials are remembered briefly per worker
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -32,8 +31,6 @@ from wheelyard.services.accounts.credentials import (
     parse_basic,
 )
 
-log = logging.getLogger(__name__)
-
 REALM = 'Basic realm="wheelyard"'
 CREDENTIALS_NEEDED = (
     "This index is private: send HTTP basic credentials, the username __token__ with an API "
@@ -41,6 +38,8 @@ CREDENTIALS_NEEDED = (
 )
 # Read by the pages and APIs that will show a reader what their roles let them see.
 READER_ID = "wheelyard.reader_id"
+# Set by the lane on the request that is to verify remembered credentials again.
+CHECK_AGAIN = "wheelyard.check_credentials_again"
 
 # "/pypi" takes the XML-RPC API (POST /pypi) as well as the JSON API under /pypi/.
 MACHINE_PREFIXES = ("/simple", "/packages/", "/pypi", "/rss/", "/api/", "/sitemap")
@@ -61,32 +60,34 @@ class ReaderChecks:
 
     Remembered for a while (services.access.readers). A credential checked by many requests
     at one moment (an install's parallel downloads, or every request that met an expiry) is
-    verified once, the others waiting for that answer. One still in use is verified again in
-    the background before it expires, so a busy reader never meets an expiry at all.
+    verified once, the others waiting for that answer. One still in use is verified again by
+    one request past half its life while the others go on, so a busy reader never meets an
+    expiry. Every check runs inside a request, none in a task of its own.
     """
 
     def __init__(self, readers: RememberedReaders[int], verify: Verifier) -> None:
         self.readers = readers
         self.verify = verify
         self._pending: dict[bytes, asyncio.Future[int | None]] = {}
-        self._refreshing: set[asyncio.Task[int | None]] = set()
 
     def remembered(self, scope: Scope, authorization: bytes) -> int | None:
-        """The reader if remembered (no waiting, no database); a check due soon starts."""
+        """The reader if remembered (no waiting, no database). None for the one request that
+        is to verify them again, marked so that ``reader_of`` does."""
         key = self.readers.key(authorization)
         reader = self.readers.lookup(key)
         if reader is not None and self.readers.claim_refresh(key):
-            task = asyncio.get_running_loop().create_task(self._refresh(scope, key, authorization))
-            self._refreshing.add(task)  # held, or the loop may drop it half-way
-            task.add_done_callback(self._refreshing.discard)
+            scope[CHECK_AGAIN] = True
+            return None
         return reader
 
     async def reader_of(self, scope: Scope, authorization: bytes) -> int | None:
-        """The reader, verifying the credentials when they are not remembered."""
+        """The reader, verifying the credentials when they are not remembered (or are due to
+        be verified again by this request)."""
         key = self.readers.key(authorization)
-        reader = self.readers.lookup(key)
-        if reader is not None:
-            return reader
+        if not scope.get(CHECK_AGAIN):
+            reader = self.readers.lookup(key)
+            if reader is not None:
+                return reader
         pending = self._pending.get(key)
         if pending is None:
             pending = asyncio.ensure_future(self._check(scope, key, authorization))
@@ -94,14 +95,6 @@ class ReaderChecks:
             pending.add_done_callback(lambda _done: self._pending.pop(key, None))
         # Shielded: a client that hangs up must not cancel the check the others await.
         return await asyncio.shield(pending)
-
-    async def _refresh(self, scope: Scope, key: bytes, authorization: bytes) -> int | None:
-        try:
-            return await self._check(scope, key, authorization)
-        except Exception:
-            # The entry simply expires as it would have; the next request checks again.
-            log.exception("checking remembered credentials again failed")
-            return None
 
     async def _check(self, scope: Scope, key: bytes, authorization: bytes) -> int | None:
         started = self.readers.now()

@@ -136,8 +136,8 @@ class ChangeSignal:
 # What a stored page costs beyond its body: the entry, its ETag and its prepared headers.
 PAGE_OVERHEAD = 512
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-# A periodic journal check still running after this long is taken to have been lost.
-POLL_TIMEOUT = 10.0
+# A claimed journal check not done after this long (its request failed) is claimed again.
+POLL_TIMEOUT = 2.0
 
 
 def page_size(page: RenderedPage) -> int:
@@ -297,17 +297,17 @@ class PageCache:
         """Whether cached answers wait for the journal: another worker of this server
         committed a change (its signal), or this worker has not read the journal yet.
 
-        The periodic check for other machines' changes holds nothing back: a cached answer
-        goes out and starts it (``claim_poll``), so a busy worker does not send every request
-        that arrives during the check down the slow path to run it again.
+        The periodic check for other machines' changes holds nothing back: one request claims
+        it (``claim_poll``) and reads the journal on the slow path, while the others are still
+        answered from the cache, rather than every request that arrives meanwhile.
         """
         if self._signal is not None and self._signal.raised():
             self._next_check = float("-inf")
         return self._next_check == float("-inf")
 
     def claim_poll(self) -> bool:
-        """True for one caller when the periodic check is due and nobody is running it (one
-        that has run for ``POLL_TIMEOUT`` is taken to have been lost)."""
+        """True for one caller when the periodic check is due and nobody has claimed it (a
+        claim not followed by ``refresh`` within ``POLL_TIMEOUT`` is taken to have failed)."""
         now = self._clock()
         if now < self._next_check:
             return False
@@ -318,18 +318,11 @@ class PageCache:
             self._polling_since = now
             return True
 
-    def poll_done(self, *, failed: bool = False) -> None:
-        """The claimed check ended; a failed one (the database away) is tried again after
-        ``check_interval``, not by the very next request."""
-        with self._lock:
-            self._polling_since = None
-            if failed:
-                self._next_check = max(self._next_check, self._clock() + self.check_interval)
-
     def refresh(self, db: Session) -> None:
         """Drop the pages of every project the journal names since the last look."""
         now = self._clock()
         with self._lock:
+            self._polling_since = None
             if now < self._next_check:
                 return  # another request just looked
             self._next_check = now + self.check_interval
