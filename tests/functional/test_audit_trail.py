@@ -387,25 +387,17 @@ def _admin(
     return Expected(world.owner.id)
 
 
-def _flag(name: str, on: bool, **fields: str) -> Callable[[World], Expected]:
+def _flag(
+    name: str, on: bool, *, starts_on: bool = False, **fields: str
+) -> Callable[[World], Expected]:
     def scenario(world: World) -> Expected:
         browser = _site_admin(world)
         if name == "require-2fa":
             enable_two_factor(browser.client)
-        if not on:  # turned on first, so that turning it off is a change
-            _admin(world, f"/admin/flags/{name}", "/admin/", browser, on="1", **fields)
-        return _admin(
-            world, f"/admin/flags/{name}", "/admin/", browser, on="1" if on else "0", **fields
-        )
-
-    return scenario
-
-
-def _registration(on: bool) -> Callable[[World], Expected]:
-    def scenario(world: World) -> Expected:
-        browser = _site_admin(world)
-        _admin(world, "/admin/flags/registration", "/admin/", browser, on="0" if on else "1")
-        return _admin(world, "/admin/flags/registration", "/admin/", browser, on="1" if on else "0")
+        path = f"/admin/flags/{name}"
+        if on == starts_on:  # set the other way first, so that this one is a change
+            _admin(world, path, "/admin/", browser, on="0" if on else "1", **fields)
+        return _admin(world, path, "/admin/", browser, on="1" if on else "0", **fields)
 
     return scenario
 
@@ -542,8 +534,8 @@ SCENARIOS: dict[Action, Callable[[World], Expected]] = {
     Action.PROJECT_STATUS_CHANGED: _archive,
     Action.SITE_READ_ONLY_ON: _flag("read-only", True, reason="moving"),
     Action.SITE_READ_ONLY_OFF: _flag("read-only", False, reason="moving"),
-    Action.SITE_REGISTRATION_OPENED: _registration(True),
-    Action.SITE_REGISTRATION_CLOSED: _registration(False),
+    Action.SITE_REGISTRATION_OPENED: _flag("registration", True, starts_on=True),
+    Action.SITE_REGISTRATION_CLOSED: _flag("registration", False, starts_on=True),
     Action.SITE_REQUIRE_2FA_ON: _flag("require-2fa", True),
     Action.SITE_REQUIRE_2FA_OFF: _flag("require-2fa", False),
     Action.NAME_PROHIBITED: _prohibit,
